@@ -1,0 +1,417 @@
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { backoffDelayMs, nextRandom } from '../src/backoff.js';
+import { type FailureInfo, toFailureInfo } from './failure.js';
+
+/**
+ * # The connection statechart
+ *
+ * Topology only: every effect, guard and delay is referenced by name; `src/` provides the real actors with
+ * `.provide()`, tests provide fakes the same way. No I/O happens here.
+ *
+ * States (each carries a tag of the same name, which is what `supervisor.state` reports):
+ *
+ * - `disconnected` — not started, or stopped. In: the initial state; `stopping` finished.
+ *   Out: `START` → `connecting`.
+ * - `connecting` — one connection attempt through the `connect` actor, each attempt with a fresh connection
+ *   object, bounded by `connectDeadline`. Out: success → `online.connected`; any failure or the deadline →
+ *   `backoff` (a permanent failure is recorded as such in `lastFailure`).
+ * - `online` — a connection is up and serving requests. Its `watchConnection` actor turns passive signals
+ *   (channel connectivity, UNAVAILABLE seen by requests) into events for as long as it is up.
+ *   - `connected` — healthy. Probes every `healthInterval`. Out: a failed or slow probe, or `UNAVAILABLE_SEEN`
+ *     → `degraded`; `CONNECTION_LOST` → `backoff`. After `stablePeriod` here, the attempt count resets.
+ *   - `degraded` — still serving, probing every `degradedInterval`, starting at once. Out:
+ *     `successesToRecover` good probes in a row → `connected`; `failuresToDisconnect` failed probes → `backoff`;
+ *     `CONNECTION_LOST` → `backoff`.
+ * - `backoff` — the connection (if any) is dropped; waits `retryDelay` (exponential with jitter for a
+ *   transient failure; `permanentRetryDelayMs` for a permanent one). Out: the delay → `connecting`;
+ *   `RETRY_NOW` → `connecting` (from an operator always; from the reachability watcher only after a
+ *   transient failure).
+ * - `stopping` — `STOP` from any state: every timer, probe and watcher ends as its state is left (leaving
+ *   `online` releases the connection), and the `disconnect` actor waits until every connection the runtime
+ *   opened is closed. Out: all closed → `disconnected`.
+ */
+
+/** What `src/` hands the machine for a live connection: opaque here; serializes to safe metadata only. */
+export interface ConnectionHandle {
+  /** Increases by one for each connection made by a supervisor. */
+  readonly id: number;
+  /** Safe metadata for snapshots, logs and the inspector (never credentials). */
+  toJSON(): unknown;
+}
+
+/** Timings and thresholds of the connection machine, all required (see `src/options.ts` for defaults). */
+export interface ConnectionConfig {
+  readonly connectTimeoutMs: number;
+  readonly backoff: {
+    readonly initialDelayMs: number;
+    readonly maxDelayMs: number;
+    readonly multiplier: number;
+    readonly jitter: number;
+  };
+  readonly permanentRetryDelayMs: number;
+  readonly stablePeriodMs: number;
+  readonly healthCheck: {
+    readonly intervalMs: number;
+    readonly degradedIntervalMs: number;
+    readonly timeoutMs: number;
+    readonly slowThresholdMs: number;
+    readonly failuresToDisconnect: number;
+    readonly successesToRecover: number;
+  };
+}
+
+export interface ConnectionContext {
+  readonly config: ConnectionConfig;
+  /** Consecutive failed attempts (connects that failed, or connections lost) since the last stable period. */
+  readonly attempt: number;
+  /** The delay chosen on the last entry to `backoff`. */
+  readonly retryDelayMs: number;
+  /** Why the machine last left or failed to reach `online`. */
+  readonly lastFailure: FailureInfo | undefined;
+  /** The live connection while `online` (and while `stopping` closes it). */
+  readonly connection: ConnectionHandle | undefined;
+  /** Failed probes in a row while `degraded`. */
+  readonly probeFailures: number;
+  /** Good probes in a row while `degraded`. */
+  readonly probeSuccesses: number;
+  /** Round-trip time of the last successful probe. */
+  readonly lastProbeLatencyMs: number | undefined;
+  /** State of the pseudo-random generator used for jitter (see `src/backoff.ts`). */
+  readonly random: number;
+}
+
+export interface ConnectionInput {
+  readonly config: ConnectionConfig;
+  /** Seed of the jitter generator. */
+  readonly seed: number;
+}
+
+export type RetryReason = 'operator' | 'server_reachable';
+export type SignalSource = 'request' | 'channel';
+
+export type ConnectionEvent =
+  | { readonly type: 'START' }
+  | { readonly type: 'STOP' }
+  | { readonly type: 'RETRY_NOW'; readonly reason: RetryReason }
+  | { readonly type: 'CHECK_NOW' }
+  | { readonly type: 'UNAVAILABLE_SEEN'; readonly source: SignalSource; readonly failure: FailureInfo }
+  | { readonly type: 'CONNECTION_LOST'; readonly failure: FailureInfo };
+
+/** The lifecycle states, as reported by the supervisor: each is a tag on its state node. */
+export type ConnectionState =
+  | 'disconnected'
+  | 'connecting'
+  | 'connected'
+  | 'degraded'
+  | 'backoff'
+  | 'stopping';
+export const CONNECTION_STATES: readonly ConnectionState[] = [
+  'disconnected',
+  'connecting',
+  'connected',
+  'degraded',
+  'backoff',
+  'stopping',
+];
+/** Tags: the lifecycle state's name, plus `serving` on every state where requests get a client. */
+export type ConnectionTag = ConnectionState | 'serving';
+
+export interface ProbeResult {
+  readonly latencyMs: number;
+}
+
+const notProvided = (name: string) => () => {
+  throw new Error(
+    `The connection machine's '${name}' actor was not provided. Use createSupervisor() from 'temporal-supervisor', or provide '${name}' with machine.provide({ actors: { ${name} } }).`,
+  );
+};
+
+const CONNECT_TIMEOUT: FailureInfo = {
+  kind: 'transient',
+  code: 'CONNECT_TIMEOUT',
+  name: 'ConnectTimeout',
+  message: 'The connection attempt did not finish within connectTimeout',
+};
+
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    tags: {} as ConnectionTag,
+  },
+  actors: {
+    /** One connection attempt; rejects with a classified error (see `machines/failure.ts`). */
+    connect: fromPromise<ConnectionHandle, { readonly attempt: number }>(notProvided('connect')),
+    /** One health check on the live connection, bounded by `healthCheck.timeoutMs`. */
+    probe: fromPromise<ProbeResult, { readonly connection: ConnectionHandle | undefined }>(
+      notProvided('probe'),
+    ),
+    /** Passive signals from the live connection: sends UNAVAILABLE_SEEN, CHECK_NOW, CONNECTION_LOST. */
+    watchConnection: fromCallback<ConnectionEvent, { readonly connection: ConnectionHandle | undefined }>(
+      notProvided('watchConnection'),
+    ),
+    /** While backing off: sends RETRY_NOW { reason: 'server_reachable' } when the server comes back. */
+    watchReachability: fromCallback<ConnectionEvent, { readonly lastFailure: FailureInfo | undefined }>(
+      notProvided('watchReachability'),
+    ),
+    /** Settles once every connection the runtime opened has been closed. */
+    disconnect: fromPromise<void>(notProvided('disconnect')),
+  },
+  actions: {
+    /** Side effect: close a connection that is being dropped (not awaited here; the runtime tracks it). */
+    releaseConnection: (_args, _params: { readonly connection: ConnectionHandle | undefined }) => {},
+    resetForStart: assign({
+      attempt: 0,
+      retryDelayMs: 0,
+      lastFailure: undefined,
+      probeFailures: 0,
+      probeSuccesses: 0,
+      lastProbeLatencyMs: undefined,
+    }),
+    resetAttempts: assign({ attempt: 0 }),
+    resetProbeCounts: assign({ probeFailures: 0, probeSuccesses: 0 }),
+    planRetry: assign(({ context }) => {
+      const attempt = context.attempt + 1;
+      if (context.lastFailure?.kind === 'permanent') {
+        return { attempt, retryDelayMs: context.config.permanentRetryDelayMs };
+      }
+      const draw = nextRandom(context.random);
+      return {
+        attempt,
+        retryDelayMs: backoffDelayMs(attempt, context.config.backoff, draw.value),
+        random: draw.state,
+      };
+    }),
+  },
+  guards: {
+    isSlowProbe: ({ context }, params: { readonly latencyMs: number }) =>
+      params.latencyMs > context.config.healthCheck.slowThresholdMs,
+    /** This good probe makes enough in a row to leave `degraded`. */
+    isRecovered: ({ context }) => context.probeSuccesses + 1 >= context.config.healthCheck.successesToRecover,
+    /** This failed probe makes enough in a row to give the connection up. */
+    isExhausted: ({ context }) =>
+      context.probeFailures + 1 >= context.config.healthCheck.failuresToDisconnect,
+    /** An operator may always retry early; a reachability signal only helps after a transient failure. */
+    mayRetryEarly: ({ context }, params: { readonly reason: RetryReason }) =>
+      params.reason === 'operator' || context.lastFailure?.kind !== 'permanent',
+  },
+  delays: {
+    /** The connect actor bounds itself by connectTimeout; this is the statechart's own, slightly later, bound. */
+    connectDeadline: ({ context }) => context.config.connectTimeoutMs + 1_000,
+    retryDelay: ({ context }) => context.retryDelayMs,
+    healthInterval: ({ context }) => context.config.healthCheck.intervalMs,
+    degradedInterval: ({ context }) => context.config.healthCheck.degradedIntervalMs,
+    stablePeriod: ({ context }) => context.config.stablePeriodMs,
+  },
+}).createMachine({
+  id: 'connection',
+  initial: 'disconnected',
+  context: ({ input }) => ({
+    config: input.config,
+    attempt: 0,
+    retryDelayMs: 0,
+    lastFailure: undefined,
+    connection: undefined,
+    probeFailures: 0,
+    probeSuccesses: 0,
+    lastProbeLatencyMs: undefined,
+    random: input.seed,
+  }),
+  on: {
+    STOP: { target: '.stopping' },
+  },
+  states: {
+    disconnected: {
+      tags: ['disconnected'],
+      on: {
+        START: { target: 'connecting', actions: 'resetForStart' },
+        STOP: {},
+      },
+    },
+
+    connecting: {
+      tags: ['connecting'],
+      invoke: {
+        id: 'connect',
+        src: 'connect',
+        input: ({ context }) => ({ attempt: context.attempt + 1 }),
+        onDone: {
+          target: 'online',
+          actions: assign({ connection: ({ event }) => event.output }),
+        },
+        onError: {
+          target: 'backoff',
+          actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+        },
+      },
+      after: {
+        connectDeadline: { target: 'backoff', actions: assign({ lastFailure: CONNECT_TIMEOUT }) },
+      },
+    },
+
+    online: {
+      tags: ['serving'],
+      initial: 'connected',
+      invoke: {
+        id: 'watchConnection',
+        src: 'watchConnection',
+        input: ({ context }) => ({ connection: context.connection }),
+      },
+      exit: [
+        { type: 'releaseConnection', params: ({ context }) => ({ connection: context.connection }) },
+        assign({ connection: undefined }),
+      ],
+      on: {
+        CONNECTION_LOST: {
+          target: 'backoff',
+          actions: assign({ lastFailure: ({ event }) => event.failure }),
+        },
+      },
+      states: {
+        connected: {
+          tags: ['connected'],
+          entry: 'resetProbeCounts',
+          initial: 'idle',
+          after: {
+            stablePeriod: { actions: 'resetAttempts' },
+          },
+          on: {
+            UNAVAILABLE_SEEN: {
+              target: 'degraded',
+              actions: assign({ lastFailure: ({ event }) => event.failure }),
+            },
+          },
+          states: {
+            idle: {
+              after: { healthInterval: 'probing' },
+              on: { CHECK_NOW: 'probing' },
+            },
+            probing: {
+              invoke: {
+                id: 'probe',
+                src: 'probe',
+                input: ({ context }) => ({ connection: context.connection }),
+                onDone: [
+                  {
+                    guard: {
+                      type: 'isSlowProbe',
+                      params: ({ event }) => ({ latencyMs: event.output.latencyMs }),
+                    },
+                    target: '#connection.online.degraded',
+                    actions: assign({ lastProbeLatencyMs: ({ event }) => event.output.latencyMs }),
+                  },
+                  {
+                    target: 'idle',
+                    actions: assign({ lastProbeLatencyMs: ({ event }) => event.output.latencyMs }),
+                  },
+                ],
+                onError: {
+                  target: '#connection.online.degraded',
+                  actions: assign({
+                    lastFailure: ({ event }) => toFailureInfo(event.error),
+                    probeFailures: 1,
+                  }),
+                },
+              },
+            },
+          },
+        },
+
+        degraded: {
+          tags: ['degraded'],
+          initial: 'probing',
+          states: {
+            idle: {
+              after: { degradedInterval: 'probing' },
+              on: { CHECK_NOW: 'probing', UNAVAILABLE_SEEN: 'probing' },
+            },
+            probing: {
+              invoke: {
+                id: 'probe',
+                src: 'probe',
+                input: ({ context }) => ({ connection: context.connection }),
+                onDone: [
+                  {
+                    guard: {
+                      type: 'isSlowProbe',
+                      params: ({ event }) => ({ latencyMs: event.output.latencyMs }),
+                    },
+                    target: 'idle',
+                    actions: assign({
+                      lastProbeLatencyMs: ({ event }) => event.output.latencyMs,
+                      probeSuccesses: 0,
+                      probeFailures: 0,
+                    }),
+                  },
+                  {
+                    guard: 'isRecovered',
+                    target: '#connection.online.connected',
+                    actions: assign({ lastProbeLatencyMs: ({ event }) => event.output.latencyMs }),
+                  },
+                  {
+                    target: 'idle',
+                    actions: assign({
+                      lastProbeLatencyMs: ({ event }) => event.output.latencyMs,
+                      probeSuccesses: ({ context }) => context.probeSuccesses + 1,
+                      probeFailures: 0,
+                    }),
+                  },
+                ],
+                onError: [
+                  {
+                    guard: 'isExhausted',
+                    target: '#connection.backoff',
+                    actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+                  },
+                  {
+                    target: 'idle',
+                    actions: assign({
+                      lastFailure: ({ event }) => toFailureInfo(event.error),
+                      probeFailures: ({ context }) => context.probeFailures + 1,
+                      probeSuccesses: 0,
+                    }),
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+
+    backoff: {
+      tags: ['backoff'],
+      entry: 'planRetry',
+      invoke: {
+        id: 'watchReachability',
+        src: 'watchReachability',
+        input: ({ context }) => ({ lastFailure: context.lastFailure }),
+      },
+      after: {
+        retryDelay: 'connecting',
+      },
+      on: {
+        RETRY_NOW: {
+          guard: { type: 'mayRetryEarly', params: ({ event }) => ({ reason: event.reason }) },
+          target: 'connecting',
+        },
+      },
+    },
+
+    stopping: {
+      tags: ['stopping'],
+      invoke: {
+        id: 'disconnect',
+        src: 'disconnect',
+        onDone: { target: 'disconnected' },
+        onError: { target: 'disconnected' },
+      },
+      on: {
+        STOP: {},
+      },
+    },
+  },
+});
+
+export type ConnectionMachine = typeof connectionMachine;

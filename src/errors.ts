@@ -1,0 +1,255 @@
+import type { ConnectionState } from '../machines/connection.machine.js';
+import type { ClassifiedError, FailureInfo } from '../machines/failure.js';
+
+/** gRPC status numbers and their names (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+const GRPC_STATUS_NAMES: Readonly<Record<number, string>> = {
+  0: 'OK',
+  1: 'CANCELLED',
+  2: 'UNKNOWN',
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  6: 'ALREADY_EXISTS',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  9: 'FAILED_PRECONDITION',
+  10: 'ABORTED',
+  11: 'OUT_OF_RANGE',
+  12: 'UNIMPLEMENTED',
+  13: 'INTERNAL',
+  14: 'UNAVAILABLE',
+  15: 'DATA_LOSS',
+  16: 'UNAUTHENTICATED',
+};
+
+export const GRPC_UNAVAILABLE = 14;
+export const GRPC_DEADLINE_EXCEEDED = 4;
+
+/**
+ * Statuses that no retry will fix while the configuration stays as it is. INVALID_ARGUMENT and
+ * FAILED_PRECONDITION count only where the supervisor itself made the call (connect, probe): its requests are
+ * fixed, so such an answer means the server or the configuration does not fit.
+ */
+const PERMANENT_STATUSES = new Set([3, 5, 7, 9, 12, 16]);
+
+/** Messages of TLS failures, which reach us as UNAVAILABLE or as plain errors depending on the side. */
+const TLS_PATTERN = /\b(ssl|tls|certificate|handshake|wrong version number|self[- ]signed)\b/i;
+
+/** Why a request got no connected client. */
+export type UnavailableReason =
+  /** `start()` was never called. */
+  | 'not_started'
+  /** The supervisor is stopping or stopped. */
+  | 'stopped'
+  /** The caller asked not to wait (`failFast`) and the connection was not serving. */
+  | 'fail_fast'
+  /** The deadline passed before a connection was serving, or while the call ran. */
+  | 'deadline'
+  /** The last connection attempt failed permanently (credentials, namespace, TLS); waiting will not help. */
+  | 'permanent_failure'
+  /** Too many requests already wait for the connection (`requests.maxPending`). */
+  | 'queue_full'
+  /** The call itself failed with UNAVAILABLE: the server went away while it ran. */
+  | 'connection_lost';
+
+export interface TemporalUnavailableErrorFields {
+  readonly reason: UnavailableReason;
+  readonly state: ConnectionState;
+  readonly attempt: number;
+  readonly lastFailure: FailureInfo | undefined;
+  readonly retryAfterMs: number | undefined;
+  /**
+   * True when the call may have reached the server before it failed (its answer was lost): the work may or
+   * may not have been done. False when the call was never sent.
+   */
+  readonly maybeApplied: boolean;
+  readonly cause?: unknown;
+}
+
+/**
+ * Temporal cannot be reached for this request: rejected within the request's deadline instead of hanging.
+ * `code` is `'UNAVAILABLE'` and `grpcStatus` 14 so that code which already handles gRPC UNAVAILABLE keeps working.
+ */
+export class TemporalUnavailableError extends Error {
+  override readonly name = 'TemporalUnavailableError';
+  readonly code = 'UNAVAILABLE' as const;
+  readonly grpcStatus = GRPC_UNAVAILABLE;
+  readonly reason: UnavailableReason;
+  readonly state: ConnectionState;
+  readonly attempt: number;
+  readonly lastFailure: FailureInfo | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly maybeApplied: boolean;
+
+  constructor(message: string, fields: TemporalUnavailableErrorFields) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.reason = fields.reason;
+    this.state = fields.state;
+    this.attempt = fields.attempt;
+    this.lastFailure = fields.lastFailure;
+    this.retryAfterMs = fields.retryAfterMs;
+    this.maybeApplied = fields.maybeApplied;
+  }
+
+  /** Plain data for logs and JSON bodies (no cause object, no secrets). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      code: this.code,
+      grpcStatus: this.grpcStatus,
+      reason: this.reason,
+      state: this.state,
+      attempt: this.attempt,
+      lastFailure: this.lastFailure,
+      retryAfterMs: this.retryAfterMs,
+      maybeApplied: this.maybeApplied,
+    };
+  }
+}
+
+export function isTemporalUnavailableError(error: unknown): error is TemporalUnavailableError {
+  return error instanceof TemporalUnavailableError;
+}
+
+/** Bad options given to the supervisor: names the field, the value received and the fix. */
+export class SupervisorOptionsError extends TypeError {
+  override readonly name = 'SupervisorOptionsError';
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+export function isSupervisorOptionsError(error: unknown): error is SupervisorOptionsError {
+  return error instanceof SupervisorOptionsError;
+}
+
+/** An error from a connection attempt or probe, classified for the statechart. */
+export class ConnectionFailureError extends Error implements ClassifiedError {
+  override readonly name = 'ConnectionFailureError';
+  readonly failure: FailureInfo;
+
+  constructor(failure: FailureInfo, options?: { cause?: unknown }) {
+    super(`${failure.code}: ${failure.message}`, options);
+    this.failure = failure;
+  }
+}
+
+/** The gRPC status number of an error or of anything in its `cause` chain. */
+export function grpcStatusOf(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current != null; depth++) {
+    if (typeof current === 'object' && 'code' in current) {
+      const code = (current as { code: unknown }).code;
+      if (typeof code === 'number' && code >= 0 && code <= 16) return code;
+    }
+    current =
+      typeof current === 'object' && 'cause' in current ? (current as { cause: unknown }).cause : undefined;
+  }
+  return undefined;
+}
+
+function messagesOf(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current != null; depth++) {
+    if (current instanceof Error) parts.push(current.message);
+    else if (typeof current === 'string') parts.push(current);
+    current =
+      typeof current === 'object' && 'cause' in current ? (current as { cause: unknown }).cause : undefined;
+  }
+  return parts.join(': ');
+}
+
+function firstLine(text: string, max = 300): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/**
+ * Sorts a failure of a connection attempt or probe into transient (retry with backoff) or permanent
+ * (an operator must change something). Unknown failures are transient: retried, never dropped.
+ */
+export function classifyFailure(error: unknown): FailureInfo {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'failure' in error &&
+    error instanceof ConnectionFailureError
+  ) {
+    return error.failure;
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = firstLine(messagesOf(error) || String(error));
+  if (name === 'NamespaceNotFoundError') {
+    return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5, name, message };
+  }
+  if (TLS_PATTERN.test(message)) {
+    return { kind: 'permanent', code: 'TLS_ERROR', name, message };
+  }
+  const grpcCode = grpcStatusOf(error);
+  if (grpcCode !== undefined) {
+    const code = GRPC_STATUS_NAMES[grpcCode] ?? `GRPC_${grpcCode}`;
+    return {
+      kind: PERMANENT_STATUSES.has(grpcCode) ? 'permanent' : 'transient',
+      code,
+      grpcCode,
+      name,
+      message,
+    };
+  }
+  if (/deadline/i.test(message)) {
+    return { kind: 'transient', code: 'DEADLINE_EXCEEDED', grpcCode: 4, name, message };
+  }
+  if (name === 'AbortError') return { kind: 'transient', code: 'CANCELLED', grpcCode: 1, name, message };
+  return { kind: 'transient', code: 'UNKNOWN', name, message };
+}
+
+/** True for the statuses that say "the server did not answer" (UNAVAILABLE, DEADLINE_EXCEEDED). */
+export function isUnavailableStatus(error: unknown): boolean {
+  const status = grpcStatusOf(error);
+  return status === GRPC_UNAVAILABLE || status === GRPC_DEADLINE_EXCEEDED;
+}
+
+/**
+ * Removes every known secret (API key, TLS private key, authorization metadata) from a string. Secrets
+ * shorter than 4 characters are not scrubbed (they would mangle ordinary text) and are refused by options.
+ */
+export function createRedactor(secrets: readonly string[]): (text: string) => string {
+  const usable = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  if (usable.length === 0) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const secret of usable) out = out.split(secret).join('[REDACTED]');
+    return out;
+  };
+}
+
+/** A failure with every secret scrubbed from its message. */
+export function redactFailure(failure: FailureInfo, redact: (text: string) => string): FailureInfo {
+  const message = redact(failure.message);
+  return message === failure.message ? failure : { ...failure, message };
+}
+
+/** `waitFor` did not see the state in time. */
+export class SupervisorTimeoutError extends Error {
+  override readonly name = 'SupervisorTimeoutError';
+  readonly expected: readonly string[];
+  readonly state: string;
+  readonly timeoutMs: number;
+  readonly snapshot: unknown;
+
+  constructor(
+    message: string,
+    fields: { expected: readonly string[]; state: string; timeoutMs: number; snapshot: unknown },
+  ) {
+    super(message);
+    this.expected = fields.expected;
+    this.state = fields.state;
+    this.timeoutMs = fields.timeoutMs;
+    this.snapshot = fields.snapshot;
+  }
+}

@@ -1,0 +1,45 @@
+export type {
+  ConnectionConfig,
+  ConnectionEvent,
+  ConnectionState,
+  RetryReason,
+} from '../machines/connection.machine.js';
+export { CONNECTION_STATES, connectionMachine } from '../machines/connection.machine.js';
+export type { FailureInfo } from '../machines/failure.js';
+export { type BackoffPolicy, backoffDelayMs, nominalDelayMs } from './backoff.js';
+export { type Clock, systemClock } from './clock.js';
+export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
+export {
+  ConnectionFailureError,
+  classifyFailure,
+  isSupervisorOptionsError,
+  isTemporalUnavailableError,
+  SupervisorOptionsError,
+  SupervisorTimeoutError,
+  TemporalUnavailableError,
+  type UnavailableReason,
+} from './errors.js';
+export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
+export {
+  type BackoffOptions,
+  DEFAULTS,
+  type Duration,
+  type EnvConfigOptions,
+  type HealthCheckMethod,
+  type HealthCheckOptions,
+  type RequestOptions,
+  type ResolvedOptions,
+  resolveOptions,
+  type SupervisorOptions,
+  type TlsOption,
+} from './options.js';
+export {
+  createSupervisor,
+  type Disposable,
+  type RequestCallOptions,
+  type RequestContext,
+  type StateChange,
+  Supervisor,
+  type SupervisorSnapshot,
+} from './supervisor.js';
+export { createTemporalConnector } from './temporal-connector.js';

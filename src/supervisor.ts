@@ -1,0 +1,589 @@
+import type { Client, Connection } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import {
+  type Actor,
+  type AnyEventObject,
+  createActor,
+  fromCallback,
+  fromPromise,
+  type SnapshotFrom,
+} from 'xstate';
+import {
+  CONNECTION_STATES,
+  type ConnectionEvent,
+  type ConnectionHandle,
+  type ConnectionMachine,
+  type ConnectionState,
+  connectionMachine,
+} from '../machines/connection.machine.js';
+import type { FailureInfo } from '../machines/failure.js';
+import type { Clock } from './clock.js';
+import type { ConnectionSignal, Connector, LiveConnection } from './connector.js';
+import {
+  ConnectionFailureError,
+  classifyFailure,
+  createRedactor,
+  GRPC_UNAVAILABLE,
+  grpcStatusOf,
+  isUnavailableStatus,
+  redactFailure,
+  SupervisorTimeoutError,
+  TemporalUnavailableError,
+  type UnavailableReason,
+} from './errors.js';
+import type { LogLevel, SupervisorLogger } from './logger.js';
+import { type Duration, type ResolvedOptions, resolveOptions, type SupervisorOptions } from './options.js';
+import { createTemporalConnector } from './temporal-connector.js';
+
+/** What `onStateChange` listeners receive. */
+export interface StateChange {
+  readonly from: ConnectionState;
+  readonly to: ConnectionState;
+  /** The event that caused the change (`START`, `xstate.after.retryDelay.connection.backoff`, …). */
+  readonly event: string;
+  readonly snapshot: SupervisorSnapshot;
+}
+
+/** A plain, serializable, secret-free view of the supervisor. */
+export interface SupervisorSnapshot {
+  readonly state: ConnectionState;
+  /** The machine's full state value, e.g. `{ online: { connected: 'probing' } }`. */
+  readonly value: unknown;
+  /** When the current state was entered (clock time, ms). */
+  readonly since: number;
+  readonly attempt: number;
+  readonly retryDelayMs: number;
+  /** While backing off: time left before the next attempt. */
+  readonly retryAfterMs: number | undefined;
+  readonly lastFailure: FailureInfo | undefined;
+  readonly connection: unknown;
+  readonly lastProbeLatencyMs: number | undefined;
+  readonly probeFailures: number;
+  readonly probeSuccesses: number;
+  /** Requests waiting for a connection. */
+  readonly pendingRequests: number;
+}
+
+/** Settles a subscription. */
+export interface Disposable {
+  dispose(): void;
+}
+
+/** How long a request may take, and what it does while the connection is not serving. */
+export interface RequestCallOptions {
+  /** Absolute deadline (a Date, or epoch ms on the supervisor's clock). Wins over `timeout`. */
+  deadline?: Date | number;
+  /** Relative deadline. @default `requests.deadline` (10 s) */
+  timeout?: Duration;
+  /** Reject at once when the connection is not serving, instead of waiting. @default `requests.failFast` */
+  failFast?: boolean;
+  /** Abandons the request (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** What `withClient` hands the callback besides the client. */
+export interface RequestContext {
+  /** The live connection (raw gRPC services). Do not keep it: it is closed when the connection drops. */
+  readonly connection: Connection;
+  /** The request's deadline, epoch ms on the supervisor's clock. */
+  readonly deadline: number;
+  /** Aborted when the deadline passes: pass it to anything that takes one. */
+  readonly signal: AbortSignal;
+}
+
+interface Waiter {
+  readonly resolve: (live: LiveConnection) => void;
+  readonly reject: (error: unknown) => void;
+  readonly cleanup: () => void;
+}
+
+type ConnectionSnapshot = SnapshotFrom<ConnectionMachine>;
+
+const LEVEL_BY_STATE: Readonly<Record<ConnectionState, LogLevel>> = {
+  disconnected: 'info',
+  connecting: 'debug',
+  connected: 'info',
+  degraded: 'warn',
+  backoff: 'warn',
+  stopping: 'info',
+};
+
+/**
+ * Keeps one Temporal connection alive through outages: a running connection statechart plus the request
+ * gate in front of it. Create it with {@link createSupervisor}.
+ */
+export class Supervisor {
+  readonly options: ResolvedOptions;
+  private readonly clock: Clock;
+  private readonly log: SupervisorLogger;
+  private readonly redact: (text: string) => string;
+  private readonly connector: Connector;
+  private readonly actor: Actor<ConnectionMachine>;
+  /** Connections opened and not yet released, by id. */
+  private readonly live = new Map<number, LiveConnection>();
+  /** Closes in flight. */
+  private readonly closing = new Set<Promise<void>>();
+  private readonly listeners = new Set<(change: StateChange) => void>();
+  private readonly waiters = new Set<Waiter>();
+  private nextConnectionId = 1;
+  private current: ConnectionState = 'disconnected';
+  private since: number;
+  private started = false;
+  private stopPromise: Promise<void> | undefined;
+
+  constructor(options: SupervisorOptions = {}) {
+    this.options = resolveOptions(options);
+    this.clock = this.options.clock;
+    this.redact = createRedactor(this.options.secrets);
+    this.log = this.options.logger.child({ component: 'temporal-supervisor', address: this.options.address });
+    this.connector = this.options.connector ?? createTemporalConnector(this.options, this.redact);
+    this.since = this.clock.now();
+    this.actor = createActor(this.provideMachine(), {
+      input: { config: this.options.machine, seed: this.options.seed },
+      clock: this.clock,
+      inspect: (inspection) => {
+        if (inspection.type === '@xstate.snapshot' && inspection.actorRef === this.actor) {
+          this.onSnapshot(inspection.snapshot as ConnectionSnapshot, inspection.event);
+        }
+      },
+    });
+    this.actor.start();
+  }
+
+  private provideMachine(): ConnectionMachine {
+    const { clock, connector } = this;
+    const { machine: config, reachabilityIntervalMs } = this.options;
+    return connectionMachine.provide({
+      actors: {
+        connect: fromPromise(async ({ input, signal }) => {
+          const id = this.nextConnectionId++;
+          const live = await connector.connect({
+            id,
+            attempt: input.attempt,
+            timeoutMs: config.connectTimeoutMs,
+            signal,
+          });
+          this.live.set(live.id, live);
+          if (signal.aborted) {
+            this.release(live);
+            throw new Error('Connection attempt abandoned');
+          }
+          return live;
+        }),
+        probe: fromPromise(async ({ input, signal }) => {
+          const live = this.liveOf(input.connection);
+          if (!live) throw new ConnectionFailureError(NO_CONNECTION);
+          return live.probe({ timeoutMs: config.healthCheck.timeoutMs, signal });
+        }),
+        watchConnection: fromCallback<ConnectionEvent, { connection: ConnectionHandle | undefined }>(
+          ({ input, sendBack }) => {
+            const live = this.liveOf(input.connection);
+            if (!live) return;
+            return live.watch((signal) => sendBack(toEvent(signal)));
+          },
+        ),
+        watchReachability: fromCallback<ConnectionEvent, { lastFailure: FailureInfo | undefined }>(
+          ({ input, sendBack }) => {
+            if (reachabilityIntervalMs === false || input.lastFailure?.kind === 'permanent') return;
+            let stopped = false;
+            let sawUnreachable = false;
+            let timer: unknown;
+            const tick = async () => {
+              const reachable = await connector.isReachable(Math.min(reachabilityIntervalMs, 1_000));
+              if (stopped) return;
+              if (!reachable) sawUnreachable = true;
+              else if (sawUnreachable) {
+                sendBack({ type: 'RETRY_NOW', reason: 'server_reachable' });
+                return;
+              }
+              timer = clock.setTimeout(() => void tick(), reachabilityIntervalMs);
+            };
+            void tick();
+            return () => {
+              stopped = true;
+              clock.clearTimeout(timer);
+            };
+          },
+        ),
+        disconnect: fromPromise(() => this.closeAll()),
+      },
+      actions: {
+        releaseConnection: (_args, params) => {
+          const live = this.liveOf(params.connection);
+          if (live) this.release(live);
+        },
+      },
+    });
+  }
+
+  /** Starts connecting. Never throws because Temporal is down: watch `state` or `waitFor('connected')`. */
+  start(): void {
+    this.started = true;
+    this.stopPromise = undefined;
+    this.actor.send({ type: 'START' });
+  }
+
+  /**
+   * Stops for good: rejects every waiting request (reason `stopped`), ends every timer, probe and watcher,
+   * and closes every connection. Idempotent; afterwards nothing of the supervisor keeps the process alive.
+   */
+  stop(): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    this.started = false;
+    this.rejectWaiters('stopped');
+    this.actor.send({ type: 'STOP' });
+    this.stopPromise = this.current === 'disconnected' ? this.closeAll() : this.untilState(['disconnected']);
+    return this.stopPromise;
+  }
+
+  /** Skips the rest of a backoff delay and tries to connect now (for operators). */
+  retryNow(): void {
+    this.actor.send({ type: 'RETRY_NOW', reason: 'operator' });
+  }
+
+  /** The lifecycle state. */
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** A plain, serializable, secret-free view of the supervisor. */
+  snapshot(): SupervisorSnapshot {
+    const snapshot = this.actor.getSnapshot();
+    const { context } = snapshot;
+    const retryAfterMs =
+      this.current === 'backoff'
+        ? Math.max(0, this.since + context.retryDelayMs - this.clock.now())
+        : undefined;
+    return {
+      state: this.current,
+      value: snapshot.value,
+      since: this.since,
+      attempt: context.attempt,
+      retryDelayMs: context.retryDelayMs,
+      retryAfterMs,
+      lastFailure: context.lastFailure,
+      connection: context.connection?.toJSON(),
+      lastProbeLatencyMs: context.lastProbeLatencyMs,
+      probeFailures: context.probeFailures,
+      probeSuccesses: context.probeSuccesses,
+      pendingRequests: this.waiters.size,
+    };
+  }
+
+  /** Calls `listener` on every lifecycle state change. */
+  onStateChange(listener: (change: StateChange) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  }
+
+  /**
+   * Resolves with the snapshot once the state is one of `states` (at once if it already is); rejects with
+   * a `SupervisorTimeoutError` after `timeout`.
+   */
+  waitFor(
+    states: ConnectionState | readonly ConnectionState[],
+    options: { timeout?: Duration } = {},
+  ): Promise<SupervisorSnapshot> {
+    const wanted = typeof states === 'string' ? [states] : states;
+    for (const state of wanted) {
+      if (!CONNECTION_STATES.includes(state)) {
+        return Promise.reject(
+          new TypeError(
+            `waitFor: unknown state ${JSON.stringify(state)}; expected one of ${CONNECTION_STATES.join(', ')}`,
+          ),
+        );
+      }
+    }
+    const timeoutMs = options.timeout === undefined ? undefined : msToNumber(options.timeout);
+    return this.untilState(wanted, timeoutMs).then(() => this.snapshot());
+  }
+
+  /**
+   * Runs `fn` with a client of a serving connection, bounded by the request's deadline. While the
+   * connection is not serving, waits for it (bounded by the deadline) or, with `failFast`, rejects at once.
+   *
+   * @throws {TemporalUnavailableError} when no connection serves before the deadline, after a permanent
+   * failure, after `stop()`, or when the call itself fails with UNAVAILABLE or passes its deadline (then
+   * `maybeApplied` is true: the call may have reached the server).
+   */
+  async withClient<T>(
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+    options: RequestCallOptions = {},
+  ): Promise<T> {
+    const deadline = this.deadlineOf(options);
+    const live = await this.acquire(deadline, options);
+    const controller = new AbortController();
+    const remainingMs = Math.max(0, deadline - this.clock.now());
+    let timer: unknown;
+    const expired = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimeout(() => {
+        controller.abort(new Error('deadline passed'));
+        reject(this.unavailable('deadline', { maybeApplied: true, waitedMs: remainingMs }));
+      }, remainingMs);
+    });
+    expired.catch(() => {});
+    const wallDeadline = Date.now() + remainingMs;
+    try {
+      return await Promise.race([
+        live.withDeadline(wallDeadline, () =>
+          fn(live.client, { connection: live.connection, deadline, signal: controller.signal }),
+        ),
+        expired,
+      ]);
+    } catch (error) {
+      if (error instanceof TemporalUnavailableError) throw error;
+      if (isUnavailableStatus(error)) {
+        const failure = redactFailure(classifyFailure(error), this.redact);
+        if (grpcStatusOf(error) === GRPC_UNAVAILABLE) {
+          this.actor.send({ type: 'UNAVAILABLE_SEEN', source: 'request', failure });
+          throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });
+        }
+        throw this.unavailable('deadline', { maybeApplied: true, cause: error, waitedMs: remainingMs });
+      }
+      throw error;
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A client of the serving connection, waiting for one as `withClient` does. The client is bound to the
+   * connection of the moment: after a reconnection its calls fail, so prefer `withClient` for each use.
+   */
+  async getClient(options: RequestCallOptions = {}): Promise<Client> {
+    const live = await this.acquire(this.deadlineOf(options), options);
+    return live.client;
+  }
+
+  // ——— internals ———
+
+  private onSnapshot(snapshot: ConnectionSnapshot, event: AnyEventObject): void {
+    const next = CONNECTION_STATES.find((state) => snapshot.hasTag(state)) ?? 'disconnected';
+    const previous = this.current;
+    if (next === previous) {
+      if (next === 'backoff' || next === 'connecting') return;
+      if (snapshot.hasTag('serving')) this.flushWaiters();
+      return;
+    }
+    this.current = next;
+    this.since = this.clock.now();
+    const view = this.snapshot();
+    this.logTransition(previous, next, event, view);
+    if (snapshot.hasTag('serving')) this.flushWaiters();
+    else if (next === 'backoff' && view.lastFailure?.kind === 'permanent')
+      this.rejectWaiters('permanent_failure');
+    else if (next === 'stopping' || next === 'disconnected')
+      this.rejectWaiters(this.started ? 'stopped' : 'not_started');
+    const change: StateChange = { from: previous, to: next, event: event.type, snapshot: view };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log.log('error', 'State change listener threw', { error: this.describe(error) });
+      }
+    }
+  }
+
+  private logTransition(
+    from: ConnectionState,
+    to: ConnectionState,
+    event: AnyEventObject,
+    view: SupervisorSnapshot,
+  ) {
+    const permanent = to === 'backoff' && view.lastFailure?.kind === 'permanent';
+    const level: LogLevel = permanent ? 'error' : LEVEL_BY_STATE[to];
+    const fields: Record<string, unknown> = { from, to, event: event.type, attempt: view.attempt };
+    if (to === 'backoff') fields.delayMs = view.retryDelayMs;
+    if ((to === 'backoff' || to === 'degraded') && view.lastFailure) {
+      fields.code = view.lastFailure.code;
+      fields.kind = view.lastFailure.kind;
+      fields.cause = view.lastFailure.message;
+    }
+    if (to === 'connected' && view.lastProbeLatencyMs !== undefined)
+      fields.latencyMs = view.lastProbeLatencyMs;
+    this.log.log(level, 'Temporal connection state changed', fields);
+  }
+
+  private liveOf(handle: ConnectionHandle | undefined): LiveConnection | undefined {
+    return handle === undefined ? undefined : this.live.get(handle.id);
+  }
+
+  private servingConnection(): LiveConnection | undefined {
+    const snapshot = this.actor.getSnapshot();
+    return snapshot.hasTag('serving') ? this.liveOf(snapshot.context.connection) : undefined;
+  }
+
+  private release(live: LiveConnection): void {
+    if (!this.live.delete(live.id)) return;
+    const closing = live
+      .close()
+      .catch((error: unknown) => {
+        this.log.log('warn', 'Closing a Temporal connection failed', {
+          id: live.id,
+          error: this.describe(error),
+        });
+      })
+      .finally(() => this.closing.delete(closing));
+    this.closing.add(closing);
+  }
+
+  private async closeAll(): Promise<void> {
+    for (const live of [...this.live.values()]) this.release(live);
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  private deadlineOf(options: RequestCallOptions): number {
+    if (options.deadline !== undefined) {
+      return options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
+    }
+    const timeoutMs =
+      options.timeout === undefined ? this.options.requests.deadlineMs : msToNumber(options.timeout);
+    return this.clock.now() + timeoutMs;
+  }
+
+  private acquire(deadline: number, options: RequestCallOptions): Promise<LiveConnection> {
+    if (!this.started) {
+      return Promise.reject(this.unavailable(this.stopPromise ? 'stopped' : 'not_started'));
+    }
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    const serving = this.servingConnection();
+    if (serving) return Promise.resolve(serving);
+    const { lastFailure } = this.actor.getSnapshot().context;
+    if (this.current === 'backoff' && lastFailure?.kind === 'permanent') {
+      return Promise.reject(this.unavailable('permanent_failure'));
+    }
+    if (options.failFast ?? this.options.requests.failFast)
+      return Promise.reject(this.unavailable('fail_fast'));
+    const waitMs = deadline - this.clock.now();
+    if (waitMs <= 0) return Promise.reject(this.unavailable('deadline', { waitedMs: 0 }));
+    if (this.waiters.size >= this.options.requests.maxPending)
+      return Promise.reject(this.unavailable('queue_full'));
+
+    return new Promise<LiveConnection>((resolve, reject) => {
+      const onAbort = () => {
+        waiter.cleanup();
+        reject(options.signal?.reason);
+      };
+      const timer = this.clock.setTimeout(() => {
+        waiter.cleanup();
+        reject(this.unavailable('deadline', { waitedMs: waitMs }));
+      }, waitMs);
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        cleanup: () => {
+          this.waiters.delete(waiter);
+          this.clock.clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  private flushWaiters(): void {
+    const serving = this.servingConnection();
+    if (!serving) return;
+    for (const waiter of [...this.waiters]) {
+      waiter.cleanup();
+      waiter.resolve(serving);
+    }
+  }
+
+  private rejectWaiters(reason: UnavailableReason): void {
+    for (const waiter of [...this.waiters]) {
+      waiter.cleanup();
+      waiter.reject(this.unavailable(reason));
+    }
+  }
+
+  private untilState(states: readonly ConnectionState[], timeoutMs?: number): Promise<void> {
+    if (states.includes(this.current)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: unknown;
+      const subscription = this.onStateChange(({ to }) => {
+        if (!states.includes(to)) return;
+        subscription.dispose();
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
+      if (timeoutMs !== undefined) {
+        timer = this.clock.setTimeout(() => {
+          subscription.dispose();
+          reject(
+            new SupervisorTimeoutError(
+              `Timed out after ${timeoutMs} ms waiting for state ${states.join(' or ')}; the state is ${this.current}`,
+              { expected: states, state: this.current, timeoutMs, snapshot: this.snapshot() },
+            ),
+          );
+        }, timeoutMs);
+      }
+    });
+  }
+
+  private unavailable(
+    reason: UnavailableReason,
+    extra: { maybeApplied?: boolean; cause?: unknown; waitedMs?: number } = {},
+  ): TemporalUnavailableError {
+    const view = this.snapshot();
+    const failure = view.lastFailure;
+    const why: Record<UnavailableReason, string> = {
+      not_started: 'the supervisor was not started (call start())',
+      stopped: 'the supervisor is stopped',
+      fail_fast: `the connection is ${view.state} and the request asked not to wait (failFast)`,
+      deadline:
+        extra.maybeApplied === true
+          ? `the call did not finish within its deadline (${extra.waitedMs ?? '?'} ms); it may or may not have reached the server`
+          : `no connection was serving within the request's deadline (waited ${extra.waitedMs ?? 0} ms)`,
+      permanent_failure: 'the last connection attempt failed permanently; an operator must fix the cause',
+      queue_full: `${this.options.requests.maxPending} requests already wait for the connection (requests.maxPending)`,
+      connection_lost:
+        'the call failed with UNAVAILABLE: the server went away while it ran; it may or may not have reached the server',
+    };
+    const detail = [
+      `state ${view.state}`,
+      `attempt ${view.attempt}`,
+      failure ? `last failure ${failure.code}: ${failure.message}` : undefined,
+      view.retryAfterMs !== undefined ? `next attempt in ~${view.retryAfterMs} ms` : undefined,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    return new TemporalUnavailableError(`Temporal is unavailable: ${why[reason]} (${detail})`, {
+      reason,
+      state: view.state,
+      attempt: view.attempt,
+      lastFailure: failure,
+      retryAfterMs: view.retryAfterMs,
+      maybeApplied: extra.maybeApplied ?? false,
+      cause: extra.cause,
+    });
+  }
+
+  private describe(error: unknown): string {
+    return this.redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  }
+}
+
+const NO_CONNECTION: FailureInfo = {
+  kind: 'transient',
+  code: 'NO_CONNECTION',
+  name: 'NoConnection',
+  message: 'There is no live connection to probe',
+};
+
+function toEvent(signal: ConnectionSignal): ConnectionEvent {
+  switch (signal.type) {
+    case 'check':
+      return { type: 'CHECK_NOW' };
+    case 'unavailable':
+      return { type: 'UNAVAILABLE_SEEN', source: 'channel', failure: signal.failure };
+    case 'lost':
+      return { type: 'CONNECTION_LOST', failure: signal.failure };
+  }
+}
+
+/** Creates a supervisor; call `start()` to begin connecting. Throws `SupervisorOptionsError` on bad options. */
+export function createSupervisor(options?: SupervisorOptions): Supervisor {
+  return new Supervisor(options);
+}

@@ -1,0 +1,273 @@
+import { connect as netConnect } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import type { ProbeResult } from '../machines/connection.machine.js';
+import type { FailureInfo } from '../machines/failure.js';
+import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
+import { ConnectionFailureError, classifyFailure, grpcStatusOf, redactFailure } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+
+/** grpc-js connectivity states (`@grpc/grpc-js` ConnectivityState). */
+const IDLE = 0;
+const CONNECTING = 1;
+const READY = 2;
+const TRANSIENT_FAILURE = 3;
+const SHUTDOWN = 4;
+
+/** `grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING`. */
+const SERVING = 1;
+/** The service name the Temporal frontend reports health for. */
+const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
+
+interface ChannelLike {
+  getConnectivityState(tryToConnect: boolean): number;
+  watchConnectivityState(current: number, deadline: Date | number, callback: (error?: Error) => void): void;
+}
+
+/**
+ * A `Connection` that exposes its gRPC channel's connectivity. This reads the SDK's protected `client`
+ * field: not public API, pinned by the exact @temporalio/client version and covered by the real-server tests.
+ */
+class SupervisedConnection extends Connection {
+  get channel(): ChannelLike {
+    return this.client.getChannel() as unknown as ChannelLike;
+  }
+}
+
+/** Calls `onChange(previous, next)` on every connectivity change until the returned function is called. */
+function watchChannel(channel: ChannelLike, onChange: (previous: number, next: number) => void): () => void {
+  let stopped = false;
+  let current = channel.getConnectivityState(false);
+  const arm = () => {
+    if (stopped || current === SHUTDOWN) return;
+    channel.watchConnectivityState(current, Number.POSITIVE_INFINITY, () => {
+      if (stopped) return;
+      const previous = current;
+      current = channel.getConnectivityState(false);
+      arm();
+      onChange(previous, current);
+    });
+  };
+  arm();
+  return () => {
+    stopped = true;
+  };
+}
+
+const CHANNEL_FAILED: FailureInfo = {
+  kind: 'transient',
+  code: 'UNAVAILABLE',
+  grpcCode: 14,
+  name: 'ChannelFailure',
+  message: 'The gRPC channel could not connect to the server (refused, reset or unreachable)',
+};
+
+const CHANNEL_SHUTDOWN: FailureInfo = {
+  kind: 'transient',
+  code: 'CHANNEL_SHUTDOWN',
+  name: 'ChannelShutdown',
+  message: 'The gRPC channel was shut down',
+};
+
+/**
+ * Rejects as soon as the channel reports TRANSIENT_FAILURE (a refused or reset connection), so that an
+ * attempt or a probe fails in milliseconds instead of waiting out its deadline in the SDK's retries.
+ */
+function failFastOnChannelFailure(channel: ChannelLike): { promise: Promise<never>; dispose: () => void } {
+  let dispose = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    if (channel.getConnectivityState(false) === TRANSIENT_FAILURE) {
+      reject(new ConnectionFailureError(CHANNEL_FAILED));
+      return;
+    }
+    dispose = watchChannel(channel, (_previous, next) => {
+      if (next === TRANSIENT_FAILURE) reject(new ConnectionFailureError(CHANNEL_FAILED));
+    });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => dispose() };
+}
+
+function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    const fail = () =>
+      reject(
+        new ConnectionFailureError({
+          kind: 'transient',
+          code: 'CANCELLED',
+          grpcCode: 1,
+          name: 'AbortError',
+          message: 'Abandoned by the supervisor (deadline or stop)',
+        }),
+      );
+    if (signal.aborted) fail();
+    onAbort = fail;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+class LiveTemporalConnection implements LiveConnection {
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly connection: SupervisedConnection,
+    readonly client: Client,
+    private readonly options: ResolvedOptions,
+    private readonly redact: (text: string) => string,
+  ) {}
+
+  toJSON(): unknown {
+    return {
+      id: this.id,
+      address: this.options.address,
+      namespace: this.options.namespace,
+      tls: this.options.tls !== undefined && this.options.tls !== false,
+    };
+  }
+
+  async probe({ timeoutMs, signal }: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
+    const started = performance.now();
+    const deadline = Date.now() + timeoutMs;
+    const channelFailure = failFastOnChannelFailure(this.connection.channel);
+    const aborted = abortPromise(signal);
+    try {
+      await Promise.race([this.call(deadline), channelFailure.promise, aborted.promise]);
+      return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+    } catch (error) {
+      throw new ConnectionFailureError(redactFailure(classifyFailure(error), this.redact), { cause: error });
+    } finally {
+      channelFailure.dispose();
+      aborted.dispose();
+    }
+  }
+
+  private async call(deadline: number): Promise<void> {
+    const { connection } = this;
+    switch (this.options.healthCheckMethod) {
+      case 'health': {
+        const response = await connection.withDeadline(deadline, () =>
+          connection.healthService.check({ service: WORKFLOW_SERVICE }),
+        );
+        if (response.status !== SERVING) {
+          throw new ConnectionFailureError({
+            kind: 'transient',
+            code: 'NOT_SERVING',
+            name: 'HealthCheckFailed',
+            message: `The frontend reports ${WORKFLOW_SERVICE} as not serving (status ${response.status})`,
+          });
+        }
+        return;
+      }
+      case 'system-info':
+        await connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({}));
+        return;
+      case 'namespace':
+        await connection.withDeadline(deadline, () =>
+          connection.workflowService.describeNamespace({ namespace: this.options.namespace }),
+        );
+        return;
+    }
+  }
+
+  watch(onSignal: (signal: ConnectionSignal) => void): () => void {
+    return watchChannel(this.connection.channel, (previous, next) => {
+      if (this.closed) return;
+      if (next === SHUTDOWN) onSignal({ type: 'lost', failure: CHANNEL_SHUTDOWN });
+      else if (next === TRANSIENT_FAILURE) onSignal({ type: 'unavailable', failure: CHANNEL_FAILED });
+      else if (previous === READY && (next === IDLE || next === CONNECTING)) onSignal({ type: 'check' });
+    });
+  }
+
+  withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
+    return this.connection.withDeadline(deadline, fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.connection.close();
+  }
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(colon + 1)) };
+}
+
+/** The default connector: real `@temporalio/client` connections. */
+export function createTemporalConnector(
+  options: ResolvedOptions,
+  redact: (text: string) => string,
+): Connector {
+  const { host, port } = splitAddress(options.address);
+
+  async function connect({ id, timeoutMs, signal }: ConnectRequest): Promise<LiveConnection> {
+    const deadline = Date.now() + timeoutMs;
+    const connection = SupervisedConnection.lazy({
+      ...options.connectionOptions,
+      address: options.address,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      metadata: { ...options.metadata },
+      connectTimeout: timeoutMs,
+    }) as SupervisedConnection;
+    const channelFailure = failFastOnChannelFailure(connection.channel);
+    const aborted = abortPromise(signal);
+    try {
+      await Promise.race([connection.ensureConnected(), channelFailure.promise, aborted.promise]);
+      try {
+        await Promise.race([
+          connection.withDeadline(deadline, () =>
+            connection.workflowService.describeNamespace({ namespace: options.namespace }),
+          ),
+          channelFailure.promise,
+          aborted.promise,
+        ]);
+      } catch (error) {
+        if (grpcStatusOf(error) === 5) {
+          throw new ConnectionFailureError(
+            {
+              kind: 'permanent',
+              code: 'NAMESPACE_NOT_FOUND',
+              grpcCode: 5,
+              name: 'NamespaceNotFoundError',
+              message: `Namespace '${options.namespace}' does not exist on ${options.address}`,
+            },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      if (signal.aborted) throw new Error('Abandoned by the supervisor (deadline or stop)');
+      const client = new Client({ connection, namespace: options.namespace });
+      return new LiveTemporalConnection(id, connection, client, options, redact);
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw new ConnectionFailureError(redactFailure(classifyFailure(error), redact), { cause: error });
+    } finally {
+      channelFailure.dispose();
+      aborted.dispose();
+    }
+  }
+
+  function isReachable(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = netConnect({ host, port });
+      const done = (reachable: boolean) => {
+        socket.removeAllListeners();
+        socket.on('error', () => {});
+        socket.destroy();
+        resolve(reachable);
+      };
+      socket.setTimeout(timeoutMs, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+  }
+
+  return { connect, isReachable };
+}

@@ -1,0 +1,144 @@
+import type { Client, Connection } from '@temporalio/client';
+import type { ProbeResult } from '../../machines/connection.machine.js';
+import type { FailureInfo } from '../../machines/failure.js';
+import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../../src/connector.js';
+import { ConnectionFailureError } from '../../src/errors.js';
+
+/** A deferred promise controlled by the test. */
+export interface Pending<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  readonly signal: AbortSignal;
+}
+
+function pending<T>(signal: AbortSignal): Pending<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject, signal };
+}
+
+export const failures = {
+  unavailable: {
+    kind: 'transient',
+    code: 'UNAVAILABLE',
+    grpcCode: 14,
+    name: 'ServiceError',
+    message: 'connect ECONNREFUSED 127.0.0.1:7233',
+  },
+  deadline: { kind: 'transient', code: 'DEADLINE_EXCEEDED', grpcCode: 4, name: 'ServiceError', message: 'Deadline exceeded' },
+  namespaceNotFound: {
+    kind: 'permanent',
+    code: 'NAMESPACE_NOT_FOUND',
+    grpcCode: 5,
+    name: 'NamespaceNotFoundError',
+    message: "Namespace 'nope' does not exist",
+  },
+  unauthenticated: { kind: 'permanent', code: 'UNAUTHENTICATED', grpcCode: 16, name: 'ServiceError', message: 'bad key' },
+} satisfies Record<string, FailureInfo>;
+
+/** A connection the test controls: its probes wait for the test to answer them. */
+export class FakeConnection implements LiveConnection {
+  closed = false;
+  readonly probes: Pending<ProbeResult>[] = [];
+  private signalListener: ((signal: ConnectionSignal) => void) | undefined;
+  readonly client: Client;
+  readonly connection: Connection;
+
+  constructor(readonly id: number) {
+    this.client = { fake: true, id } as unknown as Client;
+    this.connection = { fake: true, id } as unknown as Connection;
+  }
+
+  toJSON(): unknown {
+    return { id: this.id, fake: true };
+  }
+
+  probe({ signal }: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
+    const p = pending<ProbeResult>(signal);
+    this.probes.push(p);
+    return p.promise;
+  }
+
+  /** The probe in flight (the last one not yet answered). */
+  get pendingProbe(): Pending<ProbeResult> | undefined {
+    return this.probes.at(-1);
+  }
+
+  watch(onSignal: (signal: ConnectionSignal) => void): () => void {
+    this.signalListener = onSignal;
+    return () => {
+      if (this.signalListener === onSignal) this.signalListener = undefined;
+    };
+  }
+
+  get watched(): boolean {
+    return this.signalListener !== undefined;
+  }
+
+  emit(signal: ConnectionSignal): void {
+    this.signalListener?.(signal);
+  }
+
+  withDeadline<T>(_deadline: number, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** A connector whose every attempt waits for the test to answer it. */
+export class FakeConnector implements Connector {
+  readonly attempts: (Pending<LiveConnection> & { request: ConnectRequest })[] = [];
+  readonly connections: FakeConnection[] = [];
+  reachable = false;
+  reachabilityChecks = 0;
+
+  connect(request: ConnectRequest): Promise<LiveConnection> {
+    const p = pending<LiveConnection>(request.signal);
+    this.attempts.push({ ...p, request });
+    return p.promise;
+  }
+
+  async isReachable(): Promise<boolean> {
+    this.reachabilityChecks++;
+    return this.reachable;
+  }
+
+  get pendingAttempt() {
+    return this.attempts.at(-1);
+  }
+
+  /** Answers the last attempt with a new connection. */
+  succeed(): FakeConnection {
+    const attempt = this.pendingAttempt;
+    if (!attempt) throw new Error('no connection attempt in flight');
+    const connection = new FakeConnection(attempt.request.id);
+    this.connections.push(connection);
+    attempt.resolve(connection);
+    return connection;
+  }
+
+  /** Fails the last attempt. */
+  fail(failure: FailureInfo = failures.unavailable): void {
+    const attempt = this.pendingAttempt;
+    if (!attempt) throw new Error('no connection attempt in flight');
+    attempt.reject(new ConnectionFailureError(failure));
+  }
+
+  get open(): FakeConnection[] {
+    return this.connections.filter((c) => !c.closed);
+  }
+}
+
+/** Lets pending promise callbacks run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
