@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from '@temporalio/client';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { InspectionEvent } from 'xstate';
 import type { ConnectionConfig } from '../machines/connection.machine.js';
 import { randomSeed } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
@@ -93,6 +94,8 @@ export interface SupervisorOptions {
   permanentRetryDelay?: Duration;
   /** Time connected, without degrading, after which the attempt count resets. @default 10 s */
   stablePeriod?: Duration;
+  /** Bound on closing connections in `stop()`: past it, stop finishes anyway and logs an error. @default 5 s */
+  closeTimeout?: Duration;
   healthCheck?: HealthCheckOptions;
   /**
    * While backing off after the server was unreachable, dial its TCP port this often and retry at once
@@ -106,6 +109,8 @@ export interface SupervisorOptions {
   clock?: Clock;
   /** Seed of the jitter generator (for reproducible tests). @default random */
   seed?: number;
+  /** Receives XState's inspection events of the connection actor (for the inspector and for tests). */
+  inspect?: (event: InspectionEvent) => void;
   /** Extra options for each `Connection` (channelArgs, interceptors, …). */
   connectionOptions?: Omit<ConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata' | 'connectTimeout'>;
   /** Replaces how connections are made (for tests and custom transports). @default the Temporal client */
@@ -120,6 +125,8 @@ export interface ResolvedOptions {
   readonly tls: TlsOption | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly machine: ConnectionConfig;
+  readonly closeTimeoutMs: number;
+  readonly inspect: ((event: InspectionEvent) => void) | undefined;
   readonly healthCheckMethod: HealthCheckMethod;
   readonly reachabilityIntervalMs: number | false;
   readonly requests: { readonly deadlineMs: number; readonly maxPending: number; readonly failFast: boolean };
@@ -140,6 +147,7 @@ export const DEFAULTS = {
   backoff: { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 1.7, jitter: 0.2 },
   permanentRetryDelayMs: 30_000,
   stablePeriodMs: 10_000,
+  closeTimeoutMs: 5_000,
   healthCheck: {
     method: 'health' as HealthCheckMethod,
     intervalMs: 2_000,
@@ -165,12 +173,14 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'backoff',
     'permanentRetryDelay',
     'stablePeriod',
+    'closeTimeout',
     'healthCheck',
     'reachabilityInterval',
     'requests',
     'logger',
     'clock',
     'seed',
+    'inspect',
     'connectionOptions',
     'connector',
   ],
@@ -473,6 +483,9 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isInteger(options.seed))) {
     fail('seed', 'an integer', options.seed, 'Pass e.g. `seed: 42`, or leave it out for a random seed.');
   }
+  if (options.inspect !== undefined && typeof options.inspect !== 'function') {
+    fail('inspect', 'a function', options.inspect, 'Pass `inspect: (event) => …` or leave it out.');
+  }
   const clock = options.clock ?? systemClock;
   if (
     typeof clock.now !== 'function' ||
@@ -494,6 +507,8 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     tls,
     metadata,
     machine,
+    closeTimeoutMs: duration('closeTimeout', options.closeTimeout, DEFAULTS.closeTimeoutMs),
+    inspect: options.inspect,
     healthCheckMethod: method,
     reachabilityIntervalMs,
     requests: {

@@ -123,6 +123,8 @@ export class Supervisor {
   private readonly live = new Map<number, LiveConnection>();
   /** Closes in flight. */
   private readonly closing = new Set<Promise<void>>();
+  /** Connection attempts in flight (an abandoned one still has to settle before `stop()` is done). */
+  private readonly attempts = new Set<Promise<LiveConnection>>();
   private readonly listeners = new Set<(change: StateChange) => void>();
   private readonly waiters = new Set<Waiter>();
   private nextConnectionId = 1;
@@ -145,6 +147,7 @@ export class Supervisor {
         if (inspection.type === '@xstate.snapshot' && inspection.actorRef === this.actor) {
           this.onSnapshot(inspection.snapshot as ConnectionSnapshot, inspection.event);
         }
+        this.options.inspect?.(inspection);
       },
     });
     this.actor.start();
@@ -155,20 +158,24 @@ export class Supervisor {
     const { machine: config, reachabilityIntervalMs } = this.options;
     return connectionMachine.provide({
       actors: {
-        connect: fromPromise(async ({ input, signal }) => {
+        connect: fromPromise(({ input, signal }) => {
           const id = this.nextConnectionId++;
-          const live = await connector.connect({
-            id,
-            attempt: input.attempt,
-            timeoutMs: config.connectTimeoutMs,
-            signal,
-          });
-          this.live.set(live.id, live);
-          if (signal.aborted) {
-            this.release(live);
-            throw new Error('Connection attempt abandoned');
-          }
-          return live;
+          // Registration happens in the same chain as the attempt, so that `closeAll` (which waits for
+          // attempts in flight) always sees the connection of an attempt that settles after STOP.
+          const attempt = connector
+            .connect({ id, attempt: input.attempt, timeoutMs: config.connectTimeoutMs, signal })
+            .then((live) => {
+              this.live.set(live.id, live);
+              if (signal.aborted) {
+                this.release(live);
+                throw new Error('Connection attempt abandoned');
+              }
+              return live;
+            });
+          const settled = () => void this.attempts.delete(attempt);
+          this.attempts.add(attempt);
+          attempt.then(settled, settled);
+          return attempt;
         }),
         probe: fromPromise(async ({ input, signal }) => {
           const live = this.liveOf(input.connection);
@@ -205,7 +212,7 @@ export class Supervisor {
             };
           },
         ),
-        disconnect: fromPromise(() => this.closeAll()),
+        disconnect: fromPromise(() => this.closeAllWithin(this.options.closeTimeoutMs)),
       },
       actions: {
         releaseConnection: (_args, params) => {
@@ -228,10 +235,11 @@ export class Supervisor {
    * and closes every connection. Idempotent; afterwards nothing of the supervisor keeps the process alive.
    */
   stop(): Promise<void> {
+    // The machine itself ignores STOP while stopping or stopped: that is what makes stop() idempotent.
+    this.actor.send({ type: 'STOP' });
     if (this.stopPromise) return this.stopPromise;
     this.started = false;
     this.rejectWaiters('stopped');
-    this.actor.send({ type: 'STOP' });
     this.stopPromise = this.current === 'disconnected' ? this.closeAll() : this.untilState(['disconnected']);
     return this.stopPromise;
   }
@@ -428,8 +436,32 @@ export class Supervisor {
   }
 
   private async closeAll(): Promise<void> {
-    for (const live of [...this.live.values()]) this.release(live);
-    while (this.closing.size > 0) await Promise.all([...this.closing]);
+    for (;;) {
+      for (const live of [...this.live.values()]) this.release(live);
+      if (this.closing.size === 0 && this.attempts.size === 0) return;
+      await Promise.allSettled([...this.closing, ...this.attempts]);
+    }
+  }
+
+  /** `closeAll`, bounded: rejects (and logs) when a close hangs past `timeoutMs`. */
+  private closeAllWithin(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        const stuck = this.closing.size;
+        this.log.log('error', 'Temporal connections did not close in time', { timeoutMs, stuck });
+        reject(new Error(`${stuck} connection(s) did not close within closeTimeout (${timeoutMs} ms)`));
+      }, timeoutMs);
+      this.closeAll().then(
+        () => {
+          this.clock.clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          this.clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   private deadlineOf(options: RequestCallOptions): number {

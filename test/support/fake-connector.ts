@@ -31,7 +31,13 @@ export const failures = {
     name: 'ServiceError',
     message: 'connect ECONNREFUSED 127.0.0.1:7233',
   },
-  deadline: { kind: 'transient', code: 'DEADLINE_EXCEEDED', grpcCode: 4, name: 'ServiceError', message: 'Deadline exceeded' },
+  deadline: {
+    kind: 'transient',
+    code: 'DEADLINE_EXCEEDED',
+    grpcCode: 4,
+    name: 'ServiceError',
+    message: 'Deadline exceeded',
+  },
   namespaceNotFound: {
     kind: 'permanent',
     code: 'NAMESPACE_NOT_FOUND',
@@ -39,7 +45,13 @@ export const failures = {
     name: 'NamespaceNotFoundError',
     message: "Namespace 'nope' does not exist",
   },
-  unauthenticated: { kind: 'permanent', code: 'UNAUTHENTICATED', grpcCode: 16, name: 'ServiceError', message: 'bad key' },
+  unauthenticated: {
+    kind: 'permanent',
+    code: 'UNAUTHENTICATED',
+    grpcCode: 16,
+    name: 'ServiceError',
+    message: 'bad key',
+  },
 } satisfies Record<string, FailureInfo>;
 
 /** A connection the test controls: its probes wait for the test to answer them. */

@@ -1,0 +1,17 @@
+import { connectionPaths, replay } from './connection.model.js';
+import type { MachineTransition, TransitionPath } from './transition-paths.js';
+
+/** A machine under model-based test: its generated paths and how to replay one on the real runtime. */
+export interface MachineModel {
+  readonly name: string;
+  generate(): { paths: TransitionPath<never>[]; all: MachineTransition[]; unreached: MachineTransition[] };
+  replay(path: TransitionPath<never>): Promise<{ problem: string } | undefined>;
+}
+
+export const MODELS: readonly MachineModel[] = [
+  {
+    name: 'connection',
+    generate: () => connectionPaths() as never,
+    replay: (path) => replay(path as never),
+  },
+];
