@@ -24,8 +24,8 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *     `CONNECTION_LOST` → `backoff`.
  * - `backoff` — the connection (if any) is dropped; waits `retryDelay` (exponential with jitter for a
  *   transient failure; `permanentRetryDelayMs` for a permanent one). Out: the delay → `connecting`;
- *   `RETRY_NOW` → `connecting` (from an operator always; from the reachability watcher only after a
- *   transient failure).
+ *   `RETRY_NOW` → `connecting` with the attempt count reset (from an operator always; from the reachability
+ *   watcher only after a transient failure).
  * - `stopping` — `STOP` from any state: every timer, probe and watcher ends as its state is left (leaving
  *   `online` releases the connection), and the `disconnect` actor waits until every connection the runtime
  *   opened is closed. Out: all closed → `disconnected`.
@@ -395,6 +395,8 @@ export const connectionMachine = setup({
         RETRY_NOW: {
           guard: { type: 'mayRetryEarly', params: ({ event }) => ({ reason: event.reason }) },
           target: 'connecting',
+          // The server came back (or an operator says so): the outage's growing delays no longer apply.
+          actions: 'resetAttempts',
         },
       },
     },

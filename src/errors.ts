@@ -32,8 +32,13 @@ export const GRPC_DEADLINE_EXCEEDED = 4;
  */
 const PERMANENT_STATUSES = new Set([3, 5, 7, 9, 12, 16]);
 
-/** Messages of TLS failures, which reach us as UNAVAILABLE or as plain errors depending on the side. */
-const TLS_PATTERN = /\b(ssl|tls|certificate|handshake|wrong version number|self[- ]signed)\b/i;
+/**
+ * Messages of TLS misconfiguration (wrong protocol, untrusted or mismatched certificate). A handshake cut
+ * short by a restarting server ("socket disconnected before secure TLS connection was established") is
+ * transient and deliberately not matched.
+ */
+const TLS_PATTERN =
+  /wrong version number|certificate|ssl routines|self[- ]signed|unable to (get|verify)|handshake failure|alert number|ERR_SSL|ERR_TLS_CERT|tlsv1 alert/i;
 
 /** Why a request got no connected client. */
 export type UnavailableReason =
@@ -158,6 +163,9 @@ function messagesOf(error: unknown): string {
   for (let depth = 0; depth < 8 && current != null; depth++) {
     if (current instanceof Error) parts.push(current.message);
     else if (typeof current === 'string') parts.push(current);
+    else if (typeof current === 'object' && typeof (current as { message?: unknown }).message === 'string') {
+      parts.push((current as { message: string }).message);
+    }
     current =
       typeof current === 'object' && 'cause' in current ? (current as { cause: unknown }).cause : undefined;
   }
@@ -171,19 +179,16 @@ function firstLine(text: string, max = 300): string {
 
 /**
  * Sorts a failure of a connection attempt or probe into transient (retry with backoff) or permanent
- * (an operator must change something). Unknown failures are transient: retried, never dropped.
+ * (an operator must change something). Unknown failures are transient: retried, never dropped. `redact`
+ * runs on the whole message before it is cut to one line, so no part of a secret survives the cut.
  */
-export function classifyFailure(error: unknown): FailureInfo {
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    'failure' in error &&
-    error instanceof ConnectionFailureError
-  ) {
-    return error.failure;
-  }
+export function classifyFailure(
+  error: unknown,
+  redact: (text: string) => string = (text) => text,
+): FailureInfo {
+  if (error instanceof ConnectionFailureError) return redactFailure(error.failure, redact);
   const name = error instanceof Error ? error.name : 'Error';
-  const message = firstLine(messagesOf(error) || String(error));
+  const message = firstLine(redact(messagesOf(error) || String(error)));
   if (name === 'NamespaceNotFoundError') {
     return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5, name, message };
   }
@@ -191,7 +196,7 @@ export function classifyFailure(error: unknown): FailureInfo {
     return { kind: 'permanent', code: 'TLS_ERROR', name, message };
   }
   const grpcCode = grpcStatusOf(error);
-  if (grpcCode !== undefined) {
+  if (grpcCode !== undefined && grpcCode !== 0) {
     const code = GRPC_STATUS_NAMES[grpcCode] ?? `GRPC_${grpcCode}`;
     return {
       kind: PERMANENT_STATUSES.has(grpcCode) ? 'permanent' : 'transient',
@@ -215,16 +220,38 @@ export function isUnavailableStatus(error: unknown): boolean {
 }
 
 /**
- * Removes every known secret (API key, TLS private key, authorization metadata) from a string. Secrets
- * shorter than 4 characters are not scrubbed (they would mangle ordinary text) and are refused by options.
+ * Removes every known secret (API key, TLS private key, authorization metadata) from a string. Every
+ * occurrence of every secret is marked first and overlapping or touching marks are merged, so that two
+ * overlapping secrets leave nothing of either. Secrets shorter than 4 characters are not scrubbed (they
+ * would mangle ordinary text).
  */
 export function createRedactor(secrets: readonly string[]): (text: string) => string {
-  const usable = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  const usable = [...new Set(secrets.filter((s) => s.length >= 4))];
   if (usable.length === 0) return (text) => text;
   return (text) => {
-    let out = text;
-    for (const secret of usable) out = out.split(secret).join('[REDACTED]');
-    return out;
+    const ranges: [number, number][] = [];
+    for (const secret of usable) {
+      for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+        ranges.push([at, at + secret.length]);
+      }
+    }
+    if (ranges.length === 0) return text;
+    ranges.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let cursor = 0;
+    let open: [number, number] | undefined;
+    for (const range of ranges) {
+      if (open && range[0] <= open[1]) open[1] = Math.max(open[1], range[1]);
+      else {
+        if (open) {
+          out += `${text.slice(cursor, open[0])}[REDACTED]`;
+          cursor = open[1];
+        }
+        open = [range[0], range[1]];
+      }
+    }
+    if (open) out += `${text.slice(cursor, open[0])}[REDACTED]`;
+    return out + text.slice(open ? open[1] : cursor);
   };
 }
 

@@ -203,6 +203,7 @@ const SECRET_METADATA_KEY = /authorization|token|secret|password|api[-_]?key|coo
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (typeof value === 'function') return 'a function';
   try {
     return JSON.stringify(value) ?? String(value);
@@ -295,7 +296,9 @@ function validAddress(field: string, address: unknown): string {
   if (typeof address !== 'string' || !/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.test(address)) {
     fail(
       field,
-      "an address of the form 'host:port'",
+      field === 'envConfig'
+        ? "an address of the form 'host:port' in TEMPORAL_ADDRESS or the config profile"
+        : "an address of the form 'host:port'",
       address,
       "Pass e.g. `address: 'localhost:7233'` or set TEMPORAL_ADDRESS.",
     );
@@ -328,8 +331,9 @@ function loadEnvConfig(option: SupervisorOptions['envConfig']): FromEnv {
   } catch (error) {
     throw new SupervisorOptionsError(
       'envConfig',
+      // Only the first line: parsers quote the offending lines of the file, which may hold an API key.
       `Could not load Temporal's environment configuration (TEMPORAL_* variables, the TOML profile): ${
-        error instanceof Error ? error.message : String(error)
+        (error instanceof Error ? error.message : String(error)).split('\n', 1)[0]
       }. Fix the variable or file it names, or pass \`envConfig: false\` and give the options directly.`,
     );
   }
@@ -347,7 +351,11 @@ function secretsOf(apiKey: string | undefined, tls: TlsOption | undefined, metad
   const secrets: string[] = [];
   if (apiKey) secrets.push(apiKey);
   if (tls && typeof tls === 'object' && tls.clientCertPair?.key) {
-    secrets.push(Buffer.from(tls.clientCertPair.key).toString('utf8'));
+    const pem = Buffer.from(tls.clientCertPair.key).toString('utf8');
+    secrets.push(pem);
+    // Each line of the key body too, in case a line is quoted on its own.
+    for (const line of pem.split(/\r?\n/))
+      if (line.length >= 16 && !line.startsWith('-----')) secrets.push(line);
   }
   for (const [key, value] of Object.entries(metadata)) {
     if (SECRET_METADATA_KEY.test(key) && value) {
@@ -368,7 +376,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   const fromEnv = loadEnvConfig(options.envConfig);
 
   const address = validAddress(
-    options.address !== undefined ? 'address' : 'TEMPORAL_ADDRESS',
+    options.address !== undefined ? 'address' : fromEnv.address !== undefined ? 'envConfig' : 'address',
     options.address ?? fromEnv.address ?? DEFAULTS.address,
   );
   const namespace = options.namespace ?? fromEnv.namespace ?? DEFAULTS.namespace;
@@ -388,6 +396,17 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   if (tls !== undefined && typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null)) {
     fail('tls', 'true, false or a TLS config object', tls, 'Pass `tls: true` for system roots.');
   }
+  if (
+    options.metadata !== undefined &&
+    (typeof options.metadata !== 'object' || options.metadata === null || Array.isArray(options.metadata))
+  ) {
+    fail(
+      'metadata',
+      'an object of string values',
+      options.metadata,
+      "Pass e.g. `metadata: { 'x-team': 'payments' }`.",
+    );
+  }
   const metadata = { ...(fromEnv.metadata ?? {}), ...(options.metadata ?? {}) };
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') {
@@ -406,10 +425,19 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   );
   const maxDelayMs = duration('backoff.maxDelay', backoff.maxDelay, DEFAULTS.backoff.maxDelayMs);
   if (maxDelayMs < initialDelayMs) {
+    // Blame the option the caller gave: initialDelay alone can exceed the default maxDelay.
+    if (backoff.maxDelay === undefined) {
+      fail(
+        'backoff.initialDelay',
+        `at most backoff.maxDelay (${maxDelayMs} ms, the default)`,
+        backoff.initialDelay,
+        'Lower backoff.initialDelay or raise backoff.maxDelay with it.',
+      );
+    }
     fail(
       'backoff.maxDelay',
       `at least backoff.initialDelay (${initialDelayMs} ms)`,
-      backoff.maxDelay ?? maxDelayMs,
+      backoff.maxDelay,
       'Raise backoff.maxDelay or lower backoff.initialDelay.',
     );
   }
@@ -497,6 +525,15 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
       'an object with now(), setTimeout() and clearTimeout()',
       clock,
       "Pass XState's SimulatedClock or leave it out.",
+    );
+  }
+
+  if (requests.failFast !== undefined && typeof requests.failFast !== 'boolean') {
+    fail(
+      'requests.failFast',
+      'true or false',
+      requests.failFast,
+      'Pass `requests: { failFast: true }` or leave it out.',
     );
   }
 

@@ -26,7 +26,6 @@ import {
   GRPC_UNAVAILABLE,
   grpcStatusOf,
   isUnavailableStatus,
-  redactFailure,
   SupervisorTimeoutError,
   TemporalUnavailableError,
   type UnavailableReason,
@@ -341,7 +340,7 @@ export class Supervisor {
     } catch (error) {
       if (error instanceof TemporalUnavailableError) throw error;
       if (isUnavailableStatus(error)) {
-        const failure = redactFailure(classifyFailure(error), this.redact);
+        const failure = classifyFailure(error, this.redact);
         if (grpcStatusOf(error) === GRPC_UNAVAILABLE) {
           this.actor.send({ type: 'UNAVAILABLE_SEEN', source: 'request', failure });
           throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });

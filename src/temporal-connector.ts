@@ -1,9 +1,10 @@
 import { connect as netConnect } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { ProbeResult } from '../machines/connection.machine.js';
 import type { FailureInfo } from '../machines/failure.js';
 import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
-import { ConnectionFailureError, classifyFailure, grpcStatusOf, redactFailure } from './errors.js';
+import { ConnectionFailureError, classifyFailure, grpcStatusOf } from './errors.js';
+import { closedChannelGuard } from './grpc-guard.js';
 import type { ResolvedOptions } from './options.js';
 
 /** grpc-js connectivity states (`@grpc/grpc-js` ConnectivityState). */
@@ -137,7 +138,7 @@ class LiveTemporalConnection implements LiveConnection {
       await Promise.race([this.call(deadline), channelFailure.promise, aborted.promise]);
       return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
     } catch (error) {
-      throw new ConnectionFailureError(redactFailure(classifyFailure(error), this.redact), { cause: error });
+      throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
     } finally {
       channelFailure.dispose();
       aborted.dispose();
@@ -214,6 +215,11 @@ export function createTemporalConnector(
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       metadata: { ...options.metadata },
       connectTimeout: timeoutMs,
+      // The SDK's default retry interceptor (or the caller's), then our guard innermost: see grpc-guard.ts.
+      interceptors: [
+        ...(options.connectionOptions.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())]),
+        closedChannelGuard,
+      ],
     }) as SupervisedConnection;
     const channelFailure = failFastOnChannelFailure(connection.channel);
     const aborted = abortPromise(signal);
@@ -247,7 +253,7 @@ export function createTemporalConnector(
       return new LiveTemporalConnection(id, connection, client, options, redact);
     } catch (error) {
       await connection.close().catch(() => {});
-      throw new ConnectionFailureError(redactFailure(classifyFailure(error), redact), { cause: error });
+      throw new ConnectionFailureError(classifyFailure(error, redact), { cause: error });
     } finally {
       channelFailure.dispose();
       aborted.dispose();
