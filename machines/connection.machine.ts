@@ -1,5 +1,6 @@
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { backoffDelayMs, nextRandom } from '../src/backoff.js';
+import { creatorMachine } from './creator.machine.js';
 import { type FailureInfo, toFailureInfo } from './failure.js';
 
 /**
@@ -22,13 +23,17 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   - `degraded` — still serving, probing every `degradedInterval`, starting at once. Out:
  *     `successesToRecover` good probes in a row → `connected`; `failuresToDisconnect` failed probes → `backoff`;
  *     `CONNECTION_LOST` → `backoff`.
- * - `backoff` — the connection (if any) is dropped; waits `retryDelay` (exponential with jitter for a
+ * - `backoff` — the connection (if any) is released on entry; waits `retryDelay` (exponential with jitter for a
  *   transient failure; `permanentRetryDelayMs` for a permanent one). Out: the delay → `connecting`;
  *   `RETRY_NOW` → `connecting` with the attempt count reset (from an operator always; from the reachability
  *   watcher only after a transient failure).
- * - `stopping` — `STOP` from any state: every timer, probe and watcher ends as its state is left (leaving
- *   `online` releases the connection), and the `disconnect` actor waits until every connection the runtime
- *   opened is closed. Out: all closed → `disconnected`.
+ * - `stopping` — `STOP` from any state, in reverse order of start: every timer, probe and watcher ends as
+ *   its state is left; `draining`: `stopChildren` stops the creators (queued requests are rejected) and then
+ *   the workers (drained), bounded; `closing`: the connection is released and `disconnect` waits until
+ *   every connection the runtime opened is closed. Out: all closed → `disconnected`.
+ *
+ * Children: one `creator` per configured creator, spawned when the machine starts (fixed ids
+ * `creator:<name>`), told `CONNECTION_UP` on entering `online` and `CONNECTION_DOWN` on leaving it.
  */
 
 /** What `src/` hands the machine for a live connection: opaque here; serializes to safe metadata only. */
@@ -78,12 +83,20 @@ export interface ConnectionContext {
   readonly lastProbeLatencyMs: number | undefined;
   /** State of the pseudo-random generator used for jitter (see `src/backoff.ts`). */
   readonly random: number;
+  readonly children: ChildrenConfig;
+}
+
+/** The supervised children, by name. */
+export interface ChildrenConfig {
+  readonly creators: readonly string[];
 }
 
 export interface ConnectionInput {
   readonly config: ConnectionConfig;
   /** Seed of the jitter generator. */
   readonly seed: number;
+  /** Children to spawn (fixed ids `creator:<name>`); none by default. */
+  readonly children?: ChildrenConfig;
 }
 
 export type RetryReason = 'operator' | 'server_reachable';
@@ -157,6 +170,9 @@ export const connectionMachine = setup({
     ),
     /** Settles once every connection the runtime opened has been closed. */
     disconnect: fromPromise<void>(notProvided('disconnect')),
+    /** Stops the children in reverse order of start (creators, then workers) and waits for them, bounded. */
+    stopChildren: fromPromise<void>(notProvided('stopChildren')),
+    creator: creatorMachine,
   },
   actions: {
     /** Side effect: close a connection that is being dropped (not awaited here; the runtime tracks it). */
@@ -170,6 +186,25 @@ export const connectionMachine = setup({
       lastProbeLatencyMs: undefined,
     }),
     resetAttempts: assign({ attempt: 0 }),
+    spawnChildren: enqueueActions(({ context, enqueue }) => {
+      for (const name of context.children.creators) {
+        enqueue.spawnChild('creator', {
+          id: `creator:${name}`,
+          systemId: `creator:${name}`,
+          input: { name },
+        });
+      }
+    }),
+    notifyUp: enqueueActions(({ context, enqueue }) => {
+      const connectionId = context.connection?.id ?? 0;
+      for (const name of context.children.creators) {
+        enqueue.sendTo(`creator:${name}`, { type: 'CONNECTION_UP', connectionId });
+      }
+    }),
+    notifyDown: enqueueActions(({ context, enqueue }) => {
+      for (const name of context.children.creators)
+        enqueue.sendTo(`creator:${name}`, { type: 'CONNECTION_DOWN' });
+    }),
     resetProbeCounts: assign({ probeFailures: 0, probeSuccesses: 0 }),
     planRetry: assign(({ context }) => {
       const attempt = context.attempt + 1;
@@ -217,7 +252,9 @@ export const connectionMachine = setup({
     probeSuccesses: 0,
     lastProbeLatencyMs: undefined,
     random: input.seed,
+    children: input.children ?? { creators: [] },
   }),
+  entry: 'spawnChildren',
   on: {
     STOP: { target: '.stopping' },
   },
@@ -258,10 +295,8 @@ export const connectionMachine = setup({
         src: 'watchConnection',
         input: ({ context }) => ({ connection: context.connection }),
       },
-      exit: [
-        { type: 'releaseConnection', params: ({ context }) => ({ connection: context.connection }) },
-        assign({ connection: undefined }),
-      ],
+      entry: 'notifyUp',
+      exit: 'notifyDown',
       on: {
         CONNECTION_LOST: {
           target: 'backoff',
@@ -382,7 +417,11 @@ export const connectionMachine = setup({
 
     backoff: {
       tags: ['backoff'],
-      entry: 'planRetry',
+      entry: [
+        { type: 'releaseConnection', params: ({ context }) => ({ connection: context.connection }) },
+        assign({ connection: undefined }),
+        'planRetry',
+      ],
       invoke: {
         id: 'watchReachability',
         src: 'watchReachability',
@@ -403,14 +442,31 @@ export const connectionMachine = setup({
 
     stopping: {
       tags: ['stopping'],
-      invoke: {
-        id: 'disconnect',
-        src: 'disconnect',
-        onDone: { target: 'disconnected' },
-        onError: { target: 'disconnected' },
-      },
+      initial: 'draining',
       on: {
         STOP: {},
+      },
+      states: {
+        draining: {
+          invoke: {
+            id: 'stopChildren',
+            src: 'stopChildren',
+            onDone: 'closing',
+            onError: 'closing',
+          },
+        },
+        closing: {
+          entry: [
+            { type: 'releaseConnection', params: ({ context }) => ({ connection: context.connection }) },
+            assign({ connection: undefined }),
+          ],
+          invoke: {
+            id: 'disconnect',
+            src: 'disconnect',
+            onDone: '#connection.disconnected',
+            onError: '#connection.disconnected',
+          },
+        },
       },
     },
   },

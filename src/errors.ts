@@ -69,6 +69,16 @@ export interface TemporalUnavailableErrorFields {
    */
   readonly maybeApplied: boolean;
   readonly cause?: unknown;
+  /** For a creator's request: which one, so that it can be retried idempotently. */
+  readonly request?: RequestIdentity;
+}
+
+/** Identifies a creator's request: calling `start` again with this `requestId` cannot start a second run. */
+export interface RequestIdentity {
+  readonly requestId: string;
+  readonly workflowId: string | undefined;
+  /** Attempts made before the rejection. */
+  readonly attempts: number;
 }
 
 /**
@@ -85,6 +95,7 @@ export class TemporalUnavailableError extends Error {
   readonly lastFailure: FailureInfo | undefined;
   readonly retryAfterMs: number | undefined;
   readonly maybeApplied: boolean;
+  readonly request: RequestIdentity | undefined;
 
   constructor(message: string, fields: TemporalUnavailableErrorFields) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
@@ -94,6 +105,7 @@ export class TemporalUnavailableError extends Error {
     this.lastFailure = fields.lastFailure;
     this.retryAfterMs = fields.retryAfterMs;
     this.maybeApplied = fields.maybeApplied;
+    this.request = fields.request;
   }
 
   /** Plain data for logs and JSON bodies (no cause object, no secrets). */
@@ -109,12 +121,35 @@ export class TemporalUnavailableError extends Error {
       lastFailure: this.lastFailure,
       retryAfterMs: this.retryAfterMs,
       maybeApplied: this.maybeApplied,
+      request: this.request,
     };
   }
 }
 
 export function isTemporalUnavailableError(error: unknown): error is TemporalUnavailableError {
   return error instanceof TemporalUnavailableError;
+}
+
+/**
+ * A creator's start found the workflow id taken by an execution that this request did not start (another
+ * request id): nothing was started. Thanks to the stable request id, this never happens because of our own
+ * retries.
+ */
+export class WorkflowConflictError extends Error {
+  override readonly name = 'WorkflowConflictError';
+  readonly code = 'ALREADY_STARTED' as const;
+  readonly workflowId: string;
+  readonly requestId: string;
+
+  constructor(message: string, fields: { workflowId: string; requestId: string; cause?: unknown }) {
+    super(message, { cause: fields.cause });
+    this.workflowId = fields.workflowId;
+    this.requestId = fields.requestId;
+  }
+}
+
+export function isWorkflowConflictError(error: unknown): error is WorkflowConflictError {
+  return error instanceof WorkflowConflictError;
 }
 
 /** Bad options given to the supervisor: names the field, the value received and the fix. */

@@ -6,6 +6,7 @@ import type { ConnectionConfig } from '../machines/connection.machine.js';
 import { randomSeed } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Connector } from './connector.js';
+import type { CreatorOptions, ResolvedCreatorOptions } from './creator.js';
 import { SupervisorOptionsError } from './errors.js';
 import { type LoggerOption, type SupervisorLogger, toSupervisorLogger } from './logger.js';
 
@@ -115,6 +116,11 @@ export interface SupervisorOptions {
   connectionOptions?: Omit<ConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata' | 'connectTimeout'>;
   /** Replaces how connections are made (for tests and custom transports). @default the Temporal client */
   connector?: Connector;
+  /**
+   * Workflow creators to supervise, by name (letters, digits, `.`, `_`, `-`): each starts workflows
+   * exactly once per request. Get one with `supervisor.creator(name)`.
+   */
+  creators?: Record<string, CreatorOptions>;
 }
 
 /** Every option with its default applied; durations in milliseconds. */
@@ -137,6 +143,7 @@ export interface ResolvedOptions {
   readonly connector: Connector | undefined;
   /** Every secret in the options, for redaction. */
   readonly secrets: readonly string[];
+  readonly creators: ReadonlyMap<string, ResolvedCreatorOptions>;
 }
 
 /** The defaults, in one place. */
@@ -159,7 +166,10 @@ export const DEFAULTS = {
   },
   reachabilityIntervalMs: 250,
   requests: { deadlineMs: 10_000, maxPending: 1_000, failFast: false },
+  creator: { retryDelayMs: 100 },
 } as const;
+
+const CHILD_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': [
@@ -183,7 +193,9 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'inspect',
     'connectionOptions',
     'connector',
+    'creators',
   ],
+  creator: ['deadline', 'maxPending', 'failFast', 'retryDelay'],
   backoff: ['initialDelay', 'maxDelay', 'multiplier', 'jitter'],
   healthCheck: [
     'method',
@@ -219,8 +231,7 @@ function fail(field: string, expected: string, value: unknown, fix: string): nev
   );
 }
 
-function checkKeys(scope: string, value: object): void {
-  const known = KNOWN_KEYS[scope] ?? [];
+function checkKeys(scope: string, value: object, known: readonly string[] = KNOWN_KEYS[scope] ?? []): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       const field = scope ? `${scope}.${key}` : key;
@@ -537,7 +548,63 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     );
   }
 
+  const requestDefaults = {
+    deadlineMs: duration('requests.deadline', requests.deadline, DEFAULTS.requests.deadlineMs),
+    maxPending: integer('requests.maxPending', requests.maxPending, DEFAULTS.requests.maxPending, 0),
+    failFast: requests.failFast ?? DEFAULTS.requests.failFast,
+  };
+  const creators = new Map<string, ResolvedCreatorOptions>();
+  if (options.creators !== undefined) {
+    if (
+      typeof options.creators !== 'object' ||
+      options.creators === null ||
+      Array.isArray(options.creators)
+    ) {
+      fail(
+        'creators',
+        'an object of creator options by name',
+        options.creators,
+        'Pass e.g. `creators: { orders: {} }`.',
+      );
+    }
+    for (const [name, creator] of Object.entries(options.creators)) {
+      const field = `creators.${name}`;
+      if (!CHILD_NAME.test(name)) {
+        fail(
+          field,
+          'a name of 1 to 64 letters, digits, `.`, `_` or `-`',
+          name,
+          "Pass e.g. `creators: { 'orders-api': {} }`.",
+        );
+      }
+      if (typeof creator !== 'object' || creator === null || Array.isArray(creator)) {
+        fail(
+          field,
+          'an object (possibly empty)',
+          creator,
+          `Pass \`creators: { ${name}: {} }\` for the defaults.`,
+        );
+      }
+      checkKeys(field, creator, KNOWN_KEYS.creator);
+      if (creator.failFast !== undefined && typeof creator.failFast !== 'boolean') {
+        fail(
+          `${field}.failFast`,
+          'true or false',
+          creator.failFast,
+          'Pass `failFast: true` or leave it out.',
+        );
+      }
+      creators.set(name, {
+        deadlineMs: duration(`${field}.deadline`, creator.deadline, requestDefaults.deadlineMs),
+        maxPending: integer(`${field}.maxPending`, creator.maxPending, requestDefaults.maxPending, 1),
+        failFast: creator.failFast ?? requestDefaults.failFast,
+        retryDelayMs: duration(`${field}.retryDelay`, creator.retryDelay, DEFAULTS.creator.retryDelayMs),
+      });
+    }
+  }
+
   return {
+    creators,
     address,
     namespace,
     apiKey,
@@ -548,11 +615,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     inspect: options.inspect,
     healthCheckMethod: method,
     reachabilityIntervalMs,
-    requests: {
-      deadlineMs: duration('requests.deadline', requests.deadline, DEFAULTS.requests.deadlineMs),
-      maxPending: integer('requests.maxPending', requests.maxPending, DEFAULTS.requests.maxPending, 0),
-      failFast: requests.failFast ?? DEFAULTS.requests.failFast,
-    },
+    requests: requestDefaults,
     logger: toSupervisorLogger(options.logger),
     clock,
     seed: options.seed ?? randomSeed(),

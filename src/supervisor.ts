@@ -2,6 +2,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import {
   type Actor,
+  type AnyActorRef,
   type AnyEventObject,
   createActor,
   fromCallback,
@@ -16,9 +17,11 @@ import {
   type ConnectionState,
   connectionMachine,
 } from '../machines/connection.machine.js';
+import { creatorMachine } from '../machines/creator.machine.js';
 import type { FailureInfo } from '../machines/failure.js';
 import type { Clock } from './clock.js';
 import type { ConnectionSignal, Connector, LiveConnection } from './connector.js';
+import { WorkflowCreator } from './creator.js';
 import {
   ConnectionFailureError,
   classifyFailure,
@@ -61,6 +64,8 @@ export interface SupervisorSnapshot {
   readonly probeSuccesses: number;
   /** Requests waiting for a connection. */
   readonly pendingRequests: number;
+  /** The supervised children and their states, by id (`creator:<name>`). */
+  readonly children: Readonly<Record<string, string>>;
 }
 
 /** Settles a subscription. */
@@ -122,6 +127,8 @@ export class Supervisor {
   private readonly live = new Map<number, LiveConnection>();
   /** Closes in flight. */
   private readonly closing = new Set<Promise<void>>();
+  /** The supervised workflow creators, by name. */
+  private readonly creators = new Map<string, WorkflowCreator>();
   /** Connection attempts in flight (an abandoned one still has to settle before `stop()` is done). */
   private readonly attempts = new Set<Promise<LiveConnection>>();
   private readonly listeners = new Set<(change: StateChange) => void>();
@@ -139,8 +146,18 @@ export class Supervisor {
     this.log = this.options.logger.child({ component: 'temporal-supervisor', address: this.options.address });
     this.connector = this.options.connector ?? createTemporalConnector(this.options, this.redact);
     this.since = this.clock.now();
+    for (const [name, creatorOptions] of this.options.creators) {
+      this.creators.set(
+        name,
+        new WorkflowCreator(name, creatorOptions, this, this.log.child({ creator: name })),
+      );
+    }
     this.actor = createActor(this.provideMachine(), {
-      input: { config: this.options.machine, seed: this.options.seed },
+      input: {
+        config: this.options.machine,
+        seed: this.options.seed,
+        children: { creators: [...this.creators.keys()] },
+      },
       clock: this.clock,
       inspect: (inspection) => {
         if (inspection.type === '@xstate.snapshot' && inspection.actorRef === this.actor) {
@@ -212,6 +229,19 @@ export class Supervisor {
           },
         ),
         disconnect: fromPromise(() => this.closeAllWithin(this.options.closeTimeoutMs)),
+        stopChildren: fromPromise(() =>
+          this.stopChildren(
+            Object.values(this.actor.getSnapshot().children) as AnyActorRef[],
+            this.options.closeTimeoutMs,
+          ),
+        ),
+        creator: creatorMachine.provide({
+          actors: {
+            settleRequests: fromPromise<void, { readonly name: string }>(async ({ input }) => {
+              await this.creators.get(input.name)?.settle();
+            }),
+          },
+        }),
       },
       actions: {
         releaseConnection: (_args, params) => {
@@ -241,6 +271,23 @@ export class Supervisor {
     this.rejectWaiters('stopped');
     this.stopPromise = this.current === 'disconnected' ? this.closeAll() : this.untilState(['disconnected']);
     return this.stopPromise;
+  }
+
+  /**
+   * The supervised workflow creator configured under `name` (option `creators`).
+   * @throws {TypeError} when no creator has that name.
+   */
+  creator(name: string): WorkflowCreator {
+    const creator = this.creators.get(name);
+    if (!creator) {
+      const known = [...this.creators.keys()];
+      throw new TypeError(
+        `No workflow creator named ${JSON.stringify(name)}. ${
+          known.length ? `Configured creators: ${known.join(', ')}.` : 'None is configured:'
+        } Configure it with createSupervisor({ creators: { ${JSON.stringify(name)}: {} } }).`,
+      );
+    }
+    return creator;
   }
 
   /** Skips the rest of a backoff delay and tries to connect now (for operators). */
@@ -274,6 +321,11 @@ export class Supervisor {
       probeFailures: context.probeFailures,
       probeSuccesses: context.probeSuccesses,
       pendingRequests: this.waiters.size,
+      children: Object.fromEntries(
+        Object.entries(snapshot.children)
+          .filter(([id]) => isSupervisedChild(id))
+          .map(([id, child]) => [id, childState(child as AnyActorRef)]),
+      ),
     };
   }
 
@@ -339,6 +391,9 @@ export class Supervisor {
       ]);
     } catch (error) {
       if (error instanceof TemporalUnavailableError) throw error;
+      if (isClosedChannel(error)) {
+        throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });
+      }
       if (isUnavailableStatus(error)) {
         const failure = classifyFailure(error, this.redact);
         if (grpcStatusOf(error) === GRPC_UNAVAILABLE) {
@@ -553,9 +608,44 @@ export class Supervisor {
     });
   }
 
+  /** @internal For the supervised children: a rejection in the supervisor's terms. */
+  createUnavailableError(
+    reason: UnavailableReason,
+    extra: { detail?: string } = {},
+  ): TemporalUnavailableError {
+    return this.unavailable(reason, extra);
+  }
+
+  /** Stops the children in reverse order of start (creators first, then the rest), bounded by `timeoutMs`. */
+  private async stopChildren(all: readonly AnyActorRef[], timeoutMs: number): Promise<void> {
+    let children = all;
+    // Only the supervised children: the actor's other children are its own invocations (this one included).
+    const order = [
+      all.filter((child) => child.id.startsWith('creator:')),
+      all.filter((child) => child.id.startsWith('worker:')),
+    ];
+    children = order.flat();
+    let timer: unknown;
+    const expired = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimeout(() => {
+        const left = children.filter((child) => child.getSnapshot().status === 'active').map((c) => c.id);
+        this.log.log('error', 'Supervised children did not stop in time', { timeoutMs, children: left });
+        reject(new Error(`children did not stop within ${timeoutMs} ms: ${left.join(', ')}`));
+      }, timeoutMs);
+    });
+    expired.catch(() => {});
+    try {
+      for (const group of order) {
+        await Promise.race([Promise.all(group.map((child) => untilDone(child))), expired]);
+      }
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+
   private unavailable(
     reason: UnavailableReason,
-    extra: { maybeApplied?: boolean; cause?: unknown; waitedMs?: number } = {},
+    extra: { maybeApplied?: boolean; cause?: unknown; waitedMs?: number; detail?: string } = {},
   ): TemporalUnavailableError {
     const view = this.snapshot();
     const failure = view.lastFailure;
@@ -580,15 +670,18 @@ export class Supervisor {
     ]
       .filter(Boolean)
       .join(', ');
-    return new TemporalUnavailableError(`Temporal is unavailable: ${why[reason]} (${detail})`, {
-      reason,
-      state: view.state,
-      attempt: view.attempt,
-      lastFailure: failure,
-      retryAfterMs: view.retryAfterMs,
-      maybeApplied: extra.maybeApplied ?? false,
-      cause: extra.cause,
-    });
+    return new TemporalUnavailableError(
+      `Temporal is unavailable: ${extra.detail ?? why[reason]} (${detail})`,
+      {
+        reason,
+        state: view.state,
+        attempt: view.attempt,
+        lastFailure: failure,
+        retryAfterMs: view.retryAfterMs,
+        maybeApplied: extra.maybeApplied ?? false,
+        cause: extra.cause,
+      },
+    );
   }
 
   private describe(error: unknown): string {
@@ -602,6 +695,50 @@ const NO_CONNECTION: FailureInfo = {
   name: 'NoConnection',
   message: 'There is no live connection to probe',
 };
+
+/** Sends STOP to a child and resolves once it has reached its final state. */
+function untilDone(child: AnyActorRef): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.getSnapshot().status !== 'active') {
+      resolve();
+      return;
+    }
+    const subscription = child.subscribe({
+      next: (snapshot: { status: string }) => {
+        if (snapshot.status !== 'active') {
+          subscription.unsubscribe();
+          resolve();
+        }
+      },
+      complete: () => resolve(),
+      error: () => resolve(),
+    });
+    child.send({ type: 'STOP' });
+  });
+}
+
+/** Supervised children have fixed ids `creator:<name>` and `worker:<name>`; other children are invocations. */
+function isSupervisedChild(id: string): boolean {
+  return id.startsWith('creator:') || id.startsWith('worker:');
+}
+
+/** The state of a child actor: its first tag, else its state value. */
+function childState(child: AnyActorRef): string {
+  const snapshot = child.getSnapshot() as { tags?: Set<string>; value?: unknown; status: string };
+  const tag = snapshot.tags ? [...snapshot.tags][0] : undefined;
+  return tag ?? (typeof snapshot.value === 'string' ? snapshot.value : snapshot.status);
+}
+
+/** A call ended by our closed-channel guard: the connection was closed under it. */
+function isClosedChannel(error: unknown): boolean {
+  return (
+    grpcStatusOf(error) === 1 &&
+    /channel has been shut down/i.test(
+      String((error as Error)?.message ?? '') +
+        String((error as { cause?: { message?: string } })?.cause?.message ?? ''),
+    )
+  );
+}
 
 function toEvent(signal: ConnectionSignal): ConnectionEvent {
   switch (signal.type) {

@@ -40,6 +40,8 @@ export const MODEL_CONFIG: ConnectionConfig = {
 export const MODEL_SEED = 7;
 const REACHABILITY_INTERVAL_MS = 10;
 const CLOSE_TIMEOUT_MS = 3_000;
+/** One creator child, so that the connection machine's notifications and draining have someone to reach. */
+export const MODEL_CREATOR = 'model';
 
 export const MODEL_INPUT: ConnectionInput = { config: MODEL_CONFIG, seed: MODEL_SEED };
 
@@ -50,6 +52,8 @@ type ModelEvent =
   | { type: 'xstate.error.actor.connect'; error: ConnectionFailureError }
   | { type: 'xstate.done.actor.probe'; output: { latencyMs: number } }
   | { type: 'xstate.error.actor.probe'; error: ConnectionFailureError }
+  | { type: 'xstate.done.actor.stopChildren'; output: undefined }
+  | { type: 'xstate.error.actor.stopChildren'; error: Error }
   | { type: 'xstate.done.actor.disconnect'; output: undefined }
   | { type: 'xstate.error.actor.disconnect'; error: Error }
   | { type: `xstate.after.${string}` };
@@ -79,6 +83,8 @@ const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'xstate.after.retryDelay.connection.backoff' },
   { type: 'xstate.after.connectDeadline.connection.connecting' },
   { type: 'STOP' },
+  { type: 'xstate.done.actor.stopChildren', output: undefined },
+  { type: 'xstate.error.actor.stopChildren', error: new Error('a child did not stop') },
   { type: 'xstate.done.actor.disconnect', output: undefined },
   { type: 'xstate.error.actor.disconnect', error: new Error('close timed out') },
 ];
@@ -160,6 +166,7 @@ export class ModelDriver {
       permanentRetryDelay: MODEL_CONFIG.permanentRetryDelayMs,
       stablePeriod: MODEL_CONFIG.stablePeriodMs,
       closeTimeout: CLOSE_TIMEOUT_MS,
+      creators: { [MODEL_CREATOR]: {} },
       reachabilityInterval: REACHABILITY_INTERVAL_MS,
       healthCheck: {
         interval: MODEL_CONFIG.healthCheck.intervalMs,
@@ -201,16 +208,24 @@ export class ModelDriver {
     if (!this.processed.includes(type)) throw new Error(`no timer led to ${type}`);
   }
 
-  /** Performs one model event for real and returns the event types the actor processed. */
-  async perform(event: ModelEvent): Promise<string[]> {
-    this.take();
+  /**
+   * Performs one model event for real and returns the event types the actor processed since the last
+   * call (events an actor settles by itself, such as a child stopping, may land between two steps).
+   * `next` is the following model event, for the few steps that must prepare it.
+   */
+  async perform(event: ModelEvent, next?: ModelEvent): Promise<string[]> {
     switch (event.type) {
       case 'START':
         this.supervisor.start();
         break;
       case 'STOP':
+        if (next?.type === 'xstate.error.actor.stopChildren') {
+          // Fault injection: a creator that never finishes settling, so that draining must time out.
+          this.supervisor.creator(MODEL_CREATOR).settle = () => new Promise<void>(() => {});
+        }
         this.stopping = this.supervisor.stop();
-        break;
+        // No flush: draining settles by itself on the next turns; the model's next step says so.
+        return this.take();
       case 'RETRY_NOW':
         if (event.reason === 'operator') this.supervisor.retryNow();
         else {
@@ -257,6 +272,11 @@ export class ModelDriver {
         probe.reject(event.error);
         break;
       }
+      case 'xstate.done.actor.stopChildren':
+        break;
+      case 'xstate.error.actor.stopChildren':
+        await this.runTimersUntil('xstate.error.actor.stopChildren');
+        break;
       case 'xstate.done.actor.disconnect':
         // The abandoned attempt (if any) settles; closing fakes is immediate.
         this.connector.pendingAttempt?.reject(new Error('abandoned'));
@@ -359,7 +379,7 @@ async function replaySteps(
     const name = describeEvent(step.event);
     const logsBefore = driver.logs.length;
     const stateBefore = driver.supervisor.state;
-    const processed = await driver.perform(step.event);
+    const processed = await driver.perform(step.event, path.steps[i + 1]?.event);
     if (step.event.type === 'START') started = true;
     if (step.event.type === 'STOP') stopped = true;
     if (!processed.includes(step.event.type)) {

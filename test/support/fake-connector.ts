@@ -1,4 +1,5 @@
-import type { Client, Connection } from '@temporalio/client';
+import { type Client, type Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
 import type { ProbeResult } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../../src/connector.js';
@@ -54,6 +55,61 @@ export const failures = {
   },
 } satisfies Record<string, FailureInfo>;
 
+/** What the fake server does with the next start: answer, fail before applying, or apply and lose the answer. */
+export type StartFault = 'unavailable-before' | 'unavailable-after' | 'hang';
+
+/**
+ * The fake's server side, shared by all connections: workflow starts with Temporal's semantics as measured
+ * on the real dev server — a repeated start with the same request id returns the run it started, another
+ * request id for a taken workflow id fails with WorkflowExecutionAlreadyStartedError.
+ */
+export class FakeTemporal {
+  readonly executions = new Map<string, { runId: string; requestId: string; workflowType: string }>();
+  /** Every start call that reached the server. */
+  startCalls = 0;
+  private readonly faults: StartFault[] = [];
+  private runs = 0;
+
+  /** The next start calls fail as given, in order. */
+  inject(...faults: StartFault[]): void {
+    this.faults.push(...faults);
+  }
+
+  async start(
+    workflowType: string,
+    options: Record<string | symbol, unknown>,
+  ): Promise<{ workflowId: string; firstExecutionRunId: string }> {
+    const fault = this.faults.shift();
+    if (fault === 'hang') return new Promise(() => {});
+    if (fault === 'unavailable-before') throw unavailableError();
+    this.startCalls++;
+    const workflowId = String(options.workflowId);
+    const requestId =
+      (options[InternalWorkflowStartOptionsSymbol] as { requestId?: string } | undefined)?.requestId ??
+      'none';
+    const existing = this.executions.get(workflowId);
+    let runId: string;
+    if (existing) {
+      if (existing.requestId !== requestId)
+        throw new WorkflowExecutionAlreadyStartedError(
+          'Workflow execution already started',
+          workflowId,
+          workflowType,
+        );
+      runId = existing.runId;
+    } else {
+      runId = `run-${++this.runs}`;
+      this.executions.set(workflowId, { runId, requestId, workflowType });
+    }
+    if (fault === 'unavailable-after') throw unavailableError();
+    return { workflowId, firstExecutionRunId: runId };
+  }
+}
+
+function unavailableError(): Error {
+  return Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: 14 });
+}
+
 /** A connection the test controls: its probes wait for the test to answer them. */
 export class FakeConnection implements LiveConnection {
   closed = false;
@@ -62,8 +118,18 @@ export class FakeConnection implements LiveConnection {
   readonly client: Client;
   readonly connection: Connection;
 
-  constructor(readonly id: number) {
-    this.client = { fake: true, id } as unknown as Client;
+  constructor(
+    readonly id: number,
+    server: FakeTemporal = new FakeTemporal(),
+  ) {
+    const start = (workflowType: string, options: Record<string | symbol, unknown>) => {
+      if (this.closed)
+        return Promise.reject(
+          Object.assign(new Error('1 CANCELLED: Channel has been shut down'), { code: 1 }),
+        );
+      return server.start(workflowType, options);
+    };
+    this.client = { fake: true, id, workflow: { start } } as unknown as Client;
     this.connection = { fake: true, id } as unknown as Connection;
   }
 
@@ -108,6 +174,8 @@ export class FakeConnection implements LiveConnection {
 
 /** A connector whose every attempt waits for the test to answer it. */
 export class FakeConnector implements Connector {
+  /** The server behind every connection. */
+  readonly server = new FakeTemporal();
   readonly attempts: (Pending<LiveConnection> & { request: ConnectRequest })[] = [];
   readonly connections: FakeConnection[] = [];
   reachable = false;
@@ -132,7 +200,7 @@ export class FakeConnector implements Connector {
   succeed(): FakeConnection {
     const attempt = this.pendingAttempt;
     if (!attempt) throw new Error('no connection attempt in flight');
-    const connection = new FakeConnection(attempt.request.id);
+    const connection = new FakeConnection(attempt.request.id, this.server);
     this.connections.push(connection);
     attempt.resolve(connection);
     return connection;

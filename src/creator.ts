@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Workflow,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
+import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
+import { sleep } from './clock.js';
+import { isTemporalUnavailableError, TemporalUnavailableError, WorkflowConflictError } from './errors.js';
+import type { SupervisorLogger } from './logger.js';
+import type { RequestCallOptions, Supervisor } from './supervisor.js';
+
+/** Options of one workflow creator, all optional. */
+export interface CreatorOptions {
+  /** Deadline of a request that gives none. @default the supervisor's `requests.deadline` */
+  deadline?: Duration;
+  /** Requests of this creator that may be outstanding at once; more reject with `queue_full`. @default 1000 */
+  maxPending?: number;
+  /** Reject at once instead of waiting while the connection is not serving. @default the supervisor's `requests.failFast` */
+  failFast?: boolean;
+  /** Pause before retrying a start whose connection was lost, within the deadline. @default 100 ms */
+  retryDelay?: Duration;
+}
+
+/** A creator's options, resolved. */
+export interface ResolvedCreatorOptions {
+  readonly deadlineMs: number;
+  readonly maxPending: number;
+  readonly failFast: boolean;
+  readonly retryDelayMs: number;
+}
+
+/** Per-call options of a creator's request. */
+export interface CreatorCallOptions extends Omit<RequestCallOptions, 'failFast'> {
+  /** @default the creator's `failFast` */
+  failFast?: boolean;
+  /**
+   * The request's identity. Every attempt of one call carries the same one, and the server answers a
+   * repeated start with the same request id with the run it started the first time. Pass the `requestId`
+   * of an earlier call that was rejected with `maybeApplied` to find out, without risk, whether it started.
+   * @default a new UUID for each call
+   */
+  requestId?: string;
+}
+
+/** What a successful start tells. */
+export interface StartOutcome {
+  readonly workflowId: string;
+  /** The run this request started (the same for every attempt of the request). */
+  readonly runId: string;
+  readonly requestId: string;
+  /** Attempts it took (more than 1 when a connection was lost on the way). */
+  readonly attempts: number;
+  /** A handle bound to the connection of the moment. */
+  readonly handle: WorkflowHandle;
+}
+
+/**
+ * Starts workflows through the supervised connection, exactly once per request (see `start`). Get one
+ * with `supervisor.creator(name)`; configure it with the supervisor's `creators` option.
+ */
+export class WorkflowCreator {
+  private accepting = true;
+  private readonly stopController = new AbortController();
+  private readonly outstanding = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly name: string,
+    private readonly options: ResolvedCreatorOptions,
+    private readonly supervisor: Supervisor,
+    private readonly log: SupervisorLogger,
+  ) {}
+
+  /** Requests accepted and not yet settled. */
+  get pending(): number {
+    return this.outstanding.size;
+  }
+
+  /**
+   * Starts a workflow, exactly once: all attempts of this call carry one request id, so a start whose first
+   * answer was lost and which is retried after a reconnection gets back the run it started, never a second
+   * one. Waits for a serving connection up to the deadline (or fails fast), and retries a start whose
+   * connection was lost while the deadline allows.
+   *
+   * @throws {WorkflowConflictError} when another request (someone else's, or an earlier call with another
+   * request id) already started a workflow with this id; nothing was started by this call.
+   * @throws {TemporalUnavailableError} when the deadline passed, the creator stopped, too many requests
+   * were pending, or the last connection attempt failed permanently. With `maybeApplied: true` the last
+   * attempt may have reached the server: call again with `requestId` from the error to know.
+   */
+  start(
+    workflowType: string | Workflow,
+    options: WorkflowStartOptions,
+    call: CreatorCallOptions = {},
+  ): Promise<StartOutcome> {
+    const requestId = call.requestId ?? randomUUID();
+    if (!this.accepting) return Promise.reject(this.reject('stopped', requestId, options.workflowId, 0));
+    if (this.outstanding.size >= this.options.maxPending) {
+      return Promise.reject(this.reject('queue_full', requestId, options.workflowId, 0));
+    }
+    const request = this.run(workflowType, options, call, requestId);
+    this.outstanding.add(request);
+    const settled = () => void this.outstanding.delete(request);
+    request.then(settled, settled);
+    return request;
+  }
+
+  private async run(
+    workflowType: string | Workflow,
+    options: WorkflowStartOptions,
+    call: CreatorCallOptions,
+    requestId: string,
+  ): Promise<StartOutcome> {
+    const clock = this.supervisor.options.clock;
+    const deadline =
+      call.deadline !== undefined
+        ? call.deadline instanceof Date
+          ? call.deadline.getTime()
+          : call.deadline
+        : clock.now() + (call.timeout !== undefined ? msToNumber(call.timeout) : this.options.deadlineMs);
+    const signal = call.signal
+      ? AbortSignal.any([call.signal, this.stopController.signal])
+      : this.stopController.signal;
+    const startOptions = {
+      ...options,
+      [InternalWorkflowStartOptionsSymbol]: { requestId },
+    } as WorkflowStartOptions;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const handle = await this.supervisor.withClient(
+          (client) => client.workflow.start(workflowType, startOptions),
+          { deadline, failFast: call.failFast ?? this.options.failFast, signal },
+        );
+        if (attempt > 1)
+          this.log.log('info', 'Workflow start succeeded after retry', {
+            creator: this.name,
+            workflowId: options.workflowId,
+            attempt,
+          });
+        return {
+          workflowId: handle.workflowId,
+          runId: handle.firstExecutionRunId,
+          requestId,
+          attempts: attempt,
+          handle,
+        };
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new WorkflowConflictError(
+            `Workflow id '${options.workflowId}' is already taken by an execution this request did not start (request ${requestId}); nothing was started. Use another workflow id, or workflowIdConflictPolicy 'USE_EXISTING' to attach to it.`,
+            { workflowId: options.workflowId, requestId, cause: error },
+          );
+        }
+        if (!isTemporalUnavailableError(error)) throw error;
+        const retryable =
+          error.reason === 'connection_lost' && clock.now() + this.options.retryDelayMs < deadline;
+        if (!retryable) throw withRequest(error, requestId, options.workflowId, attempt);
+        this.log.log('warn', 'Workflow start lost its connection; retrying', {
+          creator: this.name,
+          workflowId: options.workflowId,
+          attempt,
+          delayMs: this.options.retryDelayMs,
+        });
+        try {
+          await sleep(clock, this.options.retryDelayMs, signal);
+        } catch (aborted) {
+          throw isTemporalUnavailableError(aborted)
+            ? withRequest(aborted, requestId, options.workflowId, attempt)
+            : aborted;
+        }
+      }
+    }
+  }
+
+  /**
+   * Stops accepting, rejects every request still waiting for a connection (reason `stopped`), and waits
+   * for those in flight (each bounded by its own deadline). Called by the creator's statechart.
+   */
+  async settle(): Promise<void> {
+    this.accepting = false;
+    this.stopController.abort(this.reject('stopped', undefined, undefined, 0));
+    while (this.outstanding.size > 0) await Promise.allSettled([...this.outstanding]);
+  }
+
+  private reject(
+    reason: 'stopped' | 'queue_full',
+    requestId: string | undefined,
+    workflowId: string | undefined,
+    attempts: number,
+  ) {
+    const error = this.supervisor.createUnavailableError(reason, {
+      detail:
+        reason === 'queue_full'
+          ? `creator '${this.name}' already has ${this.options.maxPending} requests pending`
+          : `creator '${this.name}' is stopped`,
+    });
+    return requestId === undefined ? error : withRequest(error, requestId, workflowId, attempts);
+  }
+}
+
+function withRequest(
+  error: TemporalUnavailableError,
+  requestId: string,
+  workflowId: string | undefined,
+  attempts: number,
+): TemporalUnavailableError {
+  return new TemporalUnavailableError(error.message, {
+    reason: error.reason,
+    state: error.state,
+    attempt: error.attempt,
+    lastFailure: error.lastFailure,
+    retryAfterMs: error.retryAfterMs,
+    maybeApplied: error.maybeApplied,
+    cause: error.cause,
+    request: { requestId, workflowId, attempts },
+  });
+}

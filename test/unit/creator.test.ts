@@ -1,0 +1,239 @@
+/**
+ * The workflow creator on the real supervisor runtime, with Temporal replaced by FakeConnector (whose
+ * FakeTemporal dedups starts by request id exactly as the real server was measured to) and time by
+ * ManualClock.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  isTemporalUnavailableError,
+  isWorkflowConflictError,
+  type TemporalUnavailableError,
+} from '../../src/errors.js';
+import { createSupervisor, type Supervisor } from '../../src/index.js';
+import { FakeConnector, flush } from '../support/fake-connector.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+let supervisor: Supervisor | undefined;
+let fake: FakeConnector | undefined;
+afterEach(async () => {
+  const s = supervisor;
+  supervisor = undefined;
+  if (s) {
+    for (const attempt of fake?.attempts ?? []) attempt.reject(new Error('test over'));
+    const stopping = s.stop();
+    await flush();
+    await stopping;
+  }
+});
+
+function setup(creator: Record<string, unknown> = {}) {
+  const clock = new ManualClock();
+  const connector = new FakeConnector();
+  fake = connector;
+  supervisor = createSupervisor({
+    envConfig: false,
+    connector,
+    clock,
+    seed: 1,
+    reachabilityInterval: false,
+    creators: { orders: creator },
+  });
+  return { clock, connector, supervisor, orders: supervisor.creator('orders') };
+}
+
+async function connect(s: Supervisor, connector: FakeConnector) {
+  if (s.state === 'disconnected') s.start();
+  await flush();
+  connector.succeed();
+  await flush();
+  expect(s.state).toBe('connected');
+}
+
+const options = (workflowId: string) => ({ workflowId, taskQueue: 'q', args: [] });
+
+describe('WorkflowCreator', () => {
+  it('starts a workflow on a serving connection and reports the run and the request id', async () => {
+    const { connector, supervisor: s, orders } = setup();
+    await connect(s, connector);
+    const outcome = await orders.start('wf', options('order-1'));
+    expect(outcome).toMatchObject({ workflowId: 'order-1', runId: 'run-1', attempts: 1 });
+    expect(outcome.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(connector.server.executions.get('order-1')?.requestId).toBe(outcome.requestId);
+    expect(s.snapshot().children).toEqual({ 'creator:orders': 'ready' });
+  });
+
+  it('waits for the connection while Temporal is down, then starts (FIFO)', async () => {
+    const { connector, supervisor: s, orders } = setup();
+    s.start();
+    await flush();
+    expect(s.snapshot().children).toEqual({ 'creator:orders': 'waiting' });
+    const order: string[] = [];
+    const first = orders.start('wf', options('a'), { timeout: 60_000 }).then((o) => order.push(o.workflowId));
+    const second = orders
+      .start('wf', options('b'), { timeout: 60_000 })
+      .then((o) => order.push(o.workflowId));
+    expect(orders.pending).toBe(2);
+    connector.succeed();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['a', 'b']);
+    expect(connector.server.executions.size).toBe(2);
+  });
+
+  it('exactly once: a start applied by the server whose answer was lost is retried and returns the same run', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 50 });
+    await connect(s, connector);
+    connector.server.inject('unavailable-after');
+    const request = orders.start('wf', options('order-7'), { timeout: 10_000 });
+    await flush();
+    clock.advance(50);
+    await flush();
+    const outcome = await request;
+    expect(outcome).toMatchObject({ workflowId: 'order-7', runId: 'run-1', attempts: 2 });
+    expect(connector.server.startCalls).toBe(2);
+    expect(connector.server.executions.size).toBe(1);
+  });
+
+  it('retries across a reconnection: the connection drops mid-start, the request waits, then completes once', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 50 });
+    await connect(s, connector);
+    connector.server.inject('unavailable-after');
+    const request = orders.start('wf', options('order-8'), { timeout: 30_000 });
+    await flush();
+    // The connection is lost for good: the supervisor backs off; the retry waits for the next connection.
+    connector.connections
+      .at(-1)
+      ?.emit({
+        type: 'lost',
+        failure: { kind: 'transient', code: 'UNAVAILABLE', name: 'x', message: 'gone' },
+      });
+    await flush();
+    expect(s.state).toBe('backoff');
+    expect(s.snapshot().children).toEqual({ 'creator:orders': 'waiting' });
+    clock.advance(50); // retry delay of the request
+    await flush();
+    clock.advance(s.snapshot().retryDelayMs); // the supervisor's backoff
+    await flush();
+    connector.succeed();
+    const outcome = await request;
+    expect(outcome.runId).toBe('run-1');
+    expect(outcome.attempts).toBe(2);
+    expect(connector.server.executions.size).toBe(1);
+  });
+
+  it('"already started" by another request is a WorkflowConflictError, and nothing new is started', async () => {
+    const { connector, supervisor: s, orders } = setup();
+    await connect(s, connector);
+    await orders.start('wf', options('taken'));
+    const error = await orders.start('wf', options('taken')).catch((e: unknown) => e);
+    expect(isWorkflowConflictError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ALREADY_STARTED', workflowId: 'taken' });
+    expect(connector.server.executions.size).toBe(1);
+  });
+
+  it('rejects at its deadline while Temporal stays down, with maybeApplied false and the request identity', async () => {
+    const { clock, connector, supervisor: s, orders } = setup();
+    s.start();
+    await flush();
+    const request = orders.start('wf', options('late'), { timeout: 500 }).catch((e: unknown) => e);
+    clock.advance(499);
+    await flush();
+    expect(orders.pending).toBe(1);
+    clock.advance(1);
+    const error = (await request) as TemporalUnavailableError;
+    expect(isTemporalUnavailableError(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 'deadline', maybeApplied: false });
+    expect(error.request).toMatchObject({ workflowId: 'late', attempts: 1 });
+    expect(connector.server.startCalls).toBe(0);
+  });
+
+  it('a maybe-applied rejection can be resubmitted with its request id without starting twice', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 1_000 });
+    await connect(s, connector);
+    connector.server.inject('unavailable-after');
+    // The retry delay does not fit in the deadline: the request gives up with maybeApplied.
+    const error = (await orders
+      .start('wf', options('maybe'), { timeout: 500 })
+      .catch((e: unknown) => e)) as TemporalUnavailableError;
+    expect(error).toMatchObject({ reason: 'connection_lost', maybeApplied: true });
+    const requestId = error.request?.requestId;
+    expect(requestId).toBeDefined();
+    clock.advance(1_000);
+    await flush();
+    const outcome = await orders.start('wf', options('maybe'), { requestId });
+    expect(outcome.runId).toBe('run-1');
+    expect(connector.server.executions.size).toBe(1);
+  });
+
+  it('fails fast on request, and when a permanent failure is known', async () => {
+    const { connector, supervisor: s, orders } = setup({ failFast: true });
+    s.start();
+    await flush();
+    await expect(orders.start('wf', options('x'))).rejects.toMatchObject({ reason: 'fail_fast' });
+    connector.fail({
+      kind: 'permanent',
+      code: 'UNAUTHENTICATED',
+      grpcCode: 16,
+      name: 'ServiceError',
+      message: 'bad key',
+    });
+    await flush();
+    await expect(orders.start('wf', options('y'), { failFast: false })).rejects.toMatchObject({
+      reason: 'permanent_failure',
+      lastFailure: { code: 'UNAUTHENTICATED' },
+    });
+  });
+
+  it('bounds its queue: past maxPending, requests reject with queue_full at once', async () => {
+    const { supervisor: s, orders } = setup({ maxPending: 2 });
+    s.start();
+    await flush();
+    const waiting = [
+      orders.start('wf', options('1')).catch(() => {}),
+      orders.start('wf', options('2')).catch(() => {}),
+    ];
+    await expect(orders.start('wf', options('3'))).rejects.toMatchObject({ reason: 'queue_full' });
+    expect(orders.pending).toBe(2);
+    void waiting;
+  });
+
+  it('stop(): rejects queued requests with stopped, waits for the one in flight (to its deadline), then refuses new ones', async () => {
+    const { clock, connector, supervisor: s, orders } = setup();
+    await connect(s, connector);
+    connector.server.inject('hang');
+    const inFlight = orders.start('wf', options('in-flight'), { timeout: 5_000 }).catch((e: unknown) => e);
+    await flush();
+    // The connection drops; a second request queues for the next one.
+    connector.connections
+      .at(-1)
+      ?.emit({
+        type: 'lost',
+        failure: { kind: 'transient', code: 'UNAVAILABLE', name: 'x', message: 'gone' },
+      });
+    await flush();
+    const queued = orders.start('wf', options('queued'), { timeout: 60_000 }).catch((e: unknown) => e);
+    await flush();
+    let stopped = false;
+    const stopping = s.stop().then(() => {
+      stopped = true;
+    });
+    await flush();
+    expect(await queued).toMatchObject({ reason: 'stopped', request: { workflowId: 'queued' } });
+    expect(stopped).toBe(false);
+    expect(s.snapshot().children).toEqual({ 'creator:orders': 'stopping' });
+    clock.advance(5_000);
+    await flush();
+    expect(await inFlight).toMatchObject({ reason: 'deadline', maybeApplied: true });
+    await stopping;
+    expect(stopped).toBe(true);
+    await expect(orders.start('wf', options('after'))).rejects.toMatchObject({ reason: 'stopped' });
+    expect(s.snapshot().children).toEqual({ 'creator:orders': 'stopped' });
+    supervisor = undefined;
+  });
+
+  it('names the known creators when asked for an unknown one', () => {
+    const { supervisor: s } = setup();
+    expect(() => s.creator('payments')).toThrow(
+      /No workflow creator named "payments". Configured creators: orders/,
+    );
+  });
+});
