@@ -100,12 +100,10 @@ describe('WorkflowCreator', () => {
     const request = orders.start('wf', options('order-8'), { timeout: 30_000 });
     await flush();
     // The connection is lost for good: the supervisor backs off; the retry waits for the next connection.
-    connector.connections
-      .at(-1)
-      ?.emit({
-        type: 'lost',
-        failure: { kind: 'transient', code: 'UNAVAILABLE', name: 'x', message: 'gone' },
-      });
+    connector.connections.at(-1)?.emit({
+      type: 'lost',
+      failure: { kind: 'transient', code: 'UNAVAILABLE', name: 'x', message: 'gone' },
+    });
     await flush();
     expect(s.state).toBe('backoff');
     expect(s.snapshot().children).toEqual({ 'creator:orders': 'waiting' });
@@ -203,12 +201,10 @@ describe('WorkflowCreator', () => {
     const inFlight = orders.start('wf', options('in-flight'), { timeout: 5_000 }).catch((e: unknown) => e);
     await flush();
     // The connection drops; a second request queues for the next one.
-    connector.connections
-      .at(-1)
-      ?.emit({
-        type: 'lost',
-        failure: { kind: 'transient', code: 'UNAVAILABLE', name: 'x', message: 'gone' },
-      });
+    connector.connections.at(-1)?.emit({
+      type: 'lost',
+      failure: { kind: 'transient', code: 'UNAVAILABLE', name: 'x', message: 'gone' },
+    });
     await flush();
     const queued = orders.start('wf', options('queued'), { timeout: 60_000 }).catch((e: unknown) => e);
     await flush();

@@ -400,6 +400,7 @@ describe('TemporalUnavailableError', () => {
       lastFailure,
       retryAfterMs: 1_200,
       maybeApplied: true,
+      request: undefined,
     });
     expect('cause' in json).toBe(false);
     // A cyclic cause does not break JSON.stringify.

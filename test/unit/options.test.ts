@@ -74,7 +74,9 @@ describe('resolveOptions: defaults', () => {
       healthCheck: { method: r.healthCheckMethod, ...r.machine.healthCheck },
       reachabilityIntervalMs: r.reachabilityIntervalMs,
       requests: r.requests,
+      creator: DEFAULTS.creator,
     }).toStrictEqual(DEFAULTS);
+    expect(r.creators.size).toBe(0);
     expect(Object.keys(r.machine).sort()).toEqual(
       ['backoff', 'connectTimeoutMs', 'healthCheck', 'permanentRetryDelayMs', 'stablePeriodMs'].sort(),
     );
@@ -109,7 +111,41 @@ describe('resolveOptions: defaults', () => {
       },
       reachabilityIntervalMs: 250,
       requests: { deadlineMs: 10_000, maxPending: 1_000, failFast: false },
+      creator: { retryDelayMs: 100 },
     });
+  });
+
+  it('resolves creators: their own values, or the request defaults', () => {
+    const r = resolveOptions({
+      envConfig: false,
+      requests: { deadline: '3s', failFast: true },
+      creators: {
+        orders: {},
+        'billing-v2': { deadline: 500, maxPending: 7, failFast: false, retryDelay: '20ms' },
+      },
+    });
+    expect(Object.fromEntries(r.creators)).toStrictEqual({
+      orders: { deadlineMs: 3_000, maxPending: 1_000, failFast: true, retryDelayMs: 100 },
+      'billing-v2': { deadlineMs: 500, maxPending: 7, failFast: false, retryDelayMs: 20 },
+    });
+  });
+
+  it('rejects bad creators: names, unknown keys, bad values', () => {
+    expect(() => resolveOptions({ envConfig: false, creators: { 'no spaces': {} } })).toThrow(
+      /creators.no spaces/,
+    );
+    expect(() =>
+      resolveOptions({
+        envConfig: false,
+        creators: { orders: { deadlne: 5 } as unknown as Record<string, never> },
+      }),
+    ).toThrow(/Unknown option `creators.orders.deadlne`/);
+    expect(() => resolveOptions({ envConfig: false, creators: { orders: { maxPending: 0 } } })).toThrow(
+      /creators.orders.maxPending/,
+    );
+    expect(() =>
+      resolveOptions({ envConfig: false, creators: { orders: { failFast: 'yes' as unknown as boolean } } }),
+    ).toThrow(/creators.orders.failFast/);
   });
 
   it('resolveOptions() with no argument applies the defaults too', () => {
