@@ -12,7 +12,8 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  * States (each carries a tag of the same name, which is what `supervisor.state` reports):
  *
  * - `disconnected` — not started, or stopped. In: the initial state; `stopping` finished.
- *   Out: `START` → `connecting`.
+ *   Out: `START` → `connecting`; `STOP` → `stopping` (so that children of a never-started supervisor stop
+ *   too). Once stopped (`context.stopped`), both are ignored: a stopped machine stays stopped.
  * - `connecting` — one connection attempt through the `connect` actor, each attempt with a fresh connection
  *   object, bounded by `connectDeadline`. Out: success → `online.connected`; any failure or the deadline →
  *   `backoff` (a permanent failure is recorded as such in `lastFailure`).
@@ -84,6 +85,8 @@ export interface ConnectionContext {
   /** State of the pseudo-random generator used for jitter (see `src/backoff.ts`). */
   readonly random: number;
   readonly children: ChildrenConfig;
+  /** Set by the first STOP: a stopped machine ignores START and STOP (its children are gone for good). */
+  readonly stopped: boolean;
 }
 
 /** The supervised children, by name. */
@@ -220,6 +223,8 @@ export const connectionMachine = setup({
     }),
   },
   guards: {
+    isStopped: ({ context }) => context.stopped,
+    isNotStopped: ({ context }) => !context.stopped,
     isSlowProbe: ({ context }, params: { readonly latencyMs: number }) =>
       params.latencyMs > context.config.healthCheck.slowThresholdMs,
     /** This good probe makes enough in a row to leave `degraded`. */
@@ -253,17 +258,19 @@ export const connectionMachine = setup({
     lastProbeLatencyMs: undefined,
     random: input.seed,
     children: input.children ?? { creators: [] },
+    stopped: false,
   }),
   entry: 'spawnChildren',
   on: {
-    STOP: { target: '.stopping' },
+    STOP: { target: '.stopping', actions: assign({ stopped: true }) },
   },
   states: {
     disconnected: {
       tags: ['disconnected'],
       on: {
-        START: { target: 'connecting', actions: 'resetForStart' },
-        STOP: {},
+        START: { guard: 'isNotStopped', target: 'connecting', actions: 'resetForStart' },
+        // Once stopped, STOP changes nothing; before the first start it still stops the children.
+        STOP: { guard: 'isStopped' },
       },
     },
 

@@ -12,7 +12,7 @@ import { assign, fromPromise, setup } from 'xstate';
  * - `ready` — bound to a serving connection (`connectionId`); requests run, and retry transient failures
  *   within their deadline. In: `CONNECTION_UP`. Out: `CONNECTION_DOWN` → `waiting` (the connection machine
  *   always sends it before the next `CONNECTION_UP`: every reconnection is a rebinding).
- * - `stopping` — `STOP` from any state: no new request is accepted; `settleRequests` rejects every queued
+ * - `stopping` — `STOP` (sent once, by the connection machine's draining): no new request is accepted; `settleRequests` rejects every queued
  *   request with a typed error and waits (bounded) for those in flight. Out: settled → `stopped`.
  * - `stopped` — final.
  */
@@ -51,13 +51,11 @@ export const creatorMachine = setup({
   id: 'creator',
   initial: 'waiting',
   context: ({ input }) => ({ name: input.name, connectionId: undefined, bindings: 0 }),
-  on: {
-    STOP: '.stopping',
-  },
   states: {
     waiting: {
       tags: ['waiting'],
       on: {
+        STOP: 'stopping',
         CONNECTION_UP: {
           target: 'ready',
           actions: assign({
@@ -70,6 +68,7 @@ export const creatorMachine = setup({
     ready: {
       tags: ['ready'],
       on: {
+        STOP: 'stopping',
         CONNECTION_DOWN: { target: 'waiting', actions: assign({ connectionId: undefined }) },
       },
     },
@@ -83,7 +82,6 @@ export const creatorMachine = setup({
         onDone: 'stopped',
         onError: 'stopped',
       },
-      on: { STOP: {} },
     },
     stopped: {
       tags: ['stopped'],

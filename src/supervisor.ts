@@ -252,10 +252,17 @@ export class Supervisor {
     });
   }
 
-  /** Starts connecting. Never throws because Temporal is down: watch `state` or `waitFor('connected')`. */
+  /**
+   * Starts connecting. Never throws because Temporal is down: watch `state` or `waitFor('connected')`.
+   * @throws {Error} after `stop()`: a stopped supervisor cannot be restarted.
+   */
   start(): void {
+    if (this.stopPromise) {
+      throw new Error(
+        'This supervisor was stopped: its workers and creators are gone for good. Create a new supervisor with createSupervisor() to start again.',
+      );
+    }
     this.started = true;
-    this.stopPromise = undefined;
     this.actor.send({ type: 'START' });
   }
 

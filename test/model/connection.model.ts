@@ -91,14 +91,30 @@ const MODEL_EVENTS: readonly ModelEvent[] = [
 
 /** Guards read only these, so they are the state's identity for the traversal (counters stay bounded). */
 export function serializeState(snapshot: AnyMachineSnapshot): string {
-  const c = snapshot.context as { probeFailures: number; probeSuccesses: number; lastFailure?: FailureInfo };
-  return JSON.stringify([snapshot.value, c.probeFailures, c.probeSuccesses, c.lastFailure?.kind ?? null]);
+  const c = snapshot.context as {
+    probeFailures: number;
+    probeSuccesses: number;
+    lastFailure?: FailureInfo;
+    stopped: boolean;
+  };
+  return JSON.stringify([
+    snapshot.value,
+    c.probeFailures,
+    c.probeSuccesses,
+    c.lastFailure?.kind ?? null,
+    c.stopped,
+  ]);
 }
 
 export function connectionPaths() {
   return pathsPerTransition<ModelEvent>(connectionMachine, {
     input: MODEL_INPUT,
-    events: () => MODEL_EVENTS,
+    // STOP is offered once started: it is the root's one STOP transition from every state, and a stopping
+    // phase can be held open (and so observed step by step) only when there is something to wait for.
+    events: (snapshot) =>
+      snapshot.value === 'disconnected' && !(snapshot.context as { stopped: boolean }).stopped
+        ? MODEL_EVENTS.filter((e) => e.type !== 'STOP')
+        : MODEL_EVENTS,
     serializeState,
   });
 }
@@ -143,8 +159,8 @@ export class ModelDriver {
   readonly clock = new ManualClock();
   readonly connector = new FakeConnector();
   readonly logs: LogLine[] = [];
-  /** Event types the root actor processed since the last `take()`. */
-  private processed: string[] = [];
+  /** Event types each actor (by id; the root is `connection`) processed since the last `take()`. */
+  private readonly processedBy = new Map<string, string[]>();
   readonly supervisor: Supervisor;
   private stopping: Promise<void> | undefined;
 
@@ -178,20 +194,28 @@ export class ModelDriver {
       },
       logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
       inspect: (inspection: InspectionEvent) => {
-        if (inspection.type === '@xstate.event' && inspection.actorRef.sessionId === inspection.rootId) {
-          this.processed.push(inspection.event.type);
-        }
+        if (inspection.type !== '@xstate.event') return;
+        const ref = inspection.actorRef as { sessionId: string; id?: string };
+        const id = ref.sessionId === inspection.rootId ? 'connection' : (ref.id ?? ref.sessionId);
+        const list = this.processedBy.get(id) ?? [];
+        list.push(inspection.event.type);
+        this.processedBy.set(id, list);
       },
     });
   }
 
-  private take(): string[] {
-    const seen = this.processed;
-    this.processed = [];
+  /** The event types `actor` processed since the last take (and forgets them). */
+  take(actor = 'connection'): string[] {
+    const seen = this.processedBy.get(actor) ?? [];
+    this.processedBy.delete(actor);
     return seen;
   }
 
-  private get live() {
+  private processed(actor = 'connection'): readonly string[] {
+    return this.processedBy.get(actor) ?? [];
+  }
+
+  get live() {
     const connection = this.connector.connections.at(-1);
     if (!connection || connection.closed)
       throw new Error('the path needs a live connection, and there is none');
@@ -199,13 +223,13 @@ export class ModelDriver {
   }
 
   /** Fires timers one by one (letting async work run between) until the root actor processes `type`. */
-  private async runTimersUntil(type: string): Promise<void> {
+  async runTimersUntil(type: string): Promise<void> {
     for (let i = 0; i < 1_000; i++) {
-      if (this.processed.includes(type)) return;
+      if (this.processed().includes(type)) return;
       if (!this.clock.fireNext()) break;
       await flush();
     }
-    if (!this.processed.includes(type)) throw new Error(`no timer led to ${type}`);
+    if (!this.processed().includes(type)) throw new Error(`no timer led to ${type}`);
   }
 
   /**

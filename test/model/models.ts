@@ -1,4 +1,5 @@
 import { connectionPaths, replay } from './connection.model.js';
+import { creatorPaths, replayCreator } from './creator.model.js';
 import type { MachineTransition, TransitionPath } from './transition-paths.js';
 
 /** A machine under model-based test: its generated paths and how to replay one on the real runtime. */
@@ -13,5 +14,10 @@ export const MODELS: readonly MachineModel[] = [
     name: 'connection',
     generate: () => connectionPaths() as never,
     replay: (path) => replay(path as never),
+  },
+  {
+    name: 'creator',
+    generate: () => creatorPaths() as never,
+    replay: (path) => replayCreator(path as never),
   },
 ];

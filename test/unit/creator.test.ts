@@ -226,6 +226,18 @@ describe('WorkflowCreator', () => {
     supervisor = undefined;
   });
 
+  it('stop() before start() stops the creators too; start() after stop() throws', async () => {
+    const { supervisor: s, orders } = setup();
+    const stopping = s.stop();
+    await flush();
+    await stopping;
+    expect(s.snapshot().children).toEqual({ 'creator:orders': 'stopped' });
+    await expect(orders.start('wf', options('x'))).rejects.toMatchObject({ reason: 'stopped' });
+    expect(() => s.start()).toThrow(/was stopped.*Create a new supervisor/);
+    expect(s.state).toBe('disconnected');
+    supervisor = undefined;
+  });
+
   it('names the known creators when asked for an unknown one', () => {
     const { supervisor: s } = setup();
     expect(() => s.creator('payments')).toThrow(
