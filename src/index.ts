@@ -5,19 +5,29 @@ export type {
   RetryReason,
 } from '../machines/connection.machine.js';
 export { CONNECTION_STATES, connectionMachine } from '../machines/connection.machine.js';
+export type { CreatorState } from '../machines/creator.machine.js';
 export type { FailureInfo } from '../machines/failure.js';
 export { type BackoffPolicy, backoffDelayMs, nominalDelayMs } from './backoff.js';
 export { type Clock, systemClock } from './clock.js';
 export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
 export {
+  type CreatorCallOptions,
+  type CreatorOptions,
+  type StartOutcome,
+  WorkflowCreator,
+} from './creator.js';
+export {
   ConnectionFailureError,
   classifyFailure,
   isSupervisorOptionsError,
   isTemporalUnavailableError,
+  isWorkflowConflictError,
+  type RequestIdentity,
   SupervisorOptionsError,
   SupervisorTimeoutError,
   TemporalUnavailableError,
   type UnavailableReason,
+  WorkflowConflictError,
 } from './errors.js';
 export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
 export {

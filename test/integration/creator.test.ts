@@ -4,7 +4,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isTemporalUnavailableError, type StartOutcome, type TemporalUnavailableError } from '../../src/index.js';
+import {
+  isTemporalUnavailableError,
+  type StartOutcome,
+  type TemporalUnavailableError,
+} from '../../src/index.js';
 import { createSupervisor } from '../../src/supervisor.js';
 import { expectedGreetings } from '../fixtures/index.js';
 import { DevServer } from '../harness/dev-server.js';
@@ -20,7 +24,11 @@ describe('supervised creator on a real Temporal server', () => {
   it('200 concurrent starts during an outage and a restart: each started exactly once or rejected on time', async () => {
     const server = await DevServer.start();
     cleanups.push(() => server.dispose());
-    const supervisor = createSupervisor({ address: server.address, envConfig: false, creators: { orders: {} } });
+    const supervisor = createSupervisor({
+      address: server.address,
+      envConfig: false,
+      creators: { orders: {} },
+    });
     cleanups.push(() => supervisor.stop());
     supervisor.start();
     await supervisor.waitFor('connected', { timeout: '30s' });
@@ -29,7 +37,11 @@ describe('supervised creator on a real Temporal server', () => {
     const start = (i: number, timeoutMs: number) => {
       const issuedAt = performance.now();
       return orders
-        .start('greetAfterSleep', { workflowId: `order-${taskQueue}-${i}`, taskQueue, args: [`n${i}`, 10] }, { timeout: timeoutMs })
+        .start(
+          'greetAfterSleep',
+          { workflowId: `order-${taskQueue}-${i}`, taskQueue, args: [`n${i}`, 10] },
+          { timeout: timeoutMs },
+        )
         .then(
           (outcome) => ({ i, outcome, elapsed: performance.now() - issuedAt, timeoutMs }),
           (error: unknown) => ({ i, error, elapsed: performance.now() - issuedAt, timeoutMs }),
@@ -71,7 +83,10 @@ describe('supervised creator on a real Temporal server', () => {
       async () => {
         runsById.clear();
         for await (const execution of client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
-          runsById.set(execution.workflowId, [...(runsById.get(execution.workflowId) ?? []), execution.runId]);
+          runsById.set(execution.workflowId, [
+            ...(runsById.get(execution.workflowId) ?? []),
+            execution.runId,
+          ]);
         }
         return runsById.size >= started.length ? true : undefined;
       },
