@@ -1,4 +1,5 @@
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { ProbeResult } from '../machines/connection.machine.js';
 import type { FailureInfo } from '../machines/failure.js';
@@ -253,11 +254,81 @@ export function createTemporalConnector(
       return new LiveTemporalConnection(id, connection, client, options, redact);
     } catch (error) {
       await connection.close().catch(() => {});
-      throw new ConnectionFailureError(classifyFailure(error, redact), { cause: error });
+      let failure = classifyFailure(error, redact);
+      // The channel only says it failed. When the port answers, find out whether TLS is the reason.
+      if (failure.name === CHANNEL_FAILED.name && !signal.aborted) {
+        failure = (await diagnoseTls(Math.min(2_000, Math.max(100, deadline - Date.now())))) ?? failure;
+      }
+      throw new ConnectionFailureError(failure, { cause: error });
     } finally {
       channelFailure.dispose();
       aborted.dispose();
     }
+  }
+
+  /**
+   * A TLS handshake with the server, with the connection's own TLS settings: a protocol error while TLS is
+   * on means the server does not speak TLS; a TLS answer (even an untrusted certificate) while TLS is off
+   * means it requires TLS. Both are permanent (`TLS_ERROR`); undefined when TLS is not the problem.
+   */
+  async function diagnoseTls(timeoutMs: number): Promise<FailureInfo | undefined> {
+    if (!(await isReachable(timeoutMs))) return undefined;
+    const tlsOn = options.tls !== undefined && options.tls !== false;
+    const settings = typeof options.tls === 'object' ? options.tls : {};
+    const outcome = await new Promise<{ secure: boolean; error?: Error }>((resolve) => {
+      const servername = settings.serverNameOverride ?? (isIP(host) ? undefined : host);
+      const socket = tlsConnect({
+        host,
+        port,
+        ...(servername !== undefined ? { servername } : {}),
+        ...(settings.serverRootCACertificate ? { ca: Buffer.from(settings.serverRootCACertificate) } : {}),
+        ...(settings.clientCertPair
+          ? { cert: Buffer.from(settings.clientCertPair.crt), key: Buffer.from(settings.clientCertPair.key) }
+          : {}),
+        ALPNProtocols: ['h2'],
+      });
+      const done = (result: { secure: boolean; error?: Error }) => {
+        socket.removeAllListeners();
+        socket.on('error', () => {});
+        socket.destroy();
+        resolve(result);
+      };
+      socket.setTimeout(timeoutMs, () => done({ secure: false }));
+      socket.once('secureConnect', () => done({ secure: true }));
+      socket.once('error', (error: Error & { code?: string }) =>
+        // A certificate the client rejects still proves the server speaks TLS.
+        done({ secure: /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME/i.test(error.code ?? ''), error }),
+      );
+    });
+    if (tlsOn && outcome.error && !outcome.secure) {
+      return {
+        kind: 'permanent',
+        code: 'TLS_ERROR',
+        name: 'TlsHandshakeFailed',
+        message: redact(
+          `TLS handshake with ${options.address} failed (${oneLine(outcome.error.message)}): the server does not seem to serve TLS. Turn tls off, or point at the TLS port`,
+        ),
+      };
+    }
+    if (tlsOn && outcome.error) {
+      return {
+        kind: 'permanent',
+        code: 'TLS_ERROR',
+        name: 'TlsCertificateRejected',
+        message: redact(
+          `The certificate of ${options.address} was rejected (${oneLine(outcome.error.message)}): check tls.serverRootCACertificate and tls.serverNameOverride`,
+        ),
+      };
+    }
+    if (!tlsOn && outcome.secure) {
+      return {
+        kind: 'permanent',
+        code: 'TLS_ERROR',
+        name: 'TlsRequired',
+        message: `${options.address} speaks TLS but tls is off: set tls: true (or TEMPORAL_TLS=true)`,
+      };
+    }
+    return undefined;
   }
 
   function isReachable(timeoutMs: number): Promise<boolean> {
@@ -276,4 +347,8 @@ export function createTemporalConnector(
   }
 
   return { connect, isReachable };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
