@@ -2,6 +2,7 @@ import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate
 import { backoffDelayMs, nextRandom } from '../src/backoff.js';
 import { creatorMachine } from './creator.machine.js';
 import { type FailureInfo, toFailureInfo } from './failure.js';
+import { type WorkerInput, workerMachine } from './worker.machine.js';
 
 /**
  * # The connection statechart
@@ -33,8 +34,9 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   the workers (drained), bounded; `closing`: the connection is released and `disconnect` waits until
  *   every connection the runtime opened is closed. Out: all closed → `disconnected`.
  *
- * Children: one `creator` per configured creator, spawned when the machine starts (fixed ids
- * `creator:<name>`), told `CONNECTION_UP` on entering `online` and `CONNECTION_DOWN` on leaving it.
+ * Children: one `worker` per configured worker and one `creator` per configured creator, spawned when the
+ * machine starts (fixed ids `worker:<name>`, `creator:<name>`; workers first), told `CONNECTION_UP` on
+ * entering `online` and `CONNECTION_DOWN` on leaving it.
  */
 
 /** What `src/` hands the machine for a live connection: opaque here; serializes to safe metadata only. */
@@ -92,6 +94,7 @@ export interface ConnectionContext {
 /** The supervised children, by name. */
 export interface ChildrenConfig {
   readonly creators: readonly string[];
+  readonly workers?: readonly WorkerInput[];
 }
 
 export interface ConnectionInput {
@@ -136,6 +139,14 @@ export interface ProbeResult {
   readonly latencyMs: number;
 }
 
+/** Ids of the supervised children, workers first (the order of start). */
+function childIds(children: ChildrenConfig): string[] {
+  return [
+    ...(children.workers ?? []).map((worker) => `worker:${worker.name}`),
+    ...children.creators.map((name) => `creator:${name}`),
+  ];
+}
+
 const notProvided = (name: string) => () => {
   throw new Error(
     `The connection machine's '${name}' actor was not provided. Use createSupervisor() from 'temporal-supervisor', or provide '${name}' with machine.provide({ actors: { ${name} } }).`,
@@ -176,6 +187,7 @@ export const connectionMachine = setup({
     /** Stops the children in reverse order of start (creators, then workers) and waits for them, bounded. */
     stopChildren: fromPromise<void>(notProvided('stopChildren')),
     creator: creatorMachine,
+    worker: workerMachine,
   },
   actions: {
     /** Side effect: close a connection that is being dropped (not awaited here; the runtime tracks it). */
@@ -190,6 +202,13 @@ export const connectionMachine = setup({
     }),
     resetAttempts: assign({ attempt: 0 }),
     spawnChildren: enqueueActions(({ context, enqueue }) => {
+      for (const worker of context.children.workers ?? []) {
+        enqueue.spawnChild('worker', {
+          id: `worker:${worker.name}`,
+          systemId: `worker:${worker.name}`,
+          input: worker,
+        });
+      }
       for (const name of context.children.creators) {
         enqueue.spawnChild('creator', {
           id: `creator:${name}`,
@@ -200,13 +219,11 @@ export const connectionMachine = setup({
     }),
     notifyUp: enqueueActions(({ context, enqueue }) => {
       const connectionId = context.connection?.id ?? 0;
-      for (const name of context.children.creators) {
-        enqueue.sendTo(`creator:${name}`, { type: 'CONNECTION_UP', connectionId });
-      }
+      for (const id of childIds(context.children))
+        enqueue.sendTo(id, { type: 'CONNECTION_UP', connectionId });
     }),
     notifyDown: enqueueActions(({ context, enqueue }) => {
-      for (const name of context.children.creators)
-        enqueue.sendTo(`creator:${name}`, { type: 'CONNECTION_DOWN' });
+      for (const id of childIds(context.children)) enqueue.sendTo(id, { type: 'CONNECTION_DOWN' });
     }),
     resetProbeCounts: assign({ probeFailures: 0, probeSuccesses: 0 }),
     planRetry: assign(({ context }) => {

@@ -9,6 +9,7 @@ import type { Connector } from './connector.js';
 import type { CreatorOptions, ResolvedCreatorOptions } from './creator.js';
 import { SupervisorOptionsError } from './errors.js';
 import { type LoggerOption, type SupervisorLogger, toSupervisorLogger } from './logger.js';
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker.js';
 
 export type { Duration };
 
@@ -121,6 +122,11 @@ export interface SupervisorOptions {
    * exactly once per request. Get one with `supervisor.creator(name)`.
    */
   creators?: Record<string, CreatorOptions>;
+  /**
+   * Temporal workers to supervise, by name: each is created once the connection is up, kept running
+   * through outages, and replaced after a failure, within its restart intensity.
+   */
+  workers?: Record<string, WorkerOptions>;
 }
 
 /** Every option with its default applied; durations in milliseconds. */
@@ -144,6 +150,7 @@ export interface ResolvedOptions {
   /** Every secret in the options, for redaction. */
   readonly secrets: readonly string[];
   readonly creators: ReadonlyMap<string, ResolvedCreatorOptions>;
+  readonly workers: ReadonlyMap<string, ResolvedWorkerOptions>;
 }
 
 /** The defaults, in one place. */
@@ -194,6 +201,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'connectionOptions',
     'connector',
     'creators',
+    'workers',
   ],
   creator: ['deadline', 'maxPending', 'failFast', 'retryDelay'],
   backoff: ['initialDelay', 'maxDelay', 'multiplier', 'jitter'],
@@ -603,8 +611,32 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     }
   }
 
+  const workers = new Map<string, ResolvedWorkerOptions>();
+  if (options.workers !== undefined) {
+    if (typeof options.workers !== 'object' || options.workers === null || Array.isArray(options.workers)) {
+      fail(
+        'workers',
+        'an object of worker options by name',
+        options.workers,
+        "Pass e.g. `workers: { orders: { taskQueue: 'orders', workflowsPath } }`.",
+      );
+    }
+    for (const [name, worker] of Object.entries(options.workers)) {
+      if (!CHILD_NAME.test(name)) {
+        fail(
+          `workers.${name}`,
+          'a name of 1 to 64 letters, digits, `.`, `_` or `-`',
+          name,
+          "Pass e.g. `workers: { 'orders-worker': { … } }`.",
+        );
+      }
+      workers.set(name, resolveWorkerOptions(`workers.${name}`, worker));
+    }
+  }
+
   return {
     creators,
+    workers,
     address,
     namespace,
     apiKey,

@@ -4,6 +4,7 @@ import {
   type Actor,
   type AnyActorRef,
   type AnyEventObject,
+  assign,
   createActor,
   fromCallback,
   fromPromise,
@@ -19,6 +20,7 @@ import {
 } from '../machines/connection.machine.js';
 import { creatorMachine } from '../machines/creator.machine.js';
 import type { FailureInfo } from '../machines/failure.js';
+import { workerMachine } from '../machines/worker.machine.js';
 import type { Clock } from './clock.js';
 import type { ConnectionSignal, Connector, LiveConnection } from './connector.js';
 import { WorkflowCreator } from './creator.js';
@@ -36,6 +38,7 @@ import {
 import type { LogLevel, SupervisorLogger } from './logger.js';
 import { type Duration, type ResolvedOptions, resolveOptions, type SupervisorOptions } from './options.js';
 import { createTemporalConnector } from './temporal-connector.js';
+import { SupervisedWorker } from './worker.js';
 
 /** What `onStateChange` listeners receive. */
 export interface StateChange {
@@ -129,6 +132,8 @@ export class Supervisor {
   private readonly closing = new Set<Promise<void>>();
   /** The supervised workflow creators, by name. */
   private readonly creators = new Map<string, WorkflowCreator>();
+  /** The supervised workers, by name. */
+  private readonly workers = new Map<string, SupervisedWorker>();
   /** Connection attempts in flight (an abandoned one still has to settle before `stop()` is done). */
   private readonly attempts = new Set<Promise<LiveConnection>>();
   private readonly listeners = new Set<(change: StateChange) => void>();
@@ -146,6 +151,19 @@ export class Supervisor {
     this.log = this.options.logger.child({ component: 'temporal-supervisor', address: this.options.address });
     this.connector = this.options.connector ?? createTemporalConnector(this.options, this.redact);
     this.since = this.clock.now();
+    for (const [name, workerOptions] of this.options.workers) {
+      this.workers.set(
+        name,
+        new SupervisedWorker(
+          name,
+          workerOptions,
+          this.options,
+          this.clock,
+          this.log.child({ worker: name }),
+          this.redact,
+        ),
+      );
+    }
     for (const [name, creatorOptions] of this.options.creators) {
       this.creators.set(
         name,
@@ -156,7 +174,14 @@ export class Supervisor {
       input: {
         config: this.options.machine,
         seed: this.options.seed,
-        children: { creators: [...this.creators.keys()] },
+        children: {
+          creators: [...this.creators.keys()],
+          workers: [...this.workers.values()].map((w) => ({
+            name: w.name,
+            maxRestarts: w.config.maxRestarts,
+            restartDelayMs: w.config.restartDelayMs,
+          })),
+        },
       },
       clock: this.clock,
       inspect: (inspection) => {
@@ -235,6 +260,27 @@ export class Supervisor {
             this.options.closeTimeoutMs,
           ),
         ),
+        worker: workerMachine.provide({
+          actors: {
+            createWorker: fromPromise<void, { readonly name: string }>(({ input, signal }) =>
+              this.workerNamed(input.name).create(signal),
+            ),
+            runWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
+              this.workerNamed(input.name).run(),
+            ),
+            shutdownWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
+              this.workerNamed(input.name).shutdown(),
+            ),
+          },
+          actions: {
+            // Restarts older than the worker's window no longer count (OTP's restart intensity).
+            recordRestart: assign(({ context }) => {
+              const now = clock.now();
+              const windowMs = this.workerNamed(context.name).config.restartWindowMs;
+              return { restarts: [...context.restarts.filter((at) => now - at < windowMs), now] };
+            }),
+          },
+        }),
         creator: creatorMachine.provide({
           actors: {
             settleRequests: fromPromise<void, { readonly name: string }>(async ({ input }) => {
@@ -295,6 +341,24 @@ export class Supervisor {
       );
     }
     return creator;
+  }
+
+  /** Gives a worker that was given up (beyond its restart intensity) a fresh start. */
+  restartWorker(name: string): void {
+    this.workerNamed(name);
+    (this.actor.getSnapshot().children[`worker:${name}`] as AnyActorRef | undefined)?.send({
+      type: 'RESTART',
+    });
+  }
+
+  private workerNamed(name: string): SupervisedWorker {
+    const worker = this.workers.get(name);
+    if (!worker) {
+      throw new TypeError(
+        `No worker named ${JSON.stringify(name)}. Configured workers: ${[...this.workers.keys()].join(', ') || 'none'}.`,
+      );
+    }
+    return worker;
   }
 
   /** Skips the rest of a backoff delay and tries to connect now (for operators). */

@@ -1,0 +1,184 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { type FailureInfo, toFailureInfo } from './failure.js';
+
+/**
+ * # A Temporal worker (one per configured worker), spawned by the connection machine
+ *
+ * - `idle` — no serving connection yet: the SDK refuses to create a worker while the server is down (and
+ *   takes 10–15 s to say so), so nothing is attempted. In: the start. Out: `CONNECTION_UP` → `starting`.
+ * - `starting` — `createWorker` makes a native connection and a worker (workflow code bundled once and
+ *   reused). Out: created → `running`; failed → `restarting`.
+ * - `running` — `runWorker` runs it and settles when the worker stops by itself (`run()` resolving or
+ *   rejecting, the worker FAILED). It keeps running through outages: measured on the real server, a running
+ *   worker stays RUNNING and polls again within a few hundred ms of the server's return, while a new worker
+ *   costs ~600 ms and would cancel activities in flight (see docs/workers.md). Out: settled → `restarting`;
+ *   `STOP` → `draining`.
+ * - `restarting` — the failure is recorded; more than `maxRestarts` within the restart window → `givenUp`;
+ *   else after `restartDelay` → `starting` when connected, `idle` when not.
+ * - `givenUp` — beyond its restart intensity (as an OTP supervisor): reported, liveness fails. Out:
+ *   `RESTART` (an operator) → `starting`/`idle` with the count reset; `STOP` → `stopped`.
+ * - `draining` — `shutdownWorker`: `worker.shutdown()`, `run()` awaited up to the drain timeout, the native
+ *   connection closed (or abandoned, logged, when the worker holds it). Out: done → `stopped`.
+ * - `stopped` — final.
+ *
+ * `CONNECTION_UP`/`CONNECTION_DOWN` are recorded in `connected` in every state.
+ */
+
+export interface WorkerInput {
+  readonly name: string;
+  readonly maxRestarts: number;
+  readonly restartDelayMs: number;
+}
+
+export interface WorkerContext {
+  readonly name: string;
+  readonly connected: boolean;
+  /** Restarts still inside the restart window (their times, on the supervisor's clock). */
+  readonly restarts: readonly number[];
+  readonly maxRestarts: number;
+  readonly restartDelayMs: number;
+  readonly lastFailure: FailureInfo | undefined;
+  /** Workers created so far. */
+  readonly generation: number;
+}
+
+export type WorkerEvent =
+  | { readonly type: 'CONNECTION_UP'; readonly connectionId: number }
+  | { readonly type: 'CONNECTION_DOWN' }
+  | { readonly type: 'RESTART' }
+  | { readonly type: 'STOP' };
+
+export type WorkerState = 'idle' | 'starting' | 'running' | 'restarting' | 'givenUp' | 'draining' | 'stopped';
+
+const connectionTracking = {
+  CONNECTION_UP: { actions: 'markConnected' },
+  CONNECTION_DOWN: { actions: 'markDisconnected' },
+} as const;
+
+export const workerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    events: {} as WorkerEvent,
+    input: {} as WorkerInput,
+    tags: {} as WorkerState,
+  },
+  actors: {
+    createWorker: fromPromise<void, { readonly name: string }>(async () => {}),
+    /** Settles when the worker stops by itself: resolves if `run()` resolved, rejects if it failed. */
+    runWorker: fromPromise<void, { readonly name: string }>(async () => {}),
+    shutdownWorker: fromPromise<void, { readonly name: string }>(async () => {}),
+  },
+  actions: {
+    markConnected: assign({ connected: true }),
+    markDisconnected: assign({ connected: false }),
+    /** Adds a restart to the window (the runtime stamps it with its clock and drops expired ones). */
+    recordRestart: assign({ restarts: ({ context }) => [...context.restarts, context.restarts.length] }),
+  },
+  guards: {
+    isConnected: ({ context }) => context.connected,
+    isBeyondIntensity: ({ context }) => context.restarts.length > context.maxRestarts,
+  },
+  delays: {
+    restartDelay: ({ context }) => context.restartDelayMs,
+  },
+}).createMachine({
+  id: 'worker',
+  initial: 'idle',
+  context: ({ input }) => ({
+    name: input.name,
+    connected: false,
+    restarts: [],
+    maxRestarts: input.maxRestarts,
+    restartDelayMs: input.restartDelayMs,
+    lastFailure: undefined,
+    generation: 0,
+  }),
+  states: {
+    idle: {
+      tags: ['idle'],
+      on: {
+        CONNECTION_UP: { target: 'starting', actions: 'markConnected' },
+        CONNECTION_DOWN: connectionTracking.CONNECTION_DOWN,
+        STOP: 'stopped',
+      },
+    },
+    starting: {
+      tags: ['starting'],
+      invoke: {
+        id: 'createWorker',
+        src: 'createWorker',
+        input: ({ context }) => ({ name: context.name }),
+        onDone: {
+          target: 'running',
+          actions: assign({ generation: ({ context }) => context.generation + 1 }),
+        },
+        onError: {
+          target: 'restarting',
+          actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+        },
+      },
+      on: { ...connectionTracking, STOP: 'draining' },
+    },
+    running: {
+      tags: ['running'],
+      invoke: {
+        id: 'runWorker',
+        src: 'runWorker',
+        input: ({ context }) => ({ name: context.name }),
+        onDone: {
+          target: 'restarting',
+          actions: assign({
+            lastFailure: {
+              kind: 'transient',
+              code: 'WORKER_EXITED',
+              name: 'WorkerExited',
+              message: 'The worker stopped by itself (run() resolved without a shutdown)',
+            },
+          }),
+        },
+        onError: {
+          target: 'restarting',
+          actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+        },
+      },
+      on: { ...connectionTracking, STOP: 'draining' },
+    },
+    restarting: {
+      tags: ['restarting'],
+      entry: 'recordRestart',
+      always: { guard: 'isBeyondIntensity', target: 'givenUp' },
+      after: {
+        restartDelay: [{ guard: 'isConnected', target: 'starting' }, { target: 'idle' }],
+      },
+      on: { ...connectionTracking, STOP: 'stopped' },
+    },
+    givenUp: {
+      tags: ['givenUp'],
+      on: {
+        ...connectionTracking,
+        RESTART: [
+          { guard: 'isConnected', target: 'starting', actions: assign({ restarts: [] }) },
+          { target: 'idle', actions: assign({ restarts: [] }) },
+        ],
+        STOP: 'stopped',
+      },
+    },
+    draining: {
+      tags: ['draining'],
+      invoke: {
+        id: 'shutdownWorker',
+        src: 'shutdownWorker',
+        input: ({ context }) => ({ name: context.name }),
+        onDone: 'stopped',
+        onError: 'stopped',
+      },
+      on: connectionTracking,
+    },
+    stopped: {
+      tags: ['stopped'],
+      type: 'final',
+    },
+  },
+});
+
+export type WorkerMachine = typeof workerMachine;

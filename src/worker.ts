@@ -1,0 +1,247 @@
+import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  type WorkerOptions as SdkWorkerOptions,
+  Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import type { Clock } from './clock.js';
+import { ConnectionFailureError, classifyFailure, SupervisorOptionsError } from './errors.js';
+import type { SupervisorLogger } from './logger.js';
+import type { ResolvedOptions } from './options.js';
+
+/** One supervised worker. */
+export interface WorkerOptions {
+  /** The task queue it polls. */
+  taskQueue: string;
+  /** Workflow code: a path to bundle (bundled once, reused by every restart), or a prebuilt bundle. */
+  workflowsPath?: string;
+  workflowBundle?: WorkflowBundle;
+  /** Activity implementations. */
+  activities?: object;
+  /** Every other option of the SDK's `Worker.create` (not connection, namespace, taskQueue, workflows, activities). */
+  worker?: Omit<
+    SdkWorkerOptions,
+    'connection' | 'namespace' | 'taskQueue' | 'workflowsPath' | 'workflowBundle' | 'activities'
+  >;
+  /** Restart intensity, as an OTP supervisor has it. */
+  restart?: {
+    /** Restarts allowed within `within`; one more and the worker is given up. @default 5 */
+    maxRestarts?: number;
+    /** The window of `maxRestarts`. @default 1 min */
+    within?: Duration;
+    /** Pause before each restart. @default 1 s */
+    delay?: Duration;
+  };
+  /** Bound on draining at stop: `shutdown()`, then `run()` awaited this long. @default 10 s */
+  drainTimeout?: Duration;
+}
+
+export interface ResolvedWorkerOptions {
+  readonly options: WorkerOptions;
+  readonly maxRestarts: number;
+  readonly restartWindowMs: number;
+  readonly restartDelayMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+export function resolveWorkerOptions(field: string, options: WorkerOptions): ResolvedWorkerOptions {
+  const fail = (name: string, expected: string, fix: string): never => {
+    const path = name ? `${field}.${name}` : field;
+    throw new SupervisorOptionsError(path, `Invalid option \`${path}\`: expected ${expected}. ${fix}`);
+  };
+  if (typeof options !== 'object' || options === null)
+    fail('', 'an object', 'Pass e.g. `{ taskQueue: "orders", workflowsPath }`.');
+  if (typeof options.taskQueue !== 'string' || options.taskQueue.length === 0) {
+    fail('taskQueue', 'a non-empty string', "Pass e.g. `taskQueue: 'orders'`.");
+  }
+  if (
+    options.workflowsPath === undefined &&
+    options.workflowBundle === undefined &&
+    options.activities === undefined
+  ) {
+    fail(
+      'workflowsPath',
+      'workflowsPath, workflowBundle or activities (a worker with nothing to run)',
+      'Pass at least one.',
+    );
+  }
+  const ms = (name: string, value: Duration | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    const n = typeof value === 'number' ? value : msToNumber(value);
+    if (!Number.isFinite(n) || n < 1)
+      fail(name, 'a duration of at least 1 ms', `Pass e.g. \`${name}: '${fallback}ms'\`.`);
+    return n;
+  };
+  const maxRestarts = options.restart?.maxRestarts ?? 5;
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0)
+    fail('restart.maxRestarts', 'a whole number ≥ 0', 'Pass e.g. `maxRestarts: 5`.');
+  return {
+    options,
+    maxRestarts,
+    restartWindowMs: ms('restart.within', options.restart?.within, 60_000),
+    restartDelayMs: ms('restart.delay', options.restart?.delay, 1_000),
+    drainTimeoutMs: ms('drainTimeout', options.drainTimeout, 10_000),
+  };
+}
+
+interface Current {
+  readonly worker: Worker;
+  readonly connection: NativeConnection;
+  readonly running: Promise<void>;
+}
+
+/** How often `run` checks that the worker has not gone FAILED without `run()` settling. */
+const FAILED_CHECK_MS = 1_000;
+
+/**
+ * The Temporal side of one supervised worker: what the worker statechart's actors do. Holds at most one
+ * SDK worker and its native connection at a time, and never leaves either behind.
+ */
+export class SupervisedWorker {
+  private bundle: Promise<WorkflowBundle | undefined> | undefined;
+  private current: Current | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly config: ResolvedWorkerOptions,
+    private readonly supervisor: ResolvedOptions,
+    private readonly clock: Clock,
+    private readonly log: SupervisorLogger,
+    private readonly redact: (text: string) => string,
+  ) {}
+
+  /** The SDK worker's state, for snapshots (`undefined` when there is none). */
+  get sdkState(): string | undefined {
+    return this.current?.worker.getState();
+  }
+
+  /** Creates the native connection and the worker, and starts `run()`. Closes what it made if abandoned. */
+  async create(signal: AbortSignal): Promise<void> {
+    const { options } = this.config;
+    this.bundle ??= options.workflowBundle
+      ? Promise.resolve(options.workflowBundle)
+      : options.workflowsPath
+        ? bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: quietLogger })
+        : Promise.resolve(undefined);
+    let connection: NativeConnection | undefined;
+    try {
+      const workflowBundle = await this.bundle;
+      connection = await NativeConnection.connect({
+        address: this.supervisor.address,
+        ...(this.supervisor.tls !== undefined ? { tls: this.supervisor.tls } : {}),
+        ...(this.supervisor.apiKey !== undefined ? { apiKey: this.supervisor.apiKey } : {}),
+        metadata: { ...this.supervisor.metadata },
+      });
+      if (signal.aborted) throw new Error('Worker creation abandoned');
+      const worker = await Worker.create({
+        ...options.worker,
+        connection,
+        namespace: this.supervisor.namespace,
+        taskQueue: options.taskQueue,
+        ...(workflowBundle ? { workflowBundle } : {}),
+        ...(options.activities ? { activities: options.activities } : {}),
+      });
+      const running = worker.run();
+      running.catch(() => {});
+      this.current = { worker, connection, running };
+      if (signal.aborted) {
+        await this.shutdown();
+        throw new Error('Worker creation abandoned');
+      }
+      this.log.log('info', 'Temporal worker started', { worker: this.name, taskQueue: options.taskQueue });
+    } catch (error) {
+      if (!this.current && connection) await connection.close().catch(() => {});
+      throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
+    }
+  }
+
+  /**
+   * Settles when the worker stops by itself: resolves if `run()` resolved, rejects if it rejected or the
+   * worker went FAILED (which `run()` is not guaranteed to report). Either way, what it held is released.
+   */
+  async run(): Promise<void> {
+    const current = this.current;
+    if (!current) throw new Error('no worker to run');
+    let timer: unknown;
+    const failed = new Promise<never>((_, reject) => {
+      const check = () => {
+        if (current.worker.getState() === 'FAILED') reject(new Error('The worker went FAILED'));
+        else timer = this.clock.setTimeout(check, FAILED_CHECK_MS);
+      };
+      timer = this.clock.setTimeout(check, FAILED_CHECK_MS);
+    });
+    failed.catch(() => {});
+    try {
+      await Promise.race([current.running, failed]);
+    } catch (error) {
+      this.log.log('warn', 'Temporal worker failed', { worker: this.name, error: this.describe(error) });
+      throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
+    } finally {
+      this.clock.clearTimeout(timer);
+      await this.release(current);
+    }
+  }
+
+  /** Drains: `shutdown()`, `run()` awaited up to the drain timeout, then the native connection closed. */
+  async shutdown(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    const state = current.worker.getState();
+    if (state === 'RUNNING' || state === 'INITIALIZED') {
+      try {
+        current.worker.shutdown();
+      } catch (error) {
+        this.log.log('warn', 'Temporal worker shutdown threw', {
+          worker: this.name,
+          error: this.describe(error),
+        });
+      }
+    }
+    let timer: unknown;
+    const drained = await Promise.race([
+      current.running.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = this.clock.setTimeout(() => resolve(false), this.config.drainTimeoutMs);
+      }),
+    ]);
+    this.clock.clearTimeout(timer);
+    if (!drained) {
+      this.log.log('error', 'Temporal worker did not drain in time', {
+        worker: this.name,
+        drainTimeoutMs: this.config.drainTimeoutMs,
+      });
+    }
+    await this.release(current);
+  }
+
+  private async release(current: Current): Promise<void> {
+    if (this.current === current) this.current = undefined;
+    try {
+      await current.connection.close();
+    } catch (error) {
+      // A worker that never finished shutting down keeps its hold on the connection (IllegalStateError).
+      this.log.log('error', 'Native connection could not be closed; abandoned', {
+        worker: this.name,
+        error: this.describe(error),
+      });
+    }
+  }
+
+  private describe(error: unknown): string {
+    return this.redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  }
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
