@@ -36,7 +36,8 @@ import { type WorkerInput, workerMachine } from './worker.machine.js';
  *
  * Children: one `worker` per configured worker and one `creator` per configured creator, spawned when the
  * machine starts (fixed ids `worker:<name>`, `creator:<name>`; workers first), told `CONNECTION_UP` on
- * entering `online` and `CONNECTION_DOWN` on leaving it.
+ * entering `online` and `CONNECTION_DOWN` on entering `backoff` (not on STOP: the connection stays open
+ * while the children drain, and they are stopped right after).
  */
 
 /** What `src/` hands the machine for a live connection: opaque here; serializes to safe metadata only. */
@@ -223,6 +224,7 @@ export const connectionMachine = setup({
         enqueue.sendTo(id, { type: 'CONNECTION_UP', connectionId });
     }),
     notifyDown: enqueueActions(({ context, enqueue }) => {
+      // Sent on entering backoff from online or connecting; children that never saw UP ignore it.
       for (const id of childIds(context.children)) enqueue.sendTo(id, { type: 'CONNECTION_DOWN' });
     }),
     resetProbeCounts: assign({ probeFailures: 0, probeSuccesses: 0 }),
@@ -320,7 +322,6 @@ export const connectionMachine = setup({
         input: ({ context }) => ({ connection: context.connection }),
       },
       entry: 'notifyUp',
-      exit: 'notifyDown',
       on: {
         CONNECTION_LOST: {
           target: 'backoff',
@@ -444,6 +445,7 @@ export const connectionMachine = setup({
       entry: [
         { type: 'releaseConnection', params: ({ context }) => ({ connection: context.connection }) },
         assign({ connection: undefined }),
+        'notifyDown',
         'planRetry',
       ],
       invoke: {

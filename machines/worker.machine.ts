@@ -13,15 +13,18 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   worker stays RUNNING and polls again within a few hundred ms of the server's return, while a new worker
  *   costs ~600 ms and would cancel activities in flight (see docs/workers.md). Out: settled → `restarting`;
  *   `STOP` → `draining`.
- * - `restarting` — the failure is recorded; more than `maxRestarts` within the restart window → `givenUp`;
- *   else after `restartDelay` → `starting` when connected, `idle` when not.
+ * - `restarting` — entered by a failure within the restart intensity (a failure that would make more than
+ *   `maxRestarts` within the window goes to `givenUp` instead). After `restartDelay` → `starting` when
+ *   connected, `idle` when not.
  * - `givenUp` — beyond its restart intensity (as an OTP supervisor): reported, liveness fails. Out:
  *   `RESTART` (an operator) → `starting`/`idle` with the count reset; `STOP` → `stopped`.
  * - `draining` — `shutdownWorker`: `worker.shutdown()`, `run()` awaited up to the drain timeout, the native
  *   connection closed (or abandoned, logged, when the worker holds it). Out: done → `stopped`.
  * - `stopped` — final.
  *
- * `CONNECTION_UP`/`CONNECTION_DOWN` are recorded in `connected` in every state.
+ * `CONNECTION_UP`/`CONNECTION_DOWN` are recorded in `connected` wherever they can arrive (not in `idle`,
+ * which is only entered while disconnected, nor in `draining`, which happens while the connection machine
+ * stops and sends neither).
  */
 
 export interface WorkerInput {
@@ -70,13 +73,22 @@ export const workerMachine = setup({
   },
   actions: {
     markConnected: assign({ connected: true }),
+    markExited: assign({
+      lastFailure: {
+        kind: 'transient',
+        code: 'WORKER_EXITED',
+        name: 'WorkerExited',
+        message: 'The worker stopped by itself (run() resolved without a shutdown)',
+      } satisfies FailureInfo,
+    }),
     markDisconnected: assign({ connected: false }),
     /** Adds a restart to the window (the runtime stamps it with its clock and drops expired ones). */
     recordRestart: assign({ restarts: ({ context }) => [...context.restarts, context.restarts.length] }),
   },
   guards: {
     isConnected: ({ context }) => context.connected,
-    isBeyondIntensity: ({ context }) => context.restarts.length > context.maxRestarts,
+    /** This failure would be one restart too many within the window (the runtime prunes by its clock). */
+    isBeyondIntensity: ({ context }) => context.restarts.length + 1 > context.maxRestarts,
   },
   delays: {
     restartDelay: ({ context }) => context.restartDelayMs,
@@ -98,7 +110,6 @@ export const workerMachine = setup({
       tags: ['idle'],
       on: {
         CONNECTION_UP: { target: 'starting', actions: 'markConnected' },
-        CONNECTION_DOWN: connectionTracking.CONNECTION_DOWN,
         STOP: 'stopped',
       },
     },
@@ -125,28 +136,26 @@ export const workerMachine = setup({
         id: 'runWorker',
         src: 'runWorker',
         input: ({ context }) => ({ name: context.name }),
-        onDone: {
-          target: 'restarting',
-          actions: assign({
-            lastFailure: {
-              kind: 'transient',
-              code: 'WORKER_EXITED',
-              name: 'WorkerExited',
-              message: 'The worker stopped by itself (run() resolved without a shutdown)',
-            },
-          }),
-        },
-        onError: {
-          target: 'restarting',
-          actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
-        },
+        onDone: [
+          { guard: 'isBeyondIntensity', target: 'givenUp', actions: ['markExited', 'recordRestart'] },
+          { target: 'restarting', actions: ['markExited', 'recordRestart'] },
+        ],
+        onError: [
+          {
+            guard: 'isBeyondIntensity',
+            target: 'givenUp',
+            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+          },
+          {
+            target: 'restarting',
+            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+          },
+        ],
       },
       on: { ...connectionTracking, STOP: 'draining' },
     },
     restarting: {
       tags: ['restarting'],
-      entry: 'recordRestart',
-      always: { guard: 'isBeyondIntensity', target: 'givenUp' },
       after: {
         restartDelay: [{ guard: 'isConnected', target: 'starting' }, { target: 'idle' }],
       },
@@ -172,7 +181,6 @@ export const workerMachine = setup({
         onDone: 'stopped',
         onError: 'stopped',
       },
-      on: connectionTracking,
     },
     stopped: {
       tags: ['stopped'],

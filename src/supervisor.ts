@@ -274,11 +274,12 @@ export class Supervisor {
           },
           actions: {
             // Restarts older than the worker's window no longer count (OTP's restart intensity).
-            recordRestart: assign(({ context }) => {
-              const now = clock.now();
-              const windowMs = this.workerNamed(context.name).config.restartWindowMs;
-              return { restarts: [...context.restarts.filter((at) => now - at < windowMs), now] };
-            }),
+            recordRestart: assign(({ context }) => ({
+              restarts: [...this.recentRestarts(context), clock.now()],
+            })),
+          },
+          guards: {
+            isBeyondIntensity: ({ context }) => this.recentRestarts(context).length + 1 > context.maxRestarts,
           },
         }),
         creator: creatorMachine.provide({
@@ -349,6 +350,13 @@ export class Supervisor {
     (this.actor.getSnapshot().children[`worker:${name}`] as AnyActorRef | undefined)?.send({
       type: 'RESTART',
     });
+  }
+
+  /** A worker's restarts still inside its restart window. */
+  private recentRestarts(context: { readonly name: string; readonly restarts: readonly number[] }): number[] {
+    const now = this.clock.now();
+    const windowMs = this.workerNamed(context.name).config.restartWindowMs;
+    return context.restarts.filter((at) => now - at < windowMs);
   }
 
   private workerNamed(name: string): SupervisedWorker {

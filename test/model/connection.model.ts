@@ -42,6 +42,8 @@ const REACHABILITY_INTERVAL_MS = 10;
 const CLOSE_TIMEOUT_MS = 3_000;
 /** One creator child, so that the connection machine's notifications and draining have someone to reach. */
 export const MODEL_CREATOR = 'model';
+/** The worker child of the worker model (the connection model has none). */
+export const MODEL_WORKER = 'model';
 
 export const MODEL_INPUT: ConnectionInput = { config: MODEL_CONFIG, seed: MODEL_SEED };
 
@@ -164,7 +166,7 @@ export class ModelDriver {
   readonly supervisor: Supervisor;
   private stopping: Promise<void> | undefined;
 
-  constructor() {
+  constructor(options: { worker?: { maxRestarts: number; restartDelayMs: number } } = {}) {
     const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
       this.logs.push({ level, message, fields: fields ?? {} });
     this.supervisor = createSupervisor({
@@ -183,6 +185,21 @@ export class ModelDriver {
       stablePeriod: MODEL_CONFIG.stablePeriodMs,
       closeTimeout: CLOSE_TIMEOUT_MS,
       creators: { [MODEL_CREATOR]: {} },
+      ...(options.worker
+        ? {
+            workers: {
+              [MODEL_WORKER]: {
+                taskQueue: 'model',
+                activities: {},
+                restart: {
+                  maxRestarts: options.worker.maxRestarts,
+                  within: '1h',
+                  delay: options.worker.restartDelayMs,
+                },
+              },
+            },
+          }
+        : {}),
       reachabilityInterval: REACHABILITY_INTERVAL_MS,
       healthCheck: {
         interval: MODEL_CONFIG.healthCheck.intervalMs,
@@ -222,14 +239,14 @@ export class ModelDriver {
     return connection;
   }
 
-  /** Fires timers one by one (letting async work run between) until the root actor processes `type`. */
-  async runTimersUntil(type: string): Promise<void> {
+  /** Fires timers one by one (letting async work run between) until `actor` processes `type`. */
+  async runTimersUntil(type: string, actor = 'connection'): Promise<void> {
     for (let i = 0; i < 1_000; i++) {
-      if (this.processed().includes(type)) return;
+      if (this.processed(actor).includes(type)) return;
       if (!this.clock.fireNext()) break;
       await flush();
     }
-    if (!this.processed().includes(type)) throw new Error(`no timer led to ${type}`);
+    if (!this.processed(actor).includes(type)) throw new Error(`no timer led to ${type}`);
   }
 
   /**

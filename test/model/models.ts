@@ -1,6 +1,7 @@
 import { connectionPaths, replay } from './connection.model.js';
 import { creatorPaths, replayCreator } from './creator.model.js';
 import type { MachineTransition, TransitionPath } from './transition-paths.js';
+import { replayWorker, workerPaths } from './worker.model.js';
 
 /** A machine under model-based test: its generated paths and how to replay one on the real runtime. */
 export interface MachineModel {
@@ -19,5 +20,10 @@ export const MODELS: readonly MachineModel[] = [
     name: 'creator',
     generate: () => creatorPaths() as never,
     replay: (path) => replayCreator(path as never),
+  },
+  {
+    name: 'worker',
+    generate: () => workerPaths() as never,
+    replay: (path) => replayWorker(path as never),
   },
 ];

@@ -1,0 +1,217 @@
+/**
+ * The worker statechart as a test model, replayed through the whole supervisor. The Temporal side of the
+ * worker (create, run, shut down) is replaced by promises the path settles; everything else — the machine,
+ * the connection machine that spawns and notifies it, the restart intensity with the supervisor's clock —
+ * is the real runtime.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import { type WorkerEvent, workerMachine } from '../../machines/worker.machine.js';
+import { ConnectionFailureError } from '../../src/errors.js';
+import type { SupervisedWorker } from '../../src/worker.js';
+import { failures, flush } from '../support/fake-connector.js';
+import { MODEL_WORKER, ModelDriver } from './connection.model.js';
+import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
+
+const MAX_RESTARTS = 2;
+const RESTART_DELAY_MS = 100;
+const CHILD_ID = `worker:${MODEL_WORKER}`;
+
+type WorkerModelEvent =
+  | WorkerEvent
+  | { type: 'xstate.done.actor.createWorker'; output: undefined }
+  | { type: 'xstate.error.actor.createWorker'; error: Error }
+  | { type: 'xstate.done.actor.runWorker'; output: undefined }
+  | { type: 'xstate.error.actor.runWorker'; error: Error }
+  | { type: 'xstate.done.actor.shutdownWorker'; output: undefined }
+  | { type: 'xstate.error.actor.shutdownWorker'; error: Error }
+  | { type: 'xstate.after.restartDelay.worker.restarting' };
+
+const failed = new ConnectionFailureError(failures.unavailable);
+const EVENTS: readonly WorkerModelEvent[] = [
+  { type: 'CONNECTION_UP', connectionId: 1 },
+  { type: 'CONNECTION_DOWN' },
+  { type: 'xstate.done.actor.createWorker', output: undefined },
+  { type: 'xstate.error.actor.createWorker', error: failed },
+  { type: 'xstate.done.actor.runWorker', output: undefined },
+  { type: 'xstate.error.actor.runWorker', error: failed },
+  { type: 'xstate.done.actor.shutdownWorker', output: undefined },
+  { type: 'xstate.error.actor.shutdownWorker', error: failed },
+  { type: 'xstate.after.restartDelay.worker.restarting' },
+  { type: 'RESTART' },
+  { type: 'STOP' },
+];
+
+export function workerPaths() {
+  return pathsPerTransition<WorkerModelEvent>(workerMachine, {
+    input: { name: MODEL_WORKER, maxRestarts: MAX_RESTARTS, restartDelayMs: RESTART_DELAY_MS },
+    // The connection machine sends UP only after DOWN (or first), and DOWN only after UP.
+    events: (snapshot) => {
+      const connected = (snapshot.context as { connected: boolean }).connected;
+      return EVENTS.filter((e) =>
+        e.type === 'CONNECTION_UP' ? !connected : e.type === 'CONNECTION_DOWN' ? connected : true,
+      );
+    },
+    serializeState: (snapshot) => {
+      const c = snapshot.context as { connected: boolean; restarts: readonly number[] };
+      return JSON.stringify([snapshot.value, c.connected, c.restarts.length]);
+    },
+  });
+}
+
+function observable(snapshot: AnyMachineSnapshot) {
+  const c = snapshot.context as {
+    connected: boolean;
+    restarts: readonly number[];
+    generation: number;
+    lastFailure?: { code: string };
+  };
+  return {
+    value: snapshot.value,
+    connected: c.connected,
+    restarts: c.restarts.length,
+    generation: c.generation,
+    lastFailure: c.lastFailure?.code ?? null,
+    status: snapshot.status,
+  };
+}
+
+/** The worker's Temporal side, answered by the path. */
+class FakeWorkerSide {
+  readonly pending = { create: [] as Deferred[], run: [] as Deferred[], shutdown: [] as Deferred[] };
+
+  install(worker: SupervisedWorker): void {
+    worker.create = () => this.next('create');
+    worker.run = () => this.next('run');
+    worker.shutdown = () => this.next('shutdown');
+  }
+
+  private released = false;
+
+  private next(kind: 'create' | 'run' | 'shutdown'): Promise<void> {
+    // After the path, creates fail and the rest succeed at once, so that stop() can finish.
+    if (this.released) return kind === 'create' ? Promise.reject(new Error('test over')) : Promise.resolve();
+    const d = deferred();
+    this.pending[kind].push(d);
+    return d.promise;
+  }
+
+  settle(kind: 'create' | 'run' | 'shutdown', error?: Error): void {
+    const d = this.pending[kind].shift();
+    if (!d) throw new Error(`no ${kind} in flight`);
+    if (error) d.reject(error);
+    else d.resolve();
+  }
+
+  releaseAll(): void {
+    this.released = true;
+    for (const list of Object.values(this.pending)) for (const d of list.splice(0)) d.resolve();
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+function child(driver: ModelDriver): AnyActorRef {
+  const actor = (
+    driver.supervisor as unknown as { actor: { getSnapshot(): { children: Record<string, AnyActorRef> } } }
+  ).actor;
+  const ref = actor.getSnapshot().children[CHILD_ID];
+  if (!ref) throw new Error(`no child ${CHILD_ID}`);
+  return ref;
+}
+
+async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerModelEvent): Promise<void> {
+  const { supervisor, connector } = driver;
+  switch (event.type) {
+    case 'CONNECTION_UP':
+      // Immediately, without letting time pass (timers would move the worker too).
+      if (supervisor.state === 'disconnected') supervisor.start();
+      else supervisor.retryNow();
+      await flush();
+      connector.succeed();
+      break;
+    case 'CONNECTION_DOWN':
+      driver.live.emit({ type: 'lost', failure: failures.unavailable });
+      break;
+    case 'STOP':
+      for (const attempt of connector.attempts) attempt.reject(new Error('abandoned'));
+      void supervisor.stop();
+      break;
+    case 'RESTART':
+      supervisor.restartWorker(MODEL_WORKER);
+      break;
+    case 'xstate.done.actor.createWorker':
+      side.settle('create');
+      break;
+    case 'xstate.error.actor.createWorker':
+      side.settle('create', failed);
+      break;
+    case 'xstate.done.actor.runWorker':
+      side.settle('run');
+      break;
+    case 'xstate.error.actor.runWorker':
+      side.settle('run', failed);
+      break;
+    case 'xstate.done.actor.shutdownWorker':
+      side.settle('shutdown');
+      break;
+    case 'xstate.error.actor.shutdownWorker':
+      side.settle('shutdown', failed);
+      break;
+    case 'xstate.after.restartDelay.worker.restarting':
+      await driver.runTimersUntil(event.type, CHILD_ID);
+      break;
+  }
+  await flush();
+}
+
+export async function replayWorker(
+  path: TransitionPath<WorkerModelEvent>,
+): Promise<{ problem: string } | undefined> {
+  const driver = new ModelDriver({ worker: { maxRestarts: MAX_RESTARTS, restartDelayMs: RESTART_DELAY_MS } });
+  const side = new FakeWorkerSide();
+  side.install(
+    (driver.supervisor as unknown as { workers: Map<string, SupervisedWorker> }).workers.get(
+      MODEL_WORKER,
+    ) as SupervisedWorker,
+  );
+  try {
+    for (const [i, step] of path.steps.entries()) {
+      await perform(driver, side, step.event);
+      const processed = driver.take(CHILD_ID);
+      if (!processed.includes(step.event.type)) {
+        return {
+          problem: `step ${i} ${step.event.type}: the worker never processed it (${processed.join(', ') || 'nothing'})`,
+        };
+      }
+      const expected = observable(step.state);
+      const actual = observable(child(driver).getSnapshot() as AnyMachineSnapshot);
+      if (!isDeepStrictEqual(expected, actual)) {
+        return {
+          problem: `step ${i} ${step.event.type}: model ${JSON.stringify(expected)} ≠ runtime ${JSON.stringify(actual)}`,
+        };
+      }
+    }
+    return undefined;
+  } finally {
+    side.releaseAll();
+    await driver.finish();
+  }
+}
+
+export type { WorkerModelEvent };
