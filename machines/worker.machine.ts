@@ -123,10 +123,17 @@ export const workerMachine = setup({
           target: 'running',
           actions: assign({ generation: ({ context }) => context.generation + 1 }),
         },
-        onError: {
-          target: 'restarting',
-          actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
-        },
+        onError: [
+          {
+            guard: 'isBeyondIntensity',
+            target: 'givenUp',
+            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+          },
+          {
+            target: 'restarting',
+            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+          },
+        ],
       },
       on: { ...connectionTracking, STOP: 'draining' },
     },
