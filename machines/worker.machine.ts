@@ -13,6 +13,10 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   worker stays RUNNING and polls again within a few hundred ms of the server's return, while a new worker
  *   costs ~600 ms and would cancel activities in flight (see docs/workers.md). Out: settled → `restarting`;
  *   `STOP` → `draining`.
+ *   When the connection comes back (`CONNECTION_UP` while running), `checkResume` decides: a worker with
+ *   nothing in flight after an outage longer than `refreshAfterOutage` → `refreshing`; else it is kept.
+ * - `refreshing` — the idle worker is shut down and a new one started (core's own poll backoff would delay
+ *   the old one's return by seconds after a long outage). Not a failure. Out: → `starting` (or `idle`).
  * - `restarting` — entered by a failure within the restart intensity (a failure that would make more than
  *   `maxRestarts` within the window goes to `givenUp` instead). After `restartDelay` → `starting` when
  *   connected, `idle` when not.
@@ -43,7 +47,11 @@ export interface WorkerContext {
   readonly lastFailure: FailureInfo | undefined;
   /** Workers created so far. */
   readonly generation: number;
+  /** When the connection was last lost (the runtime's clock), for the resume check. */
+  readonly disconnectedAt: number | undefined;
 }
+
+export type ResumeVerdict = 'keep' | 'refresh';
 
 export type WorkerEvent =
   | { readonly type: 'CONNECTION_UP'; readonly connectionId: number }
@@ -51,7 +59,15 @@ export type WorkerEvent =
   | { readonly type: 'RESTART' }
   | { readonly type: 'STOP' };
 
-export type WorkerState = 'idle' | 'starting' | 'running' | 'restarting' | 'givenUp' | 'draining' | 'stopped';
+export type WorkerState =
+  | 'idle'
+  | 'starting'
+  | 'running'
+  | 'refreshing'
+  | 'restarting'
+  | 'givenUp'
+  | 'draining'
+  | 'stopped';
 
 const connectionTracking = {
   CONNECTION_UP: { actions: 'markConnected' },
@@ -70,9 +86,21 @@ export const workerMachine = setup({
     /** Settles when the worker stops by itself: resolves if `run()` resolved, rejects if it failed. */
     runWorker: fromPromise<void, { readonly name: string }>(async () => {}),
     shutdownWorker: fromPromise<void, { readonly name: string }>(async () => {}),
+    /** Whether to keep or refresh a running worker whose connection came back. */
+    checkResume: fromPromise<
+      ResumeVerdict,
+      { readonly name: string; readonly disconnectedAt: number | undefined }
+    >(async () => 'keep'),
   },
   actions: {
     markConnected: assign({ connected: true }),
+    /** The runtime stamps the time on its clock; the default counts, for a deterministic model. */
+    // Only the first DOWN of an outage counts: each failed reconnect attempt sends DOWN again.
+    markDisconnected: assign({
+      connected: false,
+      disconnectedAt: ({ context }) =>
+        context.connected ? (context.disconnectedAt ?? 0) + 1 : context.disconnectedAt,
+    }),
     markExited: assign({
       lastFailure: {
         kind: 'transient',
@@ -81,12 +109,12 @@ export const workerMachine = setup({
         message: 'The worker stopped by itself (run() resolved without a shutdown)',
       } satisfies FailureInfo,
     }),
-    markDisconnected: assign({ connected: false }),
     /** Adds a restart to the window (the runtime stamps it with its clock and drops expired ones). */
     recordRestart: assign({ restarts: ({ context }) => [...context.restarts, context.restarts.length] }),
   },
   guards: {
     isConnected: ({ context }) => context.connected,
+    isRefresh: (_args, params: { readonly verdict: ResumeVerdict }) => params.verdict === 'refresh',
     /** This failure would be one restart too many within the window (the runtime prunes by its clock). */
     isBeyondIntensity: ({ context }) => context.restarts.length + 1 > context.maxRestarts,
   },
@@ -104,6 +132,7 @@ export const workerMachine = setup({
     restartDelayMs: input.restartDelayMs,
     lastFailure: undefined,
     generation: 0,
+    disconnectedAt: undefined,
   }),
   states: {
     idle: {
@@ -158,6 +187,41 @@ export const workerMachine = setup({
             actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
           },
         ],
+      },
+      on: { CONNECTION_DOWN: { actions: 'markDisconnected' }, STOP: 'draining' },
+      initial: 'steady',
+      states: {
+        steady: {
+          on: { CONNECTION_UP: { target: 'resuming', actions: 'markConnected' } },
+        },
+        // The connection is back: keep the worker, or refresh it (see checkResume).
+        resuming: {
+          invoke: {
+            id: 'checkResume',
+            src: 'checkResume',
+            input: ({ context }) => ({ name: context.name, disconnectedAt: context.disconnectedAt }),
+            onDone: [
+              {
+                guard: { type: 'isRefresh', params: ({ event }) => ({ verdict: event.output }) },
+                target: '#worker.refreshing',
+              },
+              { target: 'steady' },
+            ],
+            onError: 'steady',
+          },
+        },
+      },
+    },
+    // The worker was idle through a long outage: core's poll backoff would delay its return by seconds, a
+    // new worker polls within ~0.7 s (measured). Not a failure: no restart is counted.
+    refreshing: {
+      tags: ['refreshing'],
+      invoke: {
+        id: 'refreshWorker',
+        src: 'shutdownWorker',
+        input: ({ context }) => ({ name: context.name }),
+        onDone: [{ guard: 'isConnected', target: 'starting' }, { target: 'idle' }],
+        onError: [{ guard: 'isConnected', target: 'starting' }, { target: 'idle' }],
       },
       on: { ...connectionTracking, STOP: 'draining' },
     },

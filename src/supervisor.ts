@@ -271,12 +271,21 @@ export class Supervisor {
             shutdownWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
               this.workerNamed(input.name).shutdown(),
             ),
+            checkResume: fromPromise<
+              'keep' | 'refresh',
+              { readonly name: string; readonly disconnectedAt: number | undefined }
+            >(({ input }) => this.workerNamed(input.name).checkResume(input.disconnectedAt)),
           },
           actions: {
             // Restarts older than the worker's window no longer count (OTP's restart intensity).
             recordRestart: assign(({ context }) => ({
               restarts: [...this.recentRestarts(context), clock.now()],
             })),
+            // Only the first DOWN of an outage counts: each failed reconnect attempt sends DOWN again.
+            markDisconnected: assign({
+              connected: false,
+              disconnectedAt: ({ context }) => (context.connected ? clock.now() : context.disconnectedAt),
+            }),
           },
           guards: {
             isBeyondIntensity: ({ context }) => this.recentRestarts(context).length + 1 > context.maxRestarts,

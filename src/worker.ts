@@ -36,6 +36,12 @@ export interface WorkerOptions {
   };
   /** Bound on draining at stop: `shutdown()`, then `run()` awaited this long. @default 10 s */
   drainTimeout?: Duration;
+  /**
+   * When the connection comes back after an outage at least this long, a worker with nothing in flight is
+   * replaced by a new one (which polls at once) instead of waiting for its own poll backoff (seconds after a
+   * long outage). A worker with work in flight is always kept. `false` never replaces. @default 1 s
+   */
+  refreshAfterOutage?: Duration | false;
 }
 
 export interface ResolvedWorkerOptions {
@@ -44,6 +50,7 @@ export interface ResolvedWorkerOptions {
   readonly restartWindowMs: number;
   readonly restartDelayMs: number;
   readonly drainTimeoutMs: number;
+  readonly refreshAfterOutageMs: number | false;
 }
 
 export function resolveWorkerOptions(field: string, options: WorkerOptions): ResolvedWorkerOptions {
@@ -83,6 +90,10 @@ export function resolveWorkerOptions(field: string, options: WorkerOptions): Res
     restartWindowMs: ms('restart.within', options.restart?.within, 60_000),
     restartDelayMs: ms('restart.delay', options.restart?.delay, 1_000),
     drainTimeoutMs: ms('drainTimeout', options.drainTimeout, 10_000),
+    refreshAfterOutageMs:
+      options.refreshAfterOutage === false
+        ? false
+        : ms('refreshAfterOutage', options.refreshAfterOutage, 1_000),
   };
 }
 
@@ -90,6 +101,8 @@ interface Current {
   readonly worker: Worker;
   readonly connection: NativeConnection;
   readonly running: Promise<void>;
+  /** Set once its connection was closed (or abandoned): release is idempotent. */
+  released?: Promise<void>;
 }
 
 /** How often `run` checks that the worker has not gone FAILED without `run()` settling. */
@@ -219,17 +232,45 @@ export class SupervisedWorker {
     await this.release(current);
   }
 
-  private async release(current: Current): Promise<void> {
+  private release(current: Current): Promise<void> {
     if (this.current === current) this.current = undefined;
-    try {
-      await current.connection.close();
-    } catch (error) {
+    current.released ??= current.connection.close().catch((error: unknown) => {
       // A worker that never finished shutting down keeps its hold on the connection (IllegalStateError).
       this.log.log('error', 'Native connection could not be closed; abandoned', {
         worker: this.name,
         error: this.describe(error),
       });
-    }
+    });
+    return current.released;
+  }
+
+  /**
+   * The connection is back after losing it at `disconnectedAt`: 'refresh' when the outage lasted at least
+   * `refreshAfterOutage` and the worker has nothing in flight, else 'keep'.
+   */
+  async checkResume(disconnectedAt: number | undefined): Promise<'keep' | 'refresh'> {
+    const { refreshAfterOutageMs } = this.config;
+    const current = this.current;
+    if (refreshAfterOutageMs === false || disconnectedAt === undefined || !current) return 'keep';
+    const outageMs = this.clock.now() - disconnectedAt;
+    if (outageMs < refreshAfterOutageMs) return 'keep';
+    const status = current.worker.getStatus();
+    const busy =
+      status.numInFlightActivities +
+        status.numInFlightWorkflowActivations +
+        status.numInFlightLocalActivities >
+      0;
+    this.log.log(
+      'info',
+      busy ? 'Temporal worker kept after outage' : 'Temporal worker refreshed after outage',
+      {
+        worker: this.name,
+        outageMs,
+        inFlightActivities: status.numInFlightActivities,
+        inFlightWorkflowActivations: status.numInFlightWorkflowActivations,
+      },
+    );
+    return busy ? 'keep' : 'refresh';
   }
 
   private describe(error: unknown): string {

@@ -25,7 +25,11 @@ type WorkerModelEvent =
   | { type: 'xstate.error.actor.runWorker'; error: Error }
   | { type: 'xstate.done.actor.shutdownWorker'; output: undefined }
   | { type: 'xstate.error.actor.shutdownWorker'; error: Error }
-  | { type: 'xstate.after.restartDelay.worker.restarting' };
+  | { type: 'xstate.after.restartDelay.worker.restarting' }
+  | { type: 'xstate.done.actor.checkResume'; output: 'keep' | 'refresh' }
+  | { type: 'xstate.error.actor.checkResume'; error: Error }
+  | { type: 'xstate.done.actor.refreshWorker'; output: undefined }
+  | { type: 'xstate.error.actor.refreshWorker'; error: Error };
 
 const failed = new ConnectionFailureError(failures.unavailable);
 const EVENTS: readonly WorkerModelEvent[] = [
@@ -38,6 +42,11 @@ const EVENTS: readonly WorkerModelEvent[] = [
   { type: 'xstate.done.actor.shutdownWorker', output: undefined },
   { type: 'xstate.error.actor.shutdownWorker', error: failed },
   { type: 'xstate.after.restartDelay.worker.restarting' },
+  { type: 'xstate.done.actor.checkResume', output: 'keep' },
+  { type: 'xstate.done.actor.checkResume', output: 'refresh' },
+  { type: 'xstate.error.actor.checkResume', error: failed },
+  { type: 'xstate.done.actor.refreshWorker', output: undefined },
+  { type: 'xstate.error.actor.refreshWorker', error: failed },
   { type: 'RESTART' },
   { type: 'STOP' },
 ];
@@ -65,6 +74,7 @@ function observable(snapshot: AnyMachineSnapshot) {
     restarts: readonly number[];
     generation: number;
     lastFailure?: { code: string };
+    disconnectedAt?: number;
   };
   return {
     value: snapshot.value,
@@ -72,6 +82,7 @@ function observable(snapshot: AnyMachineSnapshot) {
     restarts: c.restarts.length,
     generation: c.generation,
     lastFailure: c.lastFailure?.code ?? null,
+    disconnected: c.disconnectedAt !== undefined,
     status: snapshot.status,
   };
 }
@@ -79,11 +90,24 @@ function observable(snapshot: AnyMachineSnapshot) {
 /** The worker's Temporal side, answered by the path. */
 class FakeWorkerSide {
   readonly pending = { create: [] as Deferred[], run: [] as Deferred[], shutdown: [] as Deferred[] };
+  private readonly checks: ((verdict: 'keep' | 'refresh' | Error) => void)[] = [];
 
   install(worker: SupervisedWorker): void {
     worker.create = () => this.next('create');
     worker.run = () => this.next('run');
     worker.shutdown = () => this.next('shutdown');
+    worker.checkResume = () =>
+      this.released
+        ? Promise.resolve('keep')
+        : new Promise((resolve, reject) =>
+            this.checks.push((verdict) => (verdict instanceof Error ? reject(verdict) : resolve(verdict))),
+          );
+  }
+
+  answerCheck(verdict: 'keep' | 'refresh' | Error): void {
+    const answer = this.checks.shift();
+    if (!answer) throw new Error('no resume check in flight');
+    answer(verdict);
   }
 
   private released = false;
@@ -105,6 +129,7 @@ class FakeWorkerSide {
 
   releaseAll(): void {
     this.released = true;
+    for (const answer of this.checks.splice(0)) answer('keep');
     for (const list of Object.values(this.pending)) for (const d of list.splice(0)) d.resolve();
   }
 }
@@ -171,6 +196,18 @@ async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerM
       side.settle('shutdown');
       break;
     case 'xstate.error.actor.shutdownWorker':
+      side.settle('shutdown', failed);
+      break;
+    case 'xstate.done.actor.checkResume':
+      side.answerCheck(event.output);
+      break;
+    case 'xstate.error.actor.checkResume':
+      side.answerCheck(failed);
+      break;
+    case 'xstate.done.actor.refreshWorker':
+      side.settle('shutdown');
+      break;
+    case 'xstate.error.actor.refreshWorker':
       side.settle('shutdown', failed);
       break;
     case 'xstate.after.restartDelay.worker.restarting':
