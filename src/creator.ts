@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   type Workflow,
   WorkflowExecutionAlreadyStartedError,
@@ -71,7 +72,11 @@ export class WorkflowCreator {
     private readonly options: ResolvedCreatorOptions,
     private readonly supervisor: Supervisor,
     private readonly log: SupervisorLogger,
-  ) {}
+  ) {
+    // Every pending request listens on the stop signal (and stops listening when it settles): up to
+    // maxPending listeners at once is the design, not a leak.
+    setMaxListeners(options.maxPending + 10, this.stopController.signal);
+  }
 
   /** Requests accepted and not yet settled. */
   get pending(): number {

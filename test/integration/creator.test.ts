@@ -10,10 +10,9 @@ import {
   type TemporalUnavailableError,
 } from '../../src/index.js';
 import { createSupervisor } from '../../src/supervisor.js';
-import { expectedGreetings } from '../fixtures/index.js';
+import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
 import { DevServer } from '../harness/dev-server.js';
 import { waitUntil } from '../harness/wait.js';
-import { startWorker } from '../harness/worker.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -24,16 +23,18 @@ describe('supervised creator on a real Temporal server', () => {
   it('200 concurrent starts during an outage and a restart: each started exactly once or rejected on time', async () => {
     const server = await DevServer.start();
     cleanups.push(() => server.dispose());
+    const taskQueue = `creator-${Date.now()}`;
+    // A supervised worker and a supervised creator, as a service would run them: both live through the outage.
     const supervisor = createSupervisor({
       address: server.address,
       envConfig: false,
       creators: { orders: {} },
+      workers: { greeter: { taskQueue, workflowsPath, activities } },
     });
     cleanups.push(() => supervisor.stop());
     supervisor.start();
     await supervisor.waitFor('connected', { timeout: '30s' });
     const orders = supervisor.creator('orders');
-    const taskQueue = `creator-${Date.now()}`;
     const start = (i: number, timeoutMs: number) => {
       const issuedAt = performance.now();
       return orders
@@ -72,6 +73,10 @@ describe('supervised creator on a real Temporal server', () => {
       expect('error' in r && r.error).toMatchObject({ reason: 'deadline', maybeApplied: false });
     }
     expect(started.length + rejected.length).toBe(200);
+    expect(supervisor.snapshot().children).toMatchObject({
+      'worker:greeter': 'running',
+      'creator:orders': 'ready',
+    });
     expect(started.length).toBeGreaterThanOrEqual(180);
 
     // Count in Temporal: every started request is exactly one execution; nothing else exists.
@@ -100,9 +105,7 @@ describe('supervised creator on a real Temporal server', () => {
     expect(unexpected).toEqual([]);
     for (const runs of runsById.values()) expect(runs).toHaveLength(1);
 
-    // A worker polls, and every started workflow completes.
-    const worker = await startWorker({ address: server.address, taskQueue });
-    cleanups.push(() => worker.shutdown());
+    // The supervised worker polls again after the restart, and every started workflow completes.
     await Promise.all(
       started.map(async (r) => {
         const result = await client.workflow.getHandle(r.outcome.workflowId).result();
