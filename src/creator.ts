@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import {
+  type Client,
   type Workflow,
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandle,
+  type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
@@ -11,6 +13,7 @@ import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
 import { sleep } from './clock.js';
 import { isTemporalUnavailableError, TemporalUnavailableError, WorkflowConflictError } from './errors.js';
 import type { SupervisorLogger } from './logger.js';
+import { signalWithStartRequestId } from './request-id.js';
 import type { RequestCallOptions, Supervisor } from './supervisor.js';
 
 /** Options of one workflow creator, all optional. */
@@ -49,7 +52,7 @@ export interface CreatorCallOptions extends Omit<RequestCallOptions, 'failFast'>
 /** What a successful start tells. */
 export interface StartOutcome {
   readonly workflowId: string;
-  /** The run this request started (the same for every attempt of the request). */
+  /** The run this request started or signaled (the same for every attempt of the request). */
   readonly runId: string;
   readonly requestId: string;
   /** Attempts it took (more than 1 when a connection was lost on the way). */
@@ -100,12 +103,47 @@ export class WorkflowCreator {
     options: WorkflowStartOptions,
     call: CreatorCallOptions = {},
   ): Promise<StartOutcome> {
+    return this.submit(options.workflowId, call, async (client, requestId) => {
+      const startOptions = {
+        ...options,
+        [InternalWorkflowStartOptionsSymbol]: { requestId },
+      } as WorkflowStartOptions;
+      const handle = await client.workflow.start(workflowType, startOptions);
+      return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, handle };
+    });
+  }
+
+  /**
+   * Signals a workflow, starting it first if it is not running, exactly once: every attempt carries one
+   * request id (the server delivers no second signal for a repeated request id, measured), so a retried
+   * call never signals twice. Waits, retries and rejects as `start` does; `runId` is the signaled run.
+   */
+  signalWithStart<SignalArgs extends unknown[] = []>(
+    workflowType: string | Workflow,
+    options: WorkflowSignalWithStartOptions<SignalArgs>,
+    call: CreatorCallOptions = {},
+  ): Promise<StartOutcome> {
+    return this.submit(options.workflowId, call, async (client, requestId) => {
+      // The SDK draws a random request id for this call; requestIdInterceptor puts ours on the wire.
+      const handle = await signalWithStartRequestId.run(requestId, () =>
+        client.workflow.signalWithStart(workflowType, options),
+      );
+      return { workflowId: handle.workflowId, runId: handle.signaledRunId, handle };
+    });
+  }
+
+  /** One logical request: admission, then attempts until success, a final error, or the deadline. */
+  private submit(
+    workflowId: string,
+    call: CreatorCallOptions,
+    attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
+  ): Promise<StartOutcome> {
     const requestId = call.requestId ?? randomUUID();
-    if (!this.accepting) return Promise.reject(this.reject('stopped', requestId, options.workflowId, 0));
+    if (!this.accepting) return Promise.reject(this.reject('stopped', requestId, workflowId, 0));
     if (this.outstanding.size >= this.options.maxPending) {
-      return Promise.reject(this.reject('queue_full', requestId, options.workflowId, 0));
+      return Promise.reject(this.reject('queue_full', requestId, workflowId, 0));
     }
-    const request = this.run(workflowType, options, call, requestId);
+    const request = this.run(workflowId, call, requestId, attempt);
     this.outstanding.add(request);
     const settled = () => void this.outstanding.delete(request);
     request.then(settled, settled);
@@ -113,10 +151,10 @@ export class WorkflowCreator {
   }
 
   private async run(
-    workflowType: string | Workflow,
-    options: WorkflowStartOptions,
+    workflowId: string,
     call: CreatorCallOptions,
     requestId: string,
+    attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
   ): Promise<StartOutcome> {
     const clock = this.supervisor.options.clock;
     const deadline =
@@ -128,51 +166,43 @@ export class WorkflowCreator {
     const signal = call.signal
       ? AbortSignal.any([call.signal, this.stopController.signal])
       : this.stopController.signal;
-    const startOptions = {
-      ...options,
-      [InternalWorkflowStartOptionsSymbol]: { requestId },
-    } as WorkflowStartOptions;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempts = 1; ; attempts++) {
       try {
-        const handle = await this.supervisor.withClient(
-          (client) => client.workflow.start(workflowType, startOptions),
-          { deadline, failFast: call.failFast ?? this.options.failFast, signal },
-        );
-        if (attempt > 1)
-          this.log.log('info', 'Workflow start succeeded after retry', {
+        const outcome = await this.supervisor.withClient((client) => attempt(client, requestId), {
+          deadline,
+          failFast: call.failFast ?? this.options.failFast,
+          signal,
+        });
+        if (attempts > 1) {
+          this.log.log('info', 'Workflow request succeeded after retry', {
             creator: this.name,
-            workflowId: options.workflowId,
-            attempt,
+            workflowId,
+            attempt: attempts,
           });
-        return {
-          workflowId: handle.workflowId,
-          runId: handle.firstExecutionRunId,
-          requestId,
-          attempts: attempt,
-          handle,
-        };
+        }
+        return { ...outcome, requestId, attempts };
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) {
           throw new WorkflowConflictError(
-            `Workflow id '${options.workflowId}' is already taken by an execution this request did not start (request ${requestId}); nothing was started. Use another workflow id, or workflowIdConflictPolicy 'USE_EXISTING' to attach to it.`,
-            { workflowId: options.workflowId, requestId, cause: error },
+            `Workflow id '${workflowId}' is already taken by an execution this request did not start (request ${requestId}); nothing was started. Use another workflow id, or workflowIdConflictPolicy 'USE_EXISTING' to attach to it.`,
+            { workflowId, requestId, cause: error },
           );
         }
         if (!isTemporalUnavailableError(error)) throw error;
         const retryable =
           error.reason === 'connection_lost' && clock.now() + this.options.retryDelayMs < deadline;
-        if (!retryable) throw withRequest(error, requestId, options.workflowId, attempt);
-        this.log.log('warn', 'Workflow start lost its connection; retrying', {
+        if (!retryable) throw withRequest(error, requestId, workflowId, attempts);
+        this.log.log('warn', 'Workflow request lost its connection; retrying', {
           creator: this.name,
-          workflowId: options.workflowId,
-          attempt,
+          workflowId,
+          attempt: attempts,
           delayMs: this.options.retryDelayMs,
         });
         try {
           await sleep(clock, this.options.retryDelayMs, signal);
         } catch (aborted) {
           throw isTemporalUnavailableError(aborted)
-            ? withRequest(aborted, requestId, options.workflowId, attempt)
+            ? withRequest(aborted, requestId, workflowId, attempts)
             : aborted;
         }
       }

@@ -7,6 +7,7 @@ import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from
 import { ConnectionFailureError, classifyFailure, grpcStatusOf } from './errors.js';
 import { closedChannelGuard } from './grpc-guard.js';
 import type { ResolvedOptions } from './options.js';
+import { requestIdInterceptor } from './request-id.js';
 
 /** grpc-js connectivity states (`@grpc/grpc-js` ConnectivityState). */
 const IDLE = 0;
@@ -219,6 +220,7 @@ export function createTemporalConnector(
       // The SDK's default retry interceptor (or the caller's), then our guard innermost: see grpc-guard.ts.
       interceptors: [
         ...(options.connectionOptions.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())]),
+        requestIdInterceptor,
         closedChannelGuard,
       ],
     }) as SupervisedConnection;

@@ -4,6 +4,7 @@ import type { ProbeResult } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../../src/connector.js';
 import { ConnectionFailureError } from '../../src/errors.js';
+import { signalWithStartRequestId } from '../../src/request-id.js';
 
 /** A deferred promise controlled by the test. */
 export interface Pending<T> {
@@ -75,6 +76,33 @@ export class FakeTemporal {
     this.faults.push(...faults);
   }
 
+  /** Signals delivered, by workflow id. */
+  readonly signals = new Map<string, number>();
+  private readonly signalRequests = new Set<string>();
+
+  /** SignalWithStart with the server's dedup by request id (the id requestIdInterceptor would send). */
+  async signalWithStart(
+    workflowType: string,
+    options: Record<string, unknown>,
+  ): Promise<{ workflowId: string; signaledRunId: string }> {
+    const fault = this.faults.shift();
+    if (fault === 'hang') return new Promise(() => {});
+    if (fault === 'unavailable-before') throw unavailableError();
+    const workflowId = String(options.workflowId);
+    const requestId = signalWithStartRequestId.getStore() ?? `random-${Math.random()}`;
+    let execution = this.executions.get(workflowId);
+    if (!execution) {
+      execution = { runId: `run-${++this.runs}`, requestId, workflowType };
+      this.executions.set(workflowId, execution);
+    }
+    if (!this.signalRequests.has(`${workflowId}/${requestId}`)) {
+      this.signalRequests.add(`${workflowId}/${requestId}`);
+      this.signals.set(workflowId, (this.signals.get(workflowId) ?? 0) + 1);
+    }
+    if (fault === 'unavailable-after') throw unavailableError();
+    return { workflowId, signaledRunId: execution.runId };
+  }
+
   async start(
     workflowType: string,
     options: Record<string | symbol, unknown>,
@@ -129,7 +157,15 @@ export class FakeConnection implements LiveConnection {
         );
       return server.start(workflowType, options);
     };
-    this.client = { fake: true, id, workflow: { start } } as unknown as Client;
+    const signalWithStart = (workflowType: string, options: Record<string, unknown>) => {
+      if (this.closed) {
+        return Promise.reject(
+          Object.assign(new Error('1 CANCELLED: Channel has been shut down'), { code: 1 }),
+        );
+      }
+      return server.signalWithStart(workflowType, options);
+    };
+    this.client = { fake: true, id, workflow: { start, signalWithStart } } as unknown as Client;
     this.connection = { fake: true, id } as unknown as Connection;
   }
 

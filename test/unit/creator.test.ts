@@ -118,6 +118,27 @@ describe('WorkflowCreator', () => {
     expect(connector.server.executions.size).toBe(1);
   });
 
+  it('signalWithStart exactly once: a lost answer is retried with the same request id, and signals once', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 50 });
+    await connect(s, connector);
+    connector.server.inject('unavailable-after');
+    const request = orders.signalWithStart(
+      'wf',
+      { ...options('sws-1'), signal: 'go', signalArgs: [1] },
+      { timeout: 10_000 },
+    );
+    await flush();
+    clock.advance(50);
+    await flush();
+    const outcome = await request;
+    expect(outcome).toMatchObject({ workflowId: 'sws-1', runId: 'run-1', attempts: 2 });
+    expect(connector.server.signals.get('sws-1')).toBe(1);
+    // A new request (another request id) signals again, as it should.
+    await orders.signalWithStart('wf', { ...options('sws-1'), signal: 'go', signalArgs: [2] });
+    expect(connector.server.signals.get('sws-1')).toBe(2);
+    expect(connector.server.executions.size).toBe(1);
+  });
+
   it('"already started" by another request is a WorkflowConflictError, and nothing new is started', async () => {
     const { connector, supervisor: s, orders } = setup();
     await connect(s, connector);
