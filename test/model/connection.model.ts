@@ -477,3 +477,39 @@ async function replaySteps(
 
 export type { ModelEvent };
 export { failures };
+
+/**
+ * After a step through the supervisor, a child statechart (`childId`) must have processed the step's event
+ * (an event the child settles by itself may land one turn later) and must match the model's snapshot in
+ * what `observe` keeps. Returns the mismatch, or undefined.
+ */
+export async function childStepMismatch(
+  driver: ModelDriver,
+  childId: string,
+  index: number,
+  step: { readonly event: { readonly type: string }; readonly state: AnyMachineSnapshot },
+  observe: (snapshot: AnyMachineSnapshot) => unknown,
+): Promise<string | undefined> {
+  const processed = driver.take(childId);
+  if (!processed.includes(step.event.type)) {
+    await flush();
+    processed.push(...driver.take(childId));
+  }
+  const name = `step ${index} ${step.event.type}`;
+  if (!processed.includes(step.event.type)) {
+    return `${name}: ${childId} never processed it (${processed.join(', ') || 'nothing'})`;
+  }
+  const actor = (
+    driver.supervisor as unknown as {
+      actor: { getSnapshot(): { children: Record<string, { getSnapshot(): unknown }> } };
+    }
+  ).actor;
+  const child = actor.getSnapshot().children[childId];
+  if (!child) return `${name}: no child ${childId}`;
+  const expected = observe(step.state);
+  const actual = observe(child.getSnapshot() as AnyMachineSnapshot);
+  if (!isDeepStrictEqual(expected, actual)) {
+    return `${name}: model ${JSON.stringify(expected)} ≠ runtime ${JSON.stringify(actual)}`;
+  }
+  return undefined;
+}

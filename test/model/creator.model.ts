@@ -4,12 +4,11 @@
  * after every step the creator child must have processed that event and match the model, and a request
  * through the creator must be answered as the model's state says.
  */
-import { isDeepStrictEqual } from 'node:util';
-import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { type CreatorEvent, creatorMachine } from '../../machines/creator.machine.js';
 import { isTemporalUnavailableError } from '../../src/errors.js';
 import { failures, flush } from '../support/fake-connector.js';
-import { MODEL_CREATOR, ModelDriver } from './connection.model.js';
+import { childStepMismatch, MODEL_CREATOR, ModelDriver } from './connection.model.js';
 import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
 
 type CreatorModelEvent =
@@ -43,15 +42,6 @@ function observable(snapshot: AnyMachineSnapshot) {
     bindings: c.bindings,
     status: snapshot.status,
   };
-}
-
-function child(driver: ModelDriver): AnyActorRef {
-  const actor = (
-    driver.supervisor as unknown as { actor: { getSnapshot(): { children: Record<string, AnyActorRef> } } }
-  ).actor;
-  const ref = actor.getSnapshot().children[CHILD_ID];
-  if (!ref) throw new Error(`no child ${CHILD_ID}`);
-  return ref;
 }
 
 async function perform(
@@ -109,23 +99,8 @@ export async function replayCreator(
   try {
     for (const [i, step] of path.steps.entries()) {
       await perform(driver, step.event, path.steps[i + 1]?.event);
-      const processed = driver.take(CHILD_ID);
-      if (!processed.includes(step.event.type)) {
-        await flush();
-        processed.push(...driver.take(CHILD_ID));
-      }
-      if (!processed.includes(step.event.type)) {
-        return {
-          problem: `step ${i} ${step.event.type}: the creator never processed it (${processed.join(', ') || 'nothing'})`,
-        };
-      }
-      const expected = observable(step.state);
-      const actual = observable(child(driver).getSnapshot() as AnyMachineSnapshot);
-      if (!isDeepStrictEqual(expected, actual)) {
-        return {
-          problem: `step ${i} ${step.event.type}: model ${JSON.stringify(expected)} ≠ runtime ${JSON.stringify(actual)}`,
-        };
-      }
+      const mismatch = await childStepMismatch(driver, CHILD_ID, i, step, observable);
+      if (mismatch) return { problem: mismatch };
       const answered = await gate(driver);
       if (answered !== expectedGate(step.state)) {
         return {

@@ -4,13 +4,12 @@
  * the connection machine that spawns and notifies it, the restart intensity with the supervisor's clock —
  * is the real runtime.
  */
-import { isDeepStrictEqual } from 'node:util';
-import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { type WorkerEvent, workerMachine } from '../../machines/worker.machine.js';
 import { ConnectionFailureError } from '../../src/errors.js';
 import type { SupervisedWorker } from '../../src/worker.js';
 import { failures, flush } from '../support/fake-connector.js';
-import { MODEL_WORKER, ModelDriver } from './connection.model.js';
+import { childStepMismatch, MODEL_WORKER, ModelDriver } from './connection.model.js';
 import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
 
 const MAX_RESTARTS = 2;
@@ -151,15 +150,6 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-function child(driver: ModelDriver): AnyActorRef {
-  const actor = (
-    driver.supervisor as unknown as { actor: { getSnapshot(): { children: Record<string, AnyActorRef> } } }
-  ).actor;
-  const ref = actor.getSnapshot().children[CHILD_ID];
-  if (!ref) throw new Error(`no child ${CHILD_ID}`);
-  return ref;
-}
-
 async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerModelEvent): Promise<void> {
   const { supervisor, connector } = driver;
   switch (event.type) {
@@ -230,19 +220,8 @@ export async function replayWorker(
   try {
     for (const [i, step] of path.steps.entries()) {
       await perform(driver, side, step.event);
-      const processed = driver.take(CHILD_ID);
-      if (!processed.includes(step.event.type)) {
-        return {
-          problem: `step ${i} ${step.event.type}: the worker never processed it (${processed.join(', ') || 'nothing'})`,
-        };
-      }
-      const expected = observable(step.state);
-      const actual = observable(child(driver).getSnapshot() as AnyMachineSnapshot);
-      if (!isDeepStrictEqual(expected, actual)) {
-        return {
-          problem: `step ${i} ${step.event.type}: model ${JSON.stringify(expected)} ≠ runtime ${JSON.stringify(actual)}`,
-        };
-      }
+      const mismatch = await childStepMismatch(driver, CHILD_ID, i, step, observable);
+      if (mismatch) return { problem: mismatch };
     }
     return undefined;
   } finally {
