@@ -38,6 +38,7 @@ import {
 import type { LogLevel, SupervisorLogger } from './logger.js';
 import { type Duration, type ResolvedOptions, resolveOptions, type SupervisorOptions } from './options.js';
 import { createTemporalConnector } from './temporal-connector.js';
+import { WaitQueue } from './wait-queue.js';
 import { SupervisedWorker } from './worker.js';
 
 /** What `onStateChange` listeners receive. */
@@ -98,12 +99,6 @@ export interface RequestContext {
   readonly signal: AbortSignal;
 }
 
-interface Waiter {
-  readonly resolve: (live: LiveConnection) => void;
-  readonly reject: (error: unknown) => void;
-  readonly cleanup: () => void;
-}
-
 type ConnectionSnapshot = SnapshotFrom<ConnectionMachine>;
 
 const LEVEL_BY_STATE: Readonly<Record<ConnectionState, LogLevel>> = {
@@ -137,7 +132,7 @@ export class Supervisor {
   /** Connection attempts in flight (an abandoned one still has to settle before `stop()` is done). */
   private readonly attempts = new Set<Promise<LiveConnection>>();
   private readonly listeners = new Set<(change: StateChange) => void>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters: WaitQueue<LiveConnection>;
   private nextConnectionId = 1;
   private current: ConnectionState = 'disconnected';
   private since: number;
@@ -151,6 +146,7 @@ export class Supervisor {
     this.log = this.options.logger.child({ component: 'temporal-supervisor', address: this.options.address });
     this.connector = this.options.connector ?? createTemporalConnector(this.options, this.redact);
     this.since = this.clock.now();
+    this.waiters = new WaitQueue(this.clock, this.options.requests.maxPending);
     for (const [name, workerOptions] of this.options.workers) {
       this.workers.set(
         name,
@@ -630,46 +626,20 @@ export class Supervisor {
       return Promise.reject(this.unavailable('fail_fast'));
     const waitMs = deadline - this.clock.now();
     if (waitMs <= 0) return Promise.reject(this.unavailable('deadline', { waitedMs: 0 }));
-    if (this.waiters.size >= this.options.requests.maxPending)
-      return Promise.reject(this.unavailable('queue_full'));
+    if (this.waiters.full) return Promise.reject(this.unavailable('queue_full'));
 
-    return new Promise<LiveConnection>((resolve, reject) => {
-      const onAbort = () => {
-        waiter.cleanup();
-        reject(options.signal?.reason);
-      };
-      const timer = this.clock.setTimeout(() => {
-        waiter.cleanup();
-        reject(this.unavailable('deadline', { waitedMs: waitMs }));
-      }, waitMs);
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        cleanup: () => {
-          this.waiters.delete(waiter);
-          this.clock.clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(waitMs, options.signal, () =>
+      this.unavailable('deadline', { waitedMs: waitMs }),
+    );
   }
 
   private flushWaiters(): void {
     const serving = this.servingConnection();
-    if (!serving) return;
-    for (const waiter of [...this.waiters]) {
-      waiter.cleanup();
-      waiter.resolve(serving);
-    }
+    if (serving) this.waiters.releaseAll(serving);
   }
 
   private rejectWaiters(reason: UnavailableReason): void {
-    for (const waiter of [...this.waiters]) {
-      waiter.cleanup();
-      waiter.reject(this.unavailable(reason));
-    }
+    this.waiters.rejectAll(() => this.unavailable(reason));
   }
 
   private untilState(states: readonly ConnectionState[], timeoutMs?: number): Promise<void> {

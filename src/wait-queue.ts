@@ -1,0 +1,72 @@
+import type { Clock } from './clock.js';
+
+interface Waiter<T> {
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: unknown) => void;
+  readonly cleanup: () => void;
+}
+
+/**
+ * A bounded FIFO of requests waiting for a value (the supervisor's: a serving connection), each until the
+ * value comes, its own wait time passes, or its signal aborts. Nothing in it outlives its deadline.
+ */
+export class WaitQueue<T> {
+  private readonly waiters = new Set<Waiter<T>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly capacity: number,
+  ) {}
+
+  get size(): number {
+    return this.waiters.size;
+  }
+
+  get full(): boolean {
+    return this.waiters.size >= this.capacity;
+  }
+
+  /**
+   * Waits for `releaseAll`. Rejects with `onTimeout()` after `waitMs`, with the signal's reason when it
+   * aborts, or with what `rejectAll` gives.
+   */
+  wait(waitMs: number, signal: AbortSignal | undefined, onTimeout: () => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        waiter.cleanup();
+        reject(signal?.reason);
+      };
+      const timer = this.clock.setTimeout(() => {
+        waiter.cleanup();
+        reject(onTimeout());
+      }, waitMs);
+      const waiter: Waiter<T> = {
+        resolve,
+        reject,
+        cleanup: () => {
+          this.waiters.delete(waiter);
+          this.clock.clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Hands `value` to every waiter, oldest first. */
+  releaseAll(value: T): void {
+    for (const waiter of [...this.waiters]) {
+      waiter.cleanup();
+      waiter.resolve(value);
+    }
+  }
+
+  /** Rejects every waiter with a fresh `error()`. */
+  rejectAll(error: () => unknown): void {
+    for (const waiter of [...this.waiters]) {
+      waiter.cleanup();
+      waiter.reject(error());
+    }
+  }
+}
