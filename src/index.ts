@@ -29,6 +29,13 @@ export {
   type UnavailableReason,
   WorkflowConflictError,
 } from './errors.js';
+export {
+  createHealthHandler,
+  type HealthCheck,
+  type HealthOptions,
+  type HealthReport,
+  healthOf,
+} from './health.js';
 export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
 export {
   type BackoffOptions,
