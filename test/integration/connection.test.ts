@@ -3,9 +3,10 @@
  * Timings are printed for the record (benchmarks hold the goals); assertions are about behaviour, with
  * bounds only where the behaviour itself is a bound (a deadline, a health-check deadline).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isTemporalUnavailableError, type Supervisor, type SupervisorOptions } from '../../src/index.js';
 import { createSupervisor } from '../../src/supervisor.js';
+import { useCleanups } from '../harness/cleanups.js';
 import { DevServer, findFreePort } from '../harness/dev-server.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 
@@ -15,10 +16,7 @@ interface Line {
   fields: Record<string, unknown>;
 }
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const defer = useCleanups();
 
 function supervise(
   address: string,
@@ -33,13 +31,13 @@ function supervise(
     logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
     ...options,
   });
-  cleanups.push(() => supervisor.stop());
+  defer(() => supervisor.stop());
   return { supervisor, logs };
 }
 
 async function server(options: Parameters<typeof DevServer.start>[0] = {}): Promise<DevServer> {
   const s = await DevServer.start(options);
-  cleanups.push(() => s.dispose());
+  defer(() => s.dispose());
   return s;
 }
 
@@ -125,7 +123,7 @@ describe('connection statechart on a real Temporal server', () => {
   it('detects a black-holed server within one health-check interval plus its deadline, and recovers', async () => {
     const s = await server();
     const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: s.port } });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const healthCheck = { interval: '1s', timeout: '500ms', slowThreshold: '400ms' } as const;
     const { supervisor } = supervise(proxy.address, { healthCheck });
     supervisor.start();
@@ -203,7 +201,7 @@ describe('connection statechart on a real Temporal server', () => {
 
     const s = await server();
     const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: s.port } });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const viaProxy = supervise(proxy.address, { healthCheck: { interval: '30s' } }).supervisor;
     viaProxy.start();
     await viaProxy.waitFor('connected', { timeout: '30s' });

@@ -3,7 +3,7 @@
  * issued while the server is down and while it restarts, then counted in Temporal's own visibility.
  */
 import { Client, Connection } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   isTemporalUnavailableError,
   type StartOutcome,
@@ -11,18 +11,16 @@ import {
 } from '../../src/index.js';
 import { createSupervisor } from '../../src/supervisor.js';
 import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
+import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 import { waitUntil } from '../harness/wait.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const defer = useCleanups();
 
 describe('supervised creator on a real Temporal server', () => {
   it('200 concurrent starts during an outage and a restart: each started exactly once or rejected on time', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     const taskQueue = `creator-${Date.now()}`;
     // A supervised worker and a supervised creator, as a service would run them: both live through the outage.
     const supervisor = createSupervisor({
@@ -31,7 +29,7 @@ describe('supervised creator on a real Temporal server', () => {
       creators: { orders: {} },
       workers: { greeter: { taskQueue, workflowsPath, activities } },
     });
-    cleanups.push(() => supervisor.stop());
+    defer(() => supervisor.stop());
     supervisor.start();
     await supervisor.waitFor('connected', { timeout: '30s' });
     const orders = supervisor.creator('orders');
@@ -81,7 +79,7 @@ describe('supervised creator on a real Temporal server', () => {
 
     // Count in Temporal: every started request is exactly one execution; nothing else exists.
     const connection = await Connection.connect({ address: server.address });
-    cleanups.push(() => connection.close());
+    defer(() => connection.close());
     const client = new Client({ connection });
     const runsById = new Map<string, string[]>();
     await waitUntil(

@@ -4,19 +4,17 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 
 const script = fileURLToPath(new URL('../fixtures/exit-after-stop.ts', import.meta.url));
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const defer = useCleanups();
 
 describe('stop() leaves nothing behind', () => {
   it('a process that ran a supervised worker and creator exits by itself after stop()', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     const child = spawn(process.execPath, ['--import', 'tsx', script, server.address], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -3,25 +3,23 @@
  * (the SDK would send a random one), so repeating a request by its id delivers no second signal.
  */
 import { Client, Connection } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSupervisor } from '../../src/index.js';
+import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const defer = useCleanups();
 
 describe('signal-with-start through a creator, on the real server', () => {
   it('a repeated request (same request id) signals once; a new request signals again', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     const supervisor = createSupervisor({
       address: server.address,
       envConfig: false,
       creators: { orders: {} },
     });
-    cleanups.push(() => supervisor.stop());
+    defer(() => supervisor.stop());
     supervisor.start();
     await supervisor.waitFor('connected', { timeout: '30s' });
     const orders = supervisor.creator('orders');
@@ -39,7 +37,7 @@ describe('signal-with-start through a creator, on the real server', () => {
     expect(other.runId).toBe(first.runId);
 
     const connection = await Connection.connect({ address: server.address });
-    cleanups.push(() => connection.close());
+    defer(() => connection.close());
     const history = await new Client({ connection }).workflow.getHandle(options.workflowId).fetchHistory();
     const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
     // Without our request id on the wire, the repeat would have signaled a second time (3 in all).

@@ -5,17 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from '../../src/index.js';
+import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 
 const cert = readFileSync(new URL('../fixtures/tls/test-only-cert.pem', import.meta.url));
 const key = readFileSync(new URL('../fixtures/tls/test-only-key.pem', import.meta.url));
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const defer = useCleanups();
 
 /** A TLS listener that completes handshakes and then says nothing (no HTTP/2, no gRPC). */
 async function tlsListener(): Promise<{ server: Server; address: string }> {
@@ -23,7 +21,7 @@ async function tlsListener(): Promise<{ server: Server; address: string }> {
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  defer(() => new Promise((resolve) => server.close(resolve)));
   return { server, address: `127.0.0.1:${port}` };
 }
 
@@ -35,7 +33,7 @@ async function failsPermanently(address: string, options: SupervisorOptions) {
     connectTimeout: '3s',
     ...options,
   });
-  cleanups.push(() => supervisor.stop());
+  defer(() => supervisor.stop());
   supervisor.start();
   await supervisor.waitFor('backoff', { timeout: '20s' });
   const snapshot = supervisor.snapshot();
@@ -50,7 +48,7 @@ async function failsPermanently(address: string, options: SupervisorOptions) {
 describe('TLS misconfiguration is a permanent failure', () => {
   it('TLS on, against the plaintext dev server', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     const failure = await failsPermanently(server.address, { tls: true });
     expect(failure).toMatchObject({ kind: 'permanent', code: 'TLS_ERROR', name: 'TlsHandshakeFailed' });
     expect(failure?.message).toMatch(/wrong version number/);

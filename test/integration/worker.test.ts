@@ -3,16 +3,14 @@
  * SIGKILL and restart of the server, restarted within their intensity, drained by stop().
  */
 import { Client, Connection } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from '../../src/index.js';
 import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
+import { useCleanups } from '../harness/cleanups.js';
 import { DevServer, findFreePort } from '../harness/dev-server.js';
 import { waitUntil } from '../harness/wait.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+const defer = useCleanups();
 
 function supervise(address: string, taskQueue: string, extra: Partial<SupervisorOptions> = {}): Supervisor {
   const supervisor = createSupervisor({
@@ -21,7 +19,7 @@ function supervise(address: string, taskQueue: string, extra: Partial<Supervisor
     workers: { greeter: { taskQueue, workflowsPath, activities } },
     ...extra,
   });
-  cleanups.push(() => supervisor.stop());
+  defer(() => supervisor.stop());
   return supervisor;
 }
 
@@ -37,7 +35,7 @@ async function untilWorker(supervisor: Supervisor, state: string, timeoutMs = 30
 
 async function client(address: string): Promise<Client> {
   const connection = await Connection.connect({ address });
-  cleanups.push(() => connection.close());
+  defer(() => connection.close());
   return new Client({ connection });
 }
 
@@ -52,7 +50,7 @@ describe('supervised worker on a real Temporal server', () => {
     expect(workerState(supervisor)).toBe('idle');
 
     const server = await DevServer.start({ port });
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     await supervisor.waitFor('connected', { timeout: '30s' });
     await untilWorker(supervisor, 'running');
     const c = await client(server.address);
@@ -66,7 +64,7 @@ describe('supervised worker on a real Temporal server', () => {
 
   it('survives SIGKILL and restart of the server; an idle worker is refreshed and polls again at once', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     const taskQueue = `worker-kill-${Date.now()}`;
     const verdicts: string[] = [];
     const note = (message: string) => {
@@ -115,7 +113,7 @@ describe('supervised worker on a real Temporal server', () => {
 
   it('restarts a worker that fails, and gives it up beyond its restart intensity', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     // Every state the worker goes through, from XState's inspection (sampling could miss a short state).
     const seen: string[] = [];
     const supervisor = createSupervisor({
@@ -138,7 +136,7 @@ describe('supervised worker on a real Temporal server', () => {
         }
       },
     });
-    cleanups.push(() => supervisor.stop());
+    defer(() => supervisor.stop());
     supervisor.start();
     await waitUntil(
       () => (supervisor.snapshot().children['worker:broken'] === 'givenUp' ? true : undefined),
@@ -172,7 +170,7 @@ describe('supervised worker on a real Temporal server', () => {
 
   it('stop() drains the worker and closes its native connection: nothing is left running', async () => {
     const server = await DevServer.start();
-    cleanups.push(() => server.dispose());
+    defer(() => server.dispose());
     const supervisor = supervise(server.address, `worker-stop-${Date.now()}`);
     supervisor.start();
     await untilWorker(supervisor, 'running');

@@ -239,6 +239,19 @@ export class ModelDriver {
     return connection;
   }
 
+  /** Brings the connection up at once (starting, or retrying now): no time passes, so no timer moves a child. */
+  async connectionUp(): Promise<void> {
+    if (this.supervisor.state === 'disconnected') this.supervisor.start();
+    else this.supervisor.retryNow();
+    await flush();
+    this.connector.succeed();
+  }
+
+  /** The live connection is lost for good: the supervisor backs off. */
+  connectionDown(): void {
+    this.live.emit({ type: 'lost', failure: failures.unavailable });
+  }
+
   /** Fires timers one by one (letting async work run between) until `actor` processes `type`. */
   async runTimersUntil(type: string, actor = 'connection'): Promise<void> {
     for (let i = 0; i < 1_000; i++) {

@@ -7,7 +7,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { type CreatorEvent, creatorMachine } from '../../machines/creator.machine.js';
 import { isTemporalUnavailableError } from '../../src/errors.js';
-import { failures, flush } from '../support/fake-connector.js';
+import { flush } from '../support/fake-connector.js';
 import { childStepMismatch, MODEL_CREATOR, ModelDriver } from './connection.model.js';
 import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
 
@@ -52,14 +52,10 @@ async function perform(
   const { supervisor, connector } = driver;
   switch (event.type) {
     case 'CONNECTION_UP':
-      if (supervisor.state === 'disconnected') supervisor.start();
-      if (supervisor.state === 'backoff')
-        await driver.runTimersUntil('xstate.after.retryDelay.connection.backoff');
-      await flush();
-      connector.succeed();
+      await driver.connectionUp();
       break;
     case 'CONNECTION_DOWN':
-      driver.live.emit({ type: 'lost', failure: failures.unavailable });
+      driver.connectionDown();
       break;
     case 'STOP':
       if (next?.type === 'xstate.error.actor.settleRequests') {

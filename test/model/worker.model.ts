@@ -154,14 +154,10 @@ async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerM
   const { supervisor, connector } = driver;
   switch (event.type) {
     case 'CONNECTION_UP':
-      // Immediately, without letting time pass (timers would move the worker too).
-      if (supervisor.state === 'disconnected') supervisor.start();
-      else supervisor.retryNow();
-      await flush();
-      connector.succeed();
+      await driver.connectionUp();
       break;
     case 'CONNECTION_DOWN':
-      driver.live.emit({ type: 'lost', failure: failures.unavailable });
+      driver.connectionDown();
       break;
     case 'STOP':
       for (const attempt of connector.attempts) attempt.reject(new Error('abandoned'));
