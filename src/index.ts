@@ -51,6 +51,7 @@ export {
   type TlsOption,
 } from './options.js';
 export {
+  type ActorTransition,
   createSupervisor,
   type Disposable,
   type RequestCallOptions,
@@ -58,5 +59,6 @@ export {
   type StateChange,
   Supervisor,
   type SupervisorSnapshot,
+  statePath,
 } from './supervisor.js';
 export { createTemporalConnector } from './temporal-connector.js';

@@ -50,6 +50,27 @@ export interface StateChange {
   readonly snapshot: SupervisorSnapshot;
 }
 
+/**
+ * One state transition of one of the supervisor's actors: the connection machine (`actor: 'connection'`)
+ * or a supervised child (`worker:<name>`, `creator:<name>`). Emitted on every change of the actor's state
+ * value, substates included (`online.connected.idle` → `online.connected.probing`), for logs, metrics and
+ * the inspector. Secret-free by construction: it carries names, states and event types only.
+ */
+export interface ActorTransition {
+  /** `connection`, `worker:<name>` or `creator:<name>`. */
+  readonly actor: string;
+  /** The coarse state before and after: a `ConnectionState`, a `WorkerState` or a `CreatorState`. */
+  readonly from: string;
+  readonly to: string;
+  /** The full state value as a dotted path before and after, e.g. `online.connected.probing`. */
+  readonly fromPath: string;
+  readonly toPath: string;
+  /** The type of the event that caused it. */
+  readonly event: string;
+  /** When it happened, ms on the supervisor's clock. */
+  readonly at: number;
+}
+
 /** A plain, serializable, secret-free view of the supervisor. */
 export interface SupervisorSnapshot {
   readonly state: ConnectionState;
@@ -132,6 +153,9 @@ export class Supervisor {
   /** Connection attempts in flight (an abandoned one still has to settle before `stop()` is done). */
   private readonly attempts = new Set<Promise<LiveConnection>>();
   private readonly listeners = new Set<(change: StateChange) => void>();
+  private readonly transitionListeners = new Set<(transition: ActorTransition) => void>();
+  /** The last state seen of each actor (`connection`, `worker:<name>`, …): coarse state and path. */
+  private readonly lastSeen = new Map<string, { state: string; path: string }>();
   private readonly waiters: WaitQueue<LiveConnection>;
   private nextConnectionId = 1;
   private current: ConnectionState = 'disconnected';
@@ -181,8 +205,20 @@ export class Supervisor {
       },
       clock: this.clock,
       inspect: (inspection) => {
-        if (inspection.type === '@xstate.snapshot' && inspection.actorRef === this.actor) {
-          this.onSnapshot(inspection.snapshot as ConnectionSnapshot, inspection.event);
+        if (inspection.type === '@xstate.snapshot') {
+          if (inspection.actorRef === this.actor) {
+            const snapshot = inspection.snapshot as ConnectionSnapshot;
+            this.noteTransition('connection', connectionStateOf(snapshot), snapshot.value, inspection.event);
+            this.onSnapshot(snapshot, inspection.event);
+          } else if (isSupervisedChild((inspection.actorRef as AnyActorRef).id)) {
+            const snapshot = inspection.snapshot as ChildSnapshot;
+            this.noteTransition(
+              (inspection.actorRef as AnyActorRef).id,
+              childStateOf(snapshot),
+              snapshot.value,
+              inspection.event,
+            );
+          }
         }
         this.options.inspect?.(inspection);
       },
@@ -413,6 +449,15 @@ export class Supervisor {
     };
   }
 
+  /**
+   * Calls `listener` on every state transition of every actor: the connection machine's substates included,
+   * and each worker and creator. Listeners run synchronously; one that throws is logged and kept.
+   */
+  onTransition(listener: (transition: ActorTransition) => void): Disposable {
+    this.transitionListeners.add(listener);
+    return { dispose: () => void this.transitionListeners.delete(listener) };
+  }
+
   /** Calls `listener` on every lifecycle state change. */
   onStateChange(listener: (change: StateChange) => void): Disposable {
     this.listeners.add(listener);
@@ -503,8 +548,32 @@ export class Supervisor {
 
   // ——— internals ———
 
+  private noteTransition(actor: string, state: string, value: unknown, event: AnyEventObject): void {
+    const path = statePath(value) || state;
+    const previous = this.lastSeen.get(actor);
+    if (previous && previous.path === path) return;
+    this.lastSeen.set(actor, { state, path });
+    if (this.transitionListeners.size === 0) return;
+    const transition: ActorTransition = {
+      actor,
+      from: previous?.state ?? 'none',
+      to: state,
+      fromPath: previous?.path ?? 'none',
+      toPath: path,
+      event: event.type,
+      at: this.clock.now(),
+    };
+    for (const listener of [...this.transitionListeners]) {
+      try {
+        listener(transition);
+      } catch (error) {
+        this.log.log('error', 'Transition listener threw', { error: this.describe(error) });
+      }
+    }
+  }
+
   private onSnapshot(snapshot: ConnectionSnapshot, event: AnyEventObject): void {
-    const next = CONNECTION_STATES.find((state) => snapshot.hasTag(state)) ?? 'disconnected';
+    const next = connectionStateOf(snapshot);
     const previous = this.current;
     if (next === previous) {
       if (next === 'backoff' || next === 'connecting') return;
@@ -776,13 +845,34 @@ function untilDone(child: AnyActorRef): Promise<void> {
 }
 
 /** Supervised children have fixed ids `creator:<name>` and `worker:<name>`; other children are invocations. */
+function connectionStateOf(snapshot: ConnectionSnapshot): ConnectionState {
+  return CONNECTION_STATES.find((state) => snapshot.hasTag(state)) ?? 'disconnected';
+}
+
+/** A state value as a dotted path: `{ online: { connected: 'probing' } }` → `online.connected.probing`. */
+export function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return '';
+  return Object.entries(value)
+    .map(([key, inner]) => {
+      const rest = statePath(inner);
+      return rest ? `${key}.${rest}` : key;
+    })
+    .join(',');
+}
+
 function isSupervisedChild(id: string): boolean {
   return id.startsWith('creator:') || id.startsWith('worker:');
 }
 
 /** The state of a child actor: its first tag, else its state value. */
 function childState(child: AnyActorRef): string {
-  const snapshot = child.getSnapshot() as { tags?: Set<string>; value?: unknown; status: string };
+  return childStateOf(child.getSnapshot() as ChildSnapshot);
+}
+
+type ChildSnapshot = { tags?: Set<string>; value?: unknown; status: string };
+
+function childStateOf(snapshot: ChildSnapshot): string {
   const tag = snapshot.tags ? [...snapshot.tags][0] : undefined;
   return tag ?? (typeof snapshot.value === 'string' ? snapshot.value : snapshot.status);
 }
