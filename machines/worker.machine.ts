@@ -69,6 +69,9 @@ export type WorkerState =
   | 'draining'
   | 'stopped';
 
+/** Failure codes that mean "the server did not answer": an outage, which restarts do not count. */
+const OUTAGE_CODES: ReadonlySet<string> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+
 const connectionTracking = {
   CONNECTION_UP: { actions: 'markConnected' },
   CONNECTION_DOWN: { actions: 'markDisconnected' },
@@ -114,6 +117,11 @@ export const workerMachine = setup({
   },
   guards: {
     isConnected: ({ context }) => context.connected,
+    isPermanentFailure: ({ event }) =>
+      'error' in event && toFailureInfo((event as { error: unknown }).error).kind === 'permanent',
+    /** The failure says the server did not answer (UNAVAILABLE, DEADLINE_EXCEEDED): an outage. */
+    isOutage: ({ event }) =>
+      'error' in event && OUTAGE_CODES.has(toFailureInfo((event as { error: unknown }).error).code),
     isRefresh: (_args, params: { readonly verdict: ResumeVerdict }) => params.verdict === 'refresh',
     /** This failure would be one restart too many within the window (the runtime prunes by its clock). */
     isBeyondIntensity: ({ context }) => context.restarts.length + 1 > context.maxRestarts,
@@ -153,6 +161,19 @@ export const workerMachine = setup({
           actions: assign({ generation: ({ context }) => context.generation + 1 }),
         },
         onError: [
+          // Bad options, an unknown namespace, refused credentials: a new worker would fail the same way,
+          // and each failed Worker.create leaks an SDK thread. Given up at once, for an operator to fix.
+          {
+            guard: 'isPermanentFailure',
+            target: 'givenUp',
+            actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+          },
+          // The server went away under it: not the worker's fault, so not counted against its intensity.
+          {
+            guard: 'isOutage',
+            target: 'restarting',
+            actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+          },
           {
             guard: 'isBeyondIntensity',
             target: 'givenUp',
@@ -177,6 +198,11 @@ export const workerMachine = setup({
           { target: 'restarting', actions: ['markExited', 'recordRestart'] },
         ],
         onError: [
+          {
+            guard: 'isOutage',
+            target: 'restarting',
+            actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+          },
           {
             guard: 'isBeyondIntensity',
             target: 'givenUp',

@@ -37,6 +37,9 @@ const PERMANENT_STATUSES = new Set([3, 5, 7, 9, 12, 16]);
  * short by a restarting server ("socket disconnected before secure TLS connection was established") is
  * transient and deliberately not matched.
  */
+const TRANSPORT_DOWN_PATTERN =
+  /tcp connect error|connection refused|ConnectionRefused|connection reset|ConnectionReset|broken pipe|ECONNREFUSED|ECONNRESET/i;
+
 const TLS_PATTERN =
   /wrong version number|certificate|ssl routines|self[- ]signed|unable to (get|verify)|handshake failure|alert number|ERR_SSL|ERR_TLS_CERT|tlsv1 alert/i;
 
@@ -227,6 +230,10 @@ export function classifyFailure(
   if (name === 'NamespaceNotFoundError') {
     return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5, name, message };
   }
+  // Core (the worker's native connection) reports an unknown namespace as a TransportError with no status.
+  if (/namespace \S+ was not found/i.test(message)) {
+    return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5, name, message };
+  }
   if (TLS_PATTERN.test(message)) {
     return { kind: 'permanent', code: 'TLS_ERROR', name, message };
   }
@@ -240,6 +247,10 @@ export function classifyFailure(
       name,
       message,
     };
+  }
+  // Core's transport errors carry no status: a refused or reset connection is the server being away.
+  if (TRANSPORT_DOWN_PATTERN.test(message)) {
+    return { kind: 'transient', code: 'UNAVAILABLE', grpcCode: GRPC_UNAVAILABLE, name, message };
   }
   if (/deadline/i.test(message)) {
     return { kind: 'transient', code: 'DEADLINE_EXCEEDED', grpcCode: 4, name, message };

@@ -295,10 +295,10 @@ export class Supervisor {
         worker: workerMachine.provide({
           actors: {
             createWorker: fromPromise<void, { readonly name: string }>(({ input, signal }) =>
-              this.workerNamed(input.name).create(signal),
+              this.workerNamed(input.name).create(signal).catch(this.noteWorkerOutage),
             ),
             runWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
-              this.workerNamed(input.name).run(),
+              this.workerNamed(input.name).run().catch(this.noteWorkerOutage),
             ),
             shutdownWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
               this.workerNamed(input.name).shutdown(),
@@ -548,6 +548,17 @@ export class Supervisor {
 
   // ——— internals ———
 
+  /**
+   * A worker failed because the server did not answer: the connection machine may not know yet (it may
+   * still be `connected` between probes), so it is told, as for a request that failed the same way.
+   */
+  private readonly noteWorkerOutage = (error: unknown): never => {
+    const failure = classifyFailure(error, this.redact);
+    if (failure.code === 'UNAVAILABLE')
+      this.actor.send({ type: 'UNAVAILABLE_SEEN', source: 'request', failure });
+    throw error;
+  };
+
   private noteTransition(actor: string, state: string, value: unknown, event: AnyEventObject): void {
     const path = statePath(value) || state;
     const previous = this.lastSeen.get(actor);
@@ -767,6 +778,8 @@ export class Supervisor {
       }
     } finally {
       this.clock.clearTimeout(timer);
+      // Workers keep their last native connection open for handover to the next worker: no next now.
+      await Promise.all([...this.workers.values()].map((worker) => worker.dispose()));
     }
   }
 

@@ -31,13 +31,25 @@ type WorkerModelEvent =
   | { type: 'xstate.error.actor.refreshWorker'; error: Error };
 
 const failed = new ConnectionFailureError(failures.unavailable);
+/** A failure of the worker itself, not of the server: counted against its restart intensity. */
+const crashed = new ConnectionFailureError({
+  kind: 'transient',
+  code: 'UNKNOWN',
+  name: 'Error',
+  message: 'worker crashed',
+});
+/** A create that can never succeed as configured (bad options, unknown namespace): given up at once. */
+const misconfigured = new ConnectionFailureError(failures.namespaceNotFound);
 const EVENTS: readonly WorkerModelEvent[] = [
   { type: 'CONNECTION_UP', connectionId: 1 },
   { type: 'CONNECTION_DOWN' },
   { type: 'xstate.done.actor.createWorker', output: undefined },
   { type: 'xstate.error.actor.createWorker', error: failed },
+  { type: 'xstate.error.actor.createWorker', error: crashed },
+  { type: 'xstate.error.actor.createWorker', error: misconfigured },
   { type: 'xstate.done.actor.runWorker', output: undefined },
   { type: 'xstate.error.actor.runWorker', error: failed },
+  { type: 'xstate.error.actor.runWorker', error: crashed },
   { type: 'xstate.done.actor.shutdownWorker', output: undefined },
   { type: 'xstate.error.actor.shutdownWorker', error: failed },
   { type: 'xstate.after.restartDelay.worker.restarting' },
@@ -170,13 +182,13 @@ async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerM
       side.settle('create');
       break;
     case 'xstate.error.actor.createWorker':
-      side.settle('create', failed);
+      side.settle('create', event.error);
       break;
     case 'xstate.done.actor.runWorker':
       side.settle('run');
       break;
     case 'xstate.error.actor.runWorker':
-      side.settle('run', failed);
+      side.settle('run', event.error);
       break;
     case 'xstate.done.actor.shutdownWorker':
       side.settle('shutdown');

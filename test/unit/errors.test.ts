@@ -198,14 +198,40 @@ describe('classifyFailure: other errors', () => {
     });
   });
 
-  it('ignores string codes such as Node system errors', () => {
+  it('ignores string codes such as Node system errors as statuses, and reads a refused connection as UNAVAILABLE', () => {
     const error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7233'), { code: 'ECONNREFUSED' });
     expect(classifyFailure(error)).toStrictEqual({
       kind: 'transient',
-      code: 'UNKNOWN',
+      code: 'UNAVAILABLE',
+      grpcCode: 14,
       name: 'Error',
       message: 'connect ECONNREFUSED 127.0.0.1:7233',
     });
+    expect(classifyFailure(Object.assign(new Error('disk on fire'), { code: 'EIO' }))).toStrictEqual({
+      kind: 'transient',
+      code: 'UNKNOWN',
+      name: 'Error',
+      message: 'disk on fire',
+    });
+  });
+
+  it("reads core's status-less TransportErrors (a worker's native connection)", () => {
+    const transport = (message: string) => Object.assign(new Error(message), { name: 'TransportError' });
+    // Messages as @temporalio/worker 1.24 reports them (seen against the dev server).
+    expect(
+      classifyFailure(
+        transport(
+          'tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", 127.0.0.1:33831, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))',
+        ),
+      ),
+    ).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', grpcCode: 14, name: 'TransportError' });
+    expect(
+      classifyFailure(
+        transport(
+          'Namespace nope-ns was not found or otherwise could not be described: Status { code: NotFound, message: "Namespace nope-ns is not found." }',
+        ),
+      ),
+    ).toMatchObject({ kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5 });
   });
 
   it('classifies non-Error values as transient UNKNOWN named Error', () => {
