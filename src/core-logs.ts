@@ -151,9 +151,15 @@ export class CoreLogForwarder {
     });
   }
 
-  /** Lets another supervisor forward core logs once this one is stopped. */
+  /**
+   * Once stopped (its workers' connections closed, so the SDK has shut the Runtime down): lets another
+   * supervisor forward core logs, and keeps a Runtime the SDK creates later from logging into this one.
+   */
   release(): void {
     if (owner === this) owner = undefined;
+    if (Runtime._instance === undefined && Runtime.defaultOptions === this.runtimeOptions) {
+      Runtime.defaultOptions = {};
+    }
   }
 }
 

@@ -7,6 +7,7 @@
  * the health JSON; and the outage must be visible in all of them.
  */
 import { randomUUID } from 'node:crypto';
+import { Runtime } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor, healthOf, registerMetrics } from '../../src/index.js';
@@ -78,6 +79,10 @@ describe('observability through a SIGKILL of the real server', () => {
     const metricsAfter = await registry.metrics();
     const healthAfter = JSON.stringify(healthOf(supervisor));
     await supervisor.stop();
+    // The SDK shut its Runtime down with the last worker's connection (nothing keeps the process alive),
+    // and a Runtime it makes later will not log into this supervisor's logger.
+    expect(Runtime._instance).toBeUndefined();
+    expect(Runtime.defaultOptions).toEqual({});
     // Core log lines are buffered ~100 ms by the SDK before they reach the logger.
     await new Promise((resolve) => setTimeout(resolve, 300));
 
