@@ -139,14 +139,21 @@ export class WorkflowCreator {
     attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
   ): Promise<StartOutcome> {
     const requestId = call.requestId ?? randomUUID();
-    if (!this.accepting) return Promise.reject(this.reject('stopped', requestId, workflowId, 0));
-    if (this.outstanding.size >= this.options.maxPending) {
-      return Promise.reject(this.reject('queue_full', requestId, workflowId, 0));
-    }
+    const source = `creator:${this.name}`;
+    const refuse = (reason: 'stopped' | 'queue_full') => {
+      const error = this.reject(reason, requestId, workflowId, 0);
+      this.supervisor.noteRejected(error, source);
+      return Promise.reject(error);
+    };
+    if (!this.accepting) return refuse('stopped');
+    if (this.outstanding.size >= this.options.maxPending) return refuse('queue_full');
     const request = this.run(workflowId, call, requestId, attempt);
     this.outstanding.add(request);
     const settled = () => void this.outstanding.delete(request);
-    request.then(settled, settled);
+    request.then(settled, (error: unknown) => {
+      this.supervisor.noteRejected(error, source);
+      settled();
+    });
     return request;
   }
 
@@ -168,7 +175,7 @@ export class WorkflowCreator {
       : this.stopController.signal;
     for (let attempts = 1; ; attempts++) {
       try {
-        const outcome = await this.supervisor.withClient((client) => attempt(client, requestId), {
+        const outcome = await this.supervisor.runWithClient((client) => attempt(client, requestId), {
           deadline,
           failFast: call.failFast ?? this.options.failFast,
           signal,

@@ -10,6 +10,7 @@ export type { FailureInfo } from '../machines/failure.js';
 export { type BackoffPolicy, backoffDelayMs, nominalDelayMs } from './backoff.js';
 export { type Clock, systemClock } from './clock.js';
 export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
+export type { CoreLogsOptions, SdkLogLevel } from './core-logs.js';
 export {
   type CreatorCallOptions,
   type CreatorOptions,
@@ -37,6 +38,7 @@ export {
   healthOf,
 } from './health.js';
 export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
+export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
 export {
   type BackoffOptions,
   DEFAULTS,
@@ -62,3 +64,4 @@ export {
   statePath,
 } from './supervisor.js';
 export { createTemporalConnector } from './temporal-connector.js';
+export { CHILD_MESSAGES } from './transition-log.js';

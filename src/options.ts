@@ -6,6 +6,7 @@ import type { ConnectionConfig } from '../machines/connection.machine.js';
 import { randomSeed } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Connector } from './connector.js';
+import { type CoreLogsOptions, type ResolvedCoreLogs, resolveCoreLogs } from './core-logs.js';
 import type { CreatorOptions, ResolvedCreatorOptions } from './creator.js';
 import { SupervisorOptionsError } from './errors.js';
 import { type LoggerOption, type SupervisorLogger, toSupervisorLogger } from './logger.js';
@@ -107,6 +108,12 @@ export interface SupervisorOptions {
   requests?: RequestOptions;
   /** A pino logger or any logger of Temporal's `(message, meta)` shape. @default no logging */
   logger?: LoggerOption;
+  /**
+   * Forward the Temporal SDK's own logs (its Rust core's, and its workers' TypeScript side) to `logger`,
+   * redacted. The SDK's Runtime is process-global: one supervisor per process may set this, and it must be
+   * created before any NativeConnection or Worker. @default not forwarded (the SDK writes them to stderr)
+   */
+  coreLogs?: CoreLogsOptions;
   /** Source of time for delays and deadlines. @default the system clock */
   clock?: Clock;
   /** Seed of the jitter generator (for reproducible tests). @default random */
@@ -143,6 +150,8 @@ export interface ResolvedOptions {
   readonly reachabilityIntervalMs: number | false;
   readonly requests: { readonly deadlineMs: number; readonly maxPending: number; readonly failFast: boolean };
   readonly logger: SupervisorLogger;
+  /** Core log forwarding, when asked for. */
+  readonly coreLogs: ResolvedCoreLogs | undefined;
   readonly clock: Clock;
   readonly seed: number;
   readonly connectionOptions: NonNullable<SupervisorOptions['connectionOptions']>;
@@ -195,6 +204,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'reachabilityInterval',
     'requests',
     'logger',
+    'coreLogs',
     'clock',
     'seed',
     'inspect',
@@ -649,6 +659,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     reachabilityIntervalMs,
     requests: requestDefaults,
     logger: toSupervisorLogger(options.logger),
+    coreLogs: resolveCoreLogs(options.coreLogs, workers.size > 0),
     clock,
     seed: options.seed ?? randomSeed(),
     connectionOptions: options.connectionOptions ?? {},

@@ -23,6 +23,7 @@ import type { FailureInfo } from '../machines/failure.js';
 import { workerMachine } from '../machines/worker.machine.js';
 import type { Clock } from './clock.js';
 import type { ConnectionSignal, Connector, LiveConnection } from './connector.js';
+import { CoreLogForwarder } from './core-logs.js';
 import { WorkflowCreator } from './creator.js';
 import {
   ConnectionFailureError,
@@ -31,6 +32,7 @@ import {
   GRPC_UNAVAILABLE,
   grpcStatusOf,
   isUnavailableStatus,
+  redactFailure,
   SupervisorTimeoutError,
   TemporalUnavailableError,
   type UnavailableReason,
@@ -38,6 +40,7 @@ import {
 import type { LogLevel, SupervisorLogger } from './logger.js';
 import { type Duration, type ResolvedOptions, resolveOptions, type SupervisorOptions } from './options.js';
 import { createTemporalConnector } from './temporal-connector.js';
+import { childTransitionEntry } from './transition-log.js';
 import { WaitQueue } from './wait-queue.js';
 import { SupervisedWorker } from './worker.js';
 
@@ -98,6 +101,15 @@ export interface Disposable {
   dispose(): void;
 }
 
+/**
+ * @internal What the metrics observe that the transition stream does not carry: each health check, and
+ * each request rejected with `TemporalUnavailableError` (`source`: `client`, or `creator:<name>`).
+ */
+export interface SupervisorObserver {
+  probe?(result: { readonly ok: boolean; readonly seconds: number }): void;
+  rejected?(reason: UnavailableReason, source: string): void;
+}
+
 /** How long a request may take, and what it does while the connection is not serving. */
 export interface RequestCallOptions {
   /** Absolute deadline (a Date, or epoch ms on the supervisor's clock). Wins over `timeout`. */
@@ -156,6 +168,12 @@ export class Supervisor {
   private readonly transitionListeners = new Set<(transition: ActorTransition) => void>();
   /** The last state seen of each actor (`connection`, `worker:<name>`, …): coarse state and path. */
   private readonly lastSeen = new Map<string, { state: string; path: string }>();
+  /** The last context seen of each supervised child, for its transition log lines. */
+  private readonly childContexts = new Map<string, unknown>();
+  /** A child logger per supervised child (`worker: <name>` / `creator: <name>` bindings). */
+  private readonly childLogs = new Map<string, SupervisorLogger>();
+  private readonly observers = new Set<SupervisorObserver>();
+  private readonly coreLogs: CoreLogForwarder | undefined;
   private readonly waiters: WaitQueue<LiveConnection>;
   private nextConnectionId = 1;
   private current: ConnectionState = 'disconnected';
@@ -171,6 +189,9 @@ export class Supervisor {
     this.connector = this.options.connector ?? createTemporalConnector(this.options, this.redact);
     this.since = this.clock.now();
     this.waiters = new WaitQueue(this.clock, this.options.requests.maxPending);
+    this.coreLogs = this.options.coreLogs
+      ? new CoreLogForwarder(this.options.coreLogs, this.options.logger, this.redact)
+      : undefined;
     for (const [name, workerOptions] of this.options.workers) {
       this.workers.set(
         name,
@@ -212,6 +233,7 @@ export class Supervisor {
             this.onSnapshot(snapshot, inspection.event);
           } else if (isSupervisedChild((inspection.actorRef as AnyActorRef).id)) {
             const snapshot = inspection.snapshot as ChildSnapshot;
+            this.childContexts.set((inspection.actorRef as AnyActorRef).id, snapshot.context);
             this.noteTransition(
               (inspection.actorRef as AnyActorRef).id,
               childStateOf(snapshot),
@@ -223,6 +245,8 @@ export class Supervisor {
         this.options.inspect?.(inspection);
       },
     });
+    // Before the start, so that the children's first states are logged too.
+    this.onTransition((transition) => this.logChildTransition(transition));
     this.actor.start();
   }
 
@@ -253,7 +277,17 @@ export class Supervisor {
         probe: fromPromise(async ({ input, signal }) => {
           const live = this.liveOf(input.connection);
           if (!live) throw new ConnectionFailureError(NO_CONNECTION);
-          return live.probe({ timeoutMs: config.healthCheck.timeoutMs, signal });
+          const started = clock.now();
+          try {
+            const result = await live.probe({ timeoutMs: config.healthCheck.timeoutMs, signal });
+            this.notify((o) => o.probe?.({ ok: true, seconds: result.latencyMs / 1000 }));
+            return result;
+          } catch (error) {
+            if (!signal.aborted) {
+              this.notify((o) => o.probe?.({ ok: false, seconds: (clock.now() - started) / 1000 }));
+            }
+            throw error;
+          }
         }),
         watchConnection: fromCallback<ConnectionEvent, { connection: ConnectionHandle | undefined }>(
           ({ input, sendBack }) => {
@@ -294,9 +328,11 @@ export class Supervisor {
         ),
         worker: workerMachine.provide({
           actors: {
-            createWorker: fromPromise<void, { readonly name: string }>(({ input, signal }) =>
-              this.workerNamed(input.name).create(signal).catch(this.noteWorkerOutage),
-            ),
+            createWorker: fromPromise<void, { readonly name: string }>(({ input, signal }) => {
+              // The process-global Runtime must exist, with forwarding, before the worker's native objects.
+              this.coreLogs?.ensureInstalled();
+              return this.workerNamed(input.name).create(signal).catch(this.noteWorkerOutage);
+            }),
             runWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
               this.workerNamed(input.name).run().catch(this.noteWorkerOutage),
             ),
@@ -364,7 +400,9 @@ export class Supervisor {
     if (this.stopPromise) return this.stopPromise;
     this.started = false;
     this.rejectWaiters('stopped');
-    this.stopPromise = this.current === 'disconnected' ? this.closeAll() : this.untilState(['disconnected']);
+    this.stopPromise = (
+      this.current === 'disconnected' ? this.closeAll() : this.untilState(['disconnected'])
+    ).finally(() => this.coreLogs?.release());
     return this.stopPromise;
   }
 
@@ -435,7 +473,8 @@ export class Supervisor {
       attempt: context.attempt,
       retryDelayMs: context.retryDelayMs,
       retryAfterMs,
-      lastFailure: context.lastFailure,
+      // Redacted again: a custom connector's failures may not have been.
+      lastFailure: context.lastFailure && redactFailure(context.lastFailure, this.redact),
       connection: context.connection?.toJSON(),
       lastProbeLatencyMs: context.lastProbeLatencyMs,
       probeFailures: context.probeFailures,
@@ -498,6 +537,19 @@ export class Supervisor {
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions = {},
   ): Promise<T> {
+    try {
+      return await this.runWithClient(fn, options);
+    } catch (error) {
+      this.noteRejected(error, 'client');
+      throw error;
+    }
+  }
+
+  /** @internal `withClient` without counting a rejection: for the creators, which count their requests. */
+  async runWithClient<T>(
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+    options: RequestCallOptions = {},
+  ): Promise<T> {
     const deadline = this.deadlineOf(options);
     const live = await this.acquire(deadline, options);
     const controller = new AbortController();
@@ -542,8 +594,24 @@ export class Supervisor {
    * connection of the moment: after a reconnection its calls fail, so prefer `withClient` for each use.
    */
   async getClient(options: RequestCallOptions = {}): Promise<Client> {
-    const live = await this.acquire(this.deadlineOf(options), options);
-    return live.client;
+    try {
+      const live = await this.acquire(this.deadlineOf(options), options);
+      return live.client;
+    } catch (error) {
+      this.noteRejected(error, 'client');
+      throw error;
+    }
+  }
+
+  /** @internal Registers an observer of health checks and rejections (see `registerMetrics`). */
+  observe(observer: SupervisorObserver): Disposable {
+    this.observers.add(observer);
+    return { dispose: () => void this.observers.delete(observer) };
+  }
+
+  /** @internal Reports a request that ended with `error`, if it is a `TemporalUnavailableError`. */
+  noteRejected(error: unknown, source: string): void {
+    if (error instanceof TemporalUnavailableError) this.notify((o) => o.rejected?.(error.reason, source));
   }
 
   // ——— internals ———
@@ -558,6 +626,28 @@ export class Supervisor {
       this.actor.send({ type: 'UNAVAILABLE_SEEN', source: 'request', failure });
     throw error;
   };
+
+  private notify(call: (observer: SupervisorObserver) => void): void {
+    for (const observer of [...this.observers]) {
+      try {
+        call(observer);
+      } catch (error) {
+        this.log.log('error', 'Supervisor observer threw', { error: this.describe(error) });
+      }
+    }
+  }
+
+  private logChildTransition(transition: ActorTransition): void {
+    const entry = childTransitionEntry(transition, this.childContexts.get(transition.actor), this.redact);
+    if (!entry) return;
+    let log = this.childLogs.get(transition.actor);
+    if (!log) {
+      const [kind, name] = splitChildId(transition.actor);
+      log = this.log.child({ [kind]: name });
+      this.childLogs.set(transition.actor, log);
+    }
+    log.log(entry.level, entry.message, entry.fields);
+  }
 
   private noteTransition(actor: string, state: string, value: unknown, event: AnyEventObject): void {
     const path = statePath(value) || state;
@@ -623,7 +713,7 @@ export class Supervisor {
     if ((to === 'backoff' || to === 'degraded') && view.lastFailure) {
       fields.code = view.lastFailure.code;
       fields.kind = view.lastFailure.kind;
-      fields.cause = view.lastFailure.message;
+      fields.cause = this.redact(view.lastFailure.message);
     }
     if (to === 'connected' && view.lastProbeLatencyMs !== undefined)
       fields.latencyMs = view.lastProbeLatencyMs;
@@ -874,6 +964,12 @@ export function statePath(value: unknown): string {
     .join(',');
 }
 
+/** `worker:orders` → `['worker', 'orders']`. */
+function splitChildId(id: string): [string, string] {
+  const at = id.indexOf(':');
+  return [id.slice(0, at), id.slice(at + 1)];
+}
+
 function isSupervisedChild(id: string): boolean {
   return id.startsWith('creator:') || id.startsWith('worker:');
 }
@@ -883,7 +979,7 @@ function childState(child: AnyActorRef): string {
   return childStateOf(child.getSnapshot() as ChildSnapshot);
 }
 
-type ChildSnapshot = { tags?: Set<string>; value?: unknown; status: string };
+type ChildSnapshot = { tags?: Set<string>; value?: unknown; status: string; context?: unknown };
 
 function childStateOf(snapshot: ChildSnapshot): string {
   const tag = snapshot.tags ? [...snapshot.tags][0] : undefined;

@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
-import { pino } from 'pino';
+import type { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type LogFields,
@@ -9,42 +8,10 @@ import {
   type SupervisorLogger,
   toSupervisorLogger,
 } from '../../src/logger.js';
+import { pinoToMemory as memoryPino, messageMetaLogger } from '../support/loggers.js';
 
-/** A real pino logger writing JSON lines into memory. */
 function pinoToMemory(level: pino.LevelWithSilent = 'trace') {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      chunks.push(String(chunk));
-      callback();
-    },
-  });
-  const logger = pino({ level, base: undefined, timestamp: false }, stream);
-  const lines = (): Record<string, unknown>[] =>
-    chunks
-      .join('')
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { logger, lines };
-}
-
-type Call = [level: string, message: string, meta: LogFields | undefined];
-
-/** A logger of Temporal's `(message, meta)` shape that records its calls. */
-function messageMetaLogger(withTrace: boolean): { logger: MessageMetaLogger; calls: Call[] } {
-  const calls: Call[] = [];
-  const record = (level: string) => (message: string, meta?: LogFields) => {
-    calls.push([level, message, meta]);
-  };
-  const logger: MessageMetaLogger = {
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    ...(withTrace ? { trace: record('trace') } : {}),
-  };
-  return { logger, calls };
+  return memoryPino(level, { base: undefined, timestamp: false });
 }
 
 const PINO_LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };

@@ -1,0 +1,66 @@
+import type { FailureInfo } from '../machines/failure.js';
+import type { LogFields, LogLevel } from './logger.js';
+
+/** The fixed message of each kind of supervised child's state changes. */
+export const CHILD_MESSAGES = {
+  worker: 'Temporal worker state changed',
+  creator: 'Workflow creator state changed',
+} as const;
+
+/** What the log line of a child's transition reads from the child's context (when it has it). */
+interface ChildContext {
+  readonly restarts?: readonly number[];
+  readonly maxRestarts?: number;
+  readonly restartDelayMs?: number;
+  readonly lastFailure?: FailureInfo;
+  readonly generation?: number;
+  readonly connectionId?: number;
+  readonly bindings?: number;
+}
+
+/** One log line. */
+export interface LogEntry {
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+/**
+ * The log line of one coarse state change of a worker or creator (`undefined` for a substate change, or
+ * for an actor that is neither). Levels: the first state (`from: 'none'`) at debug; ordinary changes at
+ * info; a worker restarting after a failure at warn; a worker given up (beyond its restart intensity) at
+ * error. Failure messages pass `redact` again, whatever made them.
+ */
+export function childTransitionEntry(
+  transition: { readonly actor: string; readonly from: string; readonly to: string; readonly event: string },
+  context: unknown,
+  redact: (text: string) => string,
+): LogEntry | undefined {
+  const { actor, from, to, event } = transition;
+  if (from === to) return undefined;
+  const kind = actor.startsWith('worker:') ? 'worker' : actor.startsWith('creator:') ? 'creator' : undefined;
+  if (!kind) return undefined;
+  const c = (typeof context === 'object' && context !== null ? context : {}) as ChildContext;
+  const fields: LogFields = { from, to, event };
+  let level: LogLevel = from === 'none' ? 'debug' : 'info';
+  if (kind === 'worker') {
+    if (to === 'restarting' || to === 'givenUp' || (to === 'starting' && from === 'restarting')) {
+      fields.restarts = c.restarts?.length ?? 0;
+      fields.maxRestarts = c.maxRestarts;
+    }
+    if (to === 'restarting') {
+      level = 'warn';
+      fields.delayMs = c.restartDelayMs;
+    }
+    if (to === 'givenUp') level = 'error';
+    if ((to === 'restarting' || to === 'givenUp') && c.lastFailure) {
+      fields.code = c.lastFailure.code;
+      fields.kind = c.lastFailure.kind;
+      fields.cause = redact(c.lastFailure.message);
+    }
+    if (to === 'running' && c.generation !== undefined) fields.generation = c.generation;
+  } else if (to === 'ready' && c.connectionId !== undefined) {
+    fields.connectionId = c.connectionId;
+  }
+  return { level, message: CHILD_MESSAGES[kind], fields };
+}
