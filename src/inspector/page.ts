@@ -54,7 +54,7 @@ aside h2 { font-size:14px; margin:0 0 8px; }
 #timeline li { padding:4px 6px; border-bottom:1px solid var(--line); background:#fff; }
 #timeline li .t { color:var(--muted); font-variant-numeric:tabular-nums; margin-right:6px; }
 #timeline li .a { font-weight:600; margin-right:6px; }
-#timeline li .e { color:var(--muted); }
+#timeline li .e { color:var(--muted); overflow-wrap:anywhere; }
 #timeline li.action { background:#fffaeb; }
 #timeline li.action.failed { background:#fef3f2; }
 `;
