@@ -2,9 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Two projects: `unit` is pure and fast (fakes, simulated clock); `integration` runs against a real
+    // Three projects: `unit` is pure and fast (fakes, simulated clock); `integration` runs against a real
     // Temporal dev server started by the harness in test/harness, so its files run one at a time: they
-    // kill and restart servers, and timing figures mean nothing on two cores shared by parallel servers.
+    // kill and restart servers, and timing figures mean nothing on two cores shared by parallel servers;
+    // `browser` drives the inspector page in headless Chromium, after the others.
     projects: [
       {
         extends: true,
@@ -26,6 +27,21 @@ export default defineConfig({
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
           globalSetup: ['test/harness/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Headless Chromium (Debian's package, driven by playwright-core) against a real dev server: after
+          // the integration project, one file at a time.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/browser/global-setup.ts'],
         },
       },
     ],

@@ -13,4 +13,20 @@ export {
   type RetryReason,
   type SignalSource,
 } from './connection.machine.js';
+export {
+  type CreatorContext,
+  type CreatorEvent,
+  type CreatorInput,
+  type CreatorMachine,
+  type CreatorState,
+  creatorMachine,
+} from './creator.machine.js';
 export { type ClassifiedError, type FailureInfo, toFailureInfo } from './failure.js';
+export {
+  type WorkerContext,
+  type WorkerEvent,
+  type WorkerInput,
+  type WorkerMachine,
+  type WorkerState,
+  workerMachine,
+} from './worker.machine.js';

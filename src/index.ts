@@ -37,8 +37,29 @@ export {
   type HealthReport,
   healthOf,
 } from './health.js';
+export {
+  type InspectedActor,
+  type Inspector,
+  type InspectorAction,
+  type InspectorOptions,
+  startInspector,
+  type TimelineEntry,
+} from './inspector/server.js';
 export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
 export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
+export {
+  type GraphState,
+  type GraphTransition,
+  graphStates,
+  type MachineGraph,
+  machineGraph,
+  type StateSummary,
+  summarizeStates,
+  type TransitionKind,
+  toDot,
+  toMermaid,
+  transitionLabel,
+} from './machine-graph.js';
 export {
   type BackoffOptions,
   DEFAULTS,

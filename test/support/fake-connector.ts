@@ -258,3 +258,20 @@ export class FakeConnector implements Connector {
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Stops a supervisor running on a FakeConnector and a manual clock: fails the attempts in flight, then moves
+ * the clock past every stop bound so that `stop()` settles.
+ */
+export async function stopOnFakes(
+  supervisor: { stop(): Promise<void> },
+  connector: FakeConnector,
+  clock: { advance(ms: number): unknown },
+): Promise<void> {
+  for (const attempt of connector.attempts) attempt.reject(new Error('test over'));
+  const stopping = supervisor.stop();
+  await flush();
+  clock.advance(60_000);
+  await flush();
+  await stopping;
+}

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthHandler, createSupervisor, healthOf, type Supervisor } from '../../src/index.js';
-import { FakeConnector, failures, flush } from '../support/fake-connector.js';
+import { FakeConnector, failures, flush, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -34,14 +34,7 @@ function setup(workerRestart?: { maxRestarts: number }) {
         }
       : {}),
   });
-  cleanups.push(async () => {
-    for (const attempt of connector.attempts) attempt.reject(new Error('test over'));
-    const stopping = supervisor.stop();
-    await flush();
-    clock.advance(60_000);
-    await flush();
-    await stopping;
-  });
+  cleanups.push(() => stopOnFakes(supervisor, connector, clock));
   return { clock, connector, supervisor };
 }
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ActorTransition, createSupervisor, statePath } from '../../src/index.js';
-import { FakeConnector, flush } from '../support/fake-connector.js';
+import { FakeConnector, flush, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -26,12 +26,7 @@ function setup() {
   const subscription = supervisor.onTransition((t) => seen.push(t));
   cleanups.push(async () => {
     subscription.dispose();
-    for (const attempt of connector.attempts) attempt.reject(new Error('test over'));
-    const stopping = supervisor.stop();
-    await flush();
-    clock.advance(60_000);
-    await flush();
-    await stopping;
+    await stopOnFakes(supervisor, connector, clock);
   });
   return { clock, connector, supervisor, seen };
 }
