@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import {
   createSupervisor,
@@ -161,6 +162,9 @@ export function serviceOf(server: Server, supervisor: Supervisor): RunningServic
 
 /** Runs an example as a program: `PORT` (default 3000), JSON logs, and a clean stop on SIGTERM or SIGINT. */
 export async function runFromCommandLine(start: (options: ExampleOptions) => Promise<RunningService>) {
+  // The program owns its signals: without this the Temporal SDK shuts its workers down on SIGTERM by itself,
+  // behind the supervisor's back. It must run before the first worker exists.
+  Runtime.install({ shutdownSignals: [] });
   const service = await start({ port: Number(process.env.PORT ?? 3000), log: true });
   process.stdout.write(`listening on ${service.url}\n`);
   const stop = () => {
