@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The examples import the package by its name, as a service would; here that name is the source (as in
+  // tsconfig.json's `paths`, which tsx follows when an example runs on its own).
+  resolve: {
+    alias: [
+      {
+        find: /^temporal-supervisor$/,
+        replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+      },
+    ],
+  },
   test: {
     // Three projects: `unit` is pure and fast (fakes, simulated clock); `integration` runs against a real
     // Temporal dev server started by the harness in test/harness, so its files run one at a time: they
