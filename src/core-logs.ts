@@ -226,3 +226,16 @@ function plain(_key: string, value: unknown): unknown {
 function toLevel(level: SdkLogLevel): LogLevel {
   return SDK_LEVELS.includes(level) ? (level.toLowerCase() as LogLevel) : 'info';
 }
+
+/**
+ * Installs the SDK's process-global Runtime without its shutdown-signal handlers, unless a Runtime exists
+ * already (the application's own, or one with core log forwarding). By default the SDK shuts every worker
+ * down on SIGINT, SIGTERM, SIGQUIT and SIGUSR2 by itself: behind the supervisor, which would then see its
+ * workers exit, restart them on a Runtime that is shutting down, and give them up. The supervisor owns its
+ * workers' lifecycle: the application calls `supervisor.stop()` on its signals (see the examples).
+ */
+export function ensureRuntimeWithoutSignalHandlers(): boolean {
+  if (Runtime._instance !== undefined) return false;
+  Runtime.install({ shutdownSignals: [] });
+  return true;
+}

@@ -182,7 +182,6 @@ export class WorkflowCreator {
         });
         if (attempts > 1) {
           this.log.log('info', 'Workflow request succeeded after retry', {
-            creator: this.name,
             workflowId,
             attempt: attempts,
           });
@@ -200,7 +199,6 @@ export class WorkflowCreator {
           error.reason === 'connection_lost' && clock.now() + this.options.retryDelayMs < deadline;
         if (!retryable) throw withRequest(error, requestId, workflowId, attempts);
         this.log.log('warn', 'Workflow request lost its connection; retrying', {
-          creator: this.name,
           workflowId,
           attempt: attempts,
           delayMs: this.options.retryDelayMs,

@@ -23,7 +23,7 @@ import type { FailureInfo } from '../machines/failure.js';
 import { workerMachine } from '../machines/worker.machine.js';
 import type { Clock } from './clock.js';
 import type { ConnectionSignal, Connector, LiveConnection } from './connector.js';
-import { CoreLogForwarder } from './core-logs.js';
+import { CoreLogForwarder, ensureRuntimeWithoutSignalHandlers } from './core-logs.js';
 import { WorkflowCreator } from './creator.js';
 import {
   ConnectionFailureError,
@@ -323,14 +323,17 @@ export class Supervisor {
         stopChildren: fromPromise(() =>
           this.stopChildren(
             Object.values(this.actor.getSnapshot().children) as AnyActorRef[],
-            this.options.closeTimeoutMs,
+            // Workers drain for up to their drainTimeout: the bound of the whole stop leaves them that time.
+            this.options.closeTimeoutMs +
+              Math.max(0, ...[...this.workers.values()].map((worker) => worker.config.drainTimeoutMs)),
           ),
         ),
         worker: workerMachine.provide({
           actors: {
             createWorker: fromPromise<void, { readonly name: string }>(({ input, signal }) => {
               // The process-global Runtime must exist, with forwarding, before the worker's native objects.
-              this.coreLogs?.ensureInstalled();
+              if (this.coreLogs) this.coreLogs.ensureInstalled();
+              else ensureRuntimeWithoutSignalHandlers();
               return this.workerNamed(input.name).create(signal).catch(this.noteWorkerOutage);
             }),
             runWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
@@ -868,6 +871,9 @@ export class Supervisor {
       }
     } finally {
       this.clock.clearTimeout(timer);
+      // Out of time with a group still stopping: the later groups still get their STOP (a worker must not
+      // keep polling after stop() because a creator was slow to settle).
+      for (const child of children) if (child.getSnapshot().status === 'active') child.send({ type: 'STOP' });
       // Workers keep their last native connection open for handover to the next worker: no next now.
       await Promise.all([...this.workers.values()].map((worker) => worker.dispose()));
     }

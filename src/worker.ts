@@ -53,6 +53,17 @@ export interface ResolvedWorkerOptions {
   readonly refreshAfterOutageMs: number | false;
 }
 
+const WORKER_OPTION_KEYS: readonly string[] = [
+  'taskQueue',
+  'workflowsPath',
+  'workflowBundle',
+  'activities',
+  'worker',
+  'restart',
+  'drainTimeout',
+  'refreshAfterOutage',
+] satisfies readonly (keyof WorkerOptions)[];
+
 export function resolveWorkerOptions(field: string, options: WorkerOptions): ResolvedWorkerOptions {
   const fail = (name: string, expected: string, fix: string): never => {
     const path = name ? `${field}.${name}` : field;
@@ -74,9 +85,30 @@ export function resolveWorkerOptions(field: string, options: WorkerOptions): Res
       'Pass at least one.',
     );
   }
+  const unknownKey = (keys: readonly string[], value: object, prefix: string) => {
+    const extra = Object.keys(value).find((key) => !keys.includes(key));
+    if (extra !== undefined) {
+      const path = `${field}.${prefix}${extra}`;
+      throw new SupervisorOptionsError(
+        path,
+        `Unknown option \`${path}\`. Known options${prefix ? ` of \`${field}.${prefix.slice(0, -1)}\`` : ''}: ${keys.join(', ')}. SDK worker options go under \`worker\`.`,
+      );
+    }
+  };
+  unknownKey(WORKER_OPTION_KEYS, options, '');
+  if (options.restart !== undefined) {
+    if (typeof options.restart !== 'object' || options.restart === null)
+      fail('restart', 'an object', 'Pass e.g. `restart: { maxRestarts: 5, within: "1m", delay: "1s" }`.');
+    unknownKey(['maxRestarts', 'within', 'delay'], options.restart, 'restart.');
+  }
   const ms = (name: string, value: Duration | undefined, fallback: number) => {
     if (value === undefined) return fallback;
-    const n = typeof value === 'number' ? value : msToNumber(value);
+    let n: number;
+    try {
+      n = typeof value === 'number' ? value : msToNumber(value);
+    } catch {
+      n = Number.NaN;
+    }
     if (!Number.isFinite(n) || n < 1)
       fail(name, 'a duration of at least 1 ms', `Pass e.g. \`${name}: '${fallback}ms'\`.`);
     return n;
@@ -174,7 +206,7 @@ export class SupervisedWorker {
         await this.shutdown();
         throw new Error('Worker creation abandoned');
       }
-      this.log.log('info', 'Temporal worker started', { worker: this.name, taskQueue: options.taskQueue });
+      this.log.log('info', 'Temporal worker started', { taskQueue: options.taskQueue });
     } catch (error) {
       if (!this.current && connection) await this.retire(connection);
       throw new ConnectionFailureError(classifyCreateFailure(error, this.redact), { cause: error });
@@ -200,7 +232,7 @@ export class SupervisedWorker {
     try {
       await Promise.race([current.running, failed]);
     } catch (error) {
-      this.log.log('warn', 'Temporal worker failed', { worker: this.name, error: this.describe(error) });
+      this.log.log('warn', 'Temporal worker failed', { error: this.describe(error) });
       throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
     } finally {
       this.clock.clearTimeout(timer);
@@ -218,7 +250,6 @@ export class SupervisedWorker {
         current.worker.shutdown();
       } catch (error) {
         this.log.log('warn', 'Temporal worker shutdown threw', {
-          worker: this.name,
           error: this.describe(error),
         });
       }
@@ -236,7 +267,6 @@ export class SupervisedWorker {
     this.clock.clearTimeout(timer);
     if (!drained) {
       this.log.log('error', 'Temporal worker did not drain in time', {
-        worker: this.name,
         drainTimeoutMs: this.config.drainTimeoutMs,
       });
     }
@@ -267,7 +297,6 @@ export class SupervisedWorker {
     return connection.close().catch((error: unknown) => {
       // A worker that never finished shutting down keeps its hold on the connection (IllegalStateError).
       this.log.log('error', 'Native connection could not be closed; abandoned', {
-        worker: this.name,
         error: this.describe(error),
       });
     });
@@ -307,7 +336,6 @@ export class SupervisedWorker {
       'info',
       busy ? 'Temporal worker kept after outage' : 'Temporal worker refreshed after outage',
       {
-        worker: this.name,
         outageMs,
         inFlightActivities: status.numInFlightActivities,
         inFlightWorkflowActivations: status.numInFlightWorkflowActivations,

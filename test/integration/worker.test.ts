@@ -280,8 +280,17 @@ describe('supervised worker on a real Temporal server', () => {
     const server = await DevServer.start();
     defer(() => server.dispose());
     const supervisor = supervise(server.address, `worker-stop-${Date.now()}`);
+    const seen: string[] = [];
+    supervisor.onTransition((t) => {
+      if (t.actor === 'worker:greeter') seen.push(t.to);
+    });
     supervisor.start();
     await untilWorker(supervisor, 'running');
+    // The SDK's default Runtime would shut the worker down on this signal, behind the supervisor; the
+    // supervisor installs it without signal handlers, so only stop() stops the worker.
+    process.emit('SIGUSR2' as never);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(seen).toEqual(['starting', 'running']);
     await supervisor.stop();
     expect(supervisor.snapshot().children).toEqual({ 'worker:greeter': 'stopped' });
     expect(supervisor.state).toBe('disconnected');

@@ -816,3 +816,37 @@ describe('resolveOptions: secrets', () => {
     expect(resolve({ tls: true, metadata: { 'x-tenant': 'acme' } }).secrets).toEqual([]);
   });
 });
+
+describe('worker options', () => {
+  const fails = (workers: unknown) => {
+    try {
+      resolveOptions({ envConfig: false, workers: workers as SupervisorOptions['workers'] });
+    } catch (error) {
+      if (isSupervisorOptionsError(error)) return error;
+      throw error;
+    }
+    throw new Error('expected a SupervisorOptionsError');
+  };
+
+  it('rejects an unknown key, naming it, the known ones, and where SDK options go', () => {
+    const error = fails({
+      orders: { taskQueue: 'q', activities: {}, maxConcurrentActivityTaskExecutions: 5 },
+    });
+    expect(error.field).toBe('workers.orders.maxConcurrentActivityTaskExecutions');
+    expect(error.message).toContain('Unknown option `workers.orders.maxConcurrentActivityTaskExecutions`');
+    expect(error.message).toContain('taskQueue, workflowsPath');
+    expect(error.message).toContain('under `worker`');
+  });
+
+  it('rejects an unknown key of restart', () => {
+    const error = fails({ orders: { taskQueue: 'q', activities: {}, restart: { max: 3 } } });
+    expect(error.field).toBe('workers.orders.restart.max');
+    expect(error.message).toContain('maxRestarts, within, delay');
+  });
+
+  it('names the field of a duration the SDK cannot parse', () => {
+    const error = fails({ orders: { taskQueue: 'q', activities: {}, drainTimeout: 'ten seconds' } });
+    expect(error.field).toBe('workers.orders.drainTimeout');
+    expect(error.message).toContain('a duration of at least 1 ms');
+  });
+});
