@@ -173,6 +173,8 @@ export class WorkflowCreator {
     const signal = call.signal
       ? AbortSignal.any([call.signal, this.stopController.signal])
       : this.stopController.signal;
+    // Whether any attempt so far may have reached the server: the request's answer, not only the last one's.
+    let maybeApplied = false;
     for (let attempts = 1; ; attempts++) {
       try {
         const outcome = await this.supervisor.runWithClient((client) => attempt(client, requestId), {
@@ -195,9 +197,10 @@ export class WorkflowCreator {
           );
         }
         if (!isTemporalUnavailableError(error)) throw error;
+        maybeApplied ||= error.maybeApplied;
         const retryable =
           error.reason === 'connection_lost' && clock.now() + this.options.retryDelayMs < deadline;
-        if (!retryable) throw withRequest(error, requestId, workflowId, attempts);
+        if (!retryable) throw withRequest(error, requestId, workflowId, attempts, maybeApplied);
         this.log.log('warn', 'Workflow request lost its connection; retrying', {
           workflowId,
           attempt: attempts,
@@ -207,7 +210,7 @@ export class WorkflowCreator {
           await sleep(clock, this.options.retryDelayMs, signal);
         } catch (aborted) {
           throw isTemporalUnavailableError(aborted)
-            ? withRequest(aborted, requestId, workflowId, attempts)
+            ? withRequest(aborted, requestId, workflowId, attempts, maybeApplied)
             : aborted;
         }
       }
@@ -236,7 +239,7 @@ export class WorkflowCreator {
           ? `creator '${this.name}' already has ${this.options.maxPending} requests pending`
           : `creator '${this.name}' is stopped`,
     });
-    return requestId === undefined ? error : withRequest(error, requestId, workflowId, attempts);
+    return requestId === undefined ? error : withRequest(error, requestId, workflowId, attempts, false);
   }
 }
 
@@ -245,6 +248,7 @@ function withRequest(
   requestId: string,
   workflowId: string | undefined,
   attempts: number,
+  earlierMaybeApplied: boolean,
 ): TemporalUnavailableError {
   return new TemporalUnavailableError(error.message, {
     reason: error.reason,
@@ -252,7 +256,7 @@ function withRequest(
     attempt: error.attempt,
     lastFailure: error.lastFailure,
     retryAfterMs: error.retryAfterMs,
-    maybeApplied: error.maybeApplied,
+    maybeApplied: earlierMaybeApplied || error.maybeApplied,
     cause: error.cause,
     request: { requestId, workflowId, attempts },
   });

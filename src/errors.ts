@@ -68,7 +68,8 @@ export interface TemporalUnavailableErrorFields {
   readonly retryAfterMs: number | undefined;
   /**
    * True when the call may have reached the server before it failed (its answer was lost): the work may or
-   * may not have been done. False when the call was never sent.
+   * may not have been done. False when it was never sent. For a creator's request, true when any of its
+   * attempts may have reached the server (a retry with the same request id is still safe).
    */
   readonly maybeApplied: boolean;
   readonly cause?: unknown;

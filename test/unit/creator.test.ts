@@ -10,7 +10,7 @@ import {
   type TemporalUnavailableError,
 } from '../../src/errors.js';
 import { createSupervisor, type Supervisor } from '../../src/index.js';
-import { FakeConnector, flush } from '../support/fake-connector.js';
+import { FakeConnector, failures, flush } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 let supervisor: Supervisor | undefined;
@@ -180,6 +180,24 @@ describe('WorkflowCreator', () => {
     await flush();
     const outcome = await orders.start('wf', options('maybe'), { requestId });
     expect(outcome.runId).toBe('run-1');
+    expect(connector.server.executions.size).toBe(1);
+  });
+
+  it('reports maybeApplied when an earlier attempt may have reached the server, even if the last never did', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 100 });
+    await connect(s, connector);
+    connector.server.inject('unavailable-after');
+    const request = orders.start('wf', options('twice'), { timeout: 1_000 }).catch((e: unknown) => e);
+    await flush();
+    // Attempt 1 was applied and its answer lost; then the connection drops, so attempt 2 only waits.
+    connector.open[0]?.emit({ type: 'lost', failure: failures.unavailable });
+    await flush();
+    clock.advance(1_000);
+    await flush();
+    const error = (await request) as TemporalUnavailableError;
+    expect(error.request?.attempts).toBe(2);
+    expect(error.reason).toBe('deadline');
+    expect(error.maybeApplied).toBe(true);
     expect(connector.server.executions.size).toBe(1);
   });
 
