@@ -77,8 +77,10 @@ function verdictLine(result: WaitResult, invocation: WaitInvocation): string {
       return `ready: ${where} (${formatDuration(result.elapsedMs)}, ${attempts})`;
     case 'timeout':
       return `timeout: ${where} not ready after ${formatDuration(invocation.timeoutMs)} (${attempts})${last}`;
-    case 'misconfigured':
-      return `misconfigured: ${where}${last || ' - configuration error'}. Waiting will not fix this.`;
+    case 'misconfigured': {
+      const why = result.failure ? describeFailure(result.failure).replace(/\.$/, '') : 'configuration error';
+      return `misconfigured: ${where} - ${why}. Waiting will not fix this.`;
+    }
     case 'interrupted':
       return `interrupted: ${where} not ready after ${formatDuration(result.elapsedMs)} (${result.signal})${last}`;
   }
