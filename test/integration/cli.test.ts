@@ -6,9 +6,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { run } from '../../src/cli/run.js';
 import { COMMAND_NAMES } from '../../src/cli/spec.js';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer, findFreePort } from '../harness/dev-server.js';
+import { FaultProxy } from '../harness/fault-proxy.js';
 import { waitUntil } from '../harness/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -126,6 +129,18 @@ describe('check', () => {
     });
   });
 
+  it('ends at --timeout against a server that accepts TCP and never answers', async () => {
+    const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: server.port } });
+    defer(() => proxy.close());
+    await proxy.blackhole();
+    const run = await cli(['check', '--address', proxy.address, '--timeout', '1s', '--json']);
+    expect(run.code).toBe(EXIT.failed);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      status: 'unavailable',
+      failure: { kind: 'transient', code: 'DEADLINE_EXCEEDED' },
+    });
+  });
+
   it('says "misconfigured" for TLS against a plaintext server, and never prints the API key', async () => {
     const key = 'tsk-secret-0123456789abcdef';
     const run = await cli(['check', '--address', server.address], { TEMPORAL_API_KEY: key });
@@ -196,6 +211,29 @@ describe('wait', () => {
       attempts: 1,
       failure: { kind: 'permanent', code: 'TLS_ERROR' },
     });
+  });
+
+  it('draws progress as one line redrawn in place on a terminal', async () => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text), isTTY: true, columns: 60 },
+      env: cleanEnv() as Record<string, string>,
+      onSignal: () => () => {},
+    };
+    const code = await run(['wait', '--address', closedAddress, '--timeout', '1500ms'], io);
+    expect(code).toBe(EXIT.failed);
+    expect(stdout).toMatch(/^timeout: /);
+    // Only carriage returns and erase-line sequences, no newline: one line, redrawn; erased at the end.
+    expect(stderr).not.toContain('\n');
+    const frames = stderr.split('\r\x1b[2K').filter(Boolean);
+    expect(frames.length).toBeGreaterThan(1);
+    for (const frame of frames) {
+      expect(frame).toMatch(/^[|/\\-] waiting: \[/);
+      expect(frame.length).toBeLessThanOrEqual(59);
+    }
+    expect(stderr.endsWith('\r\x1b[2K')).toBe(true);
   });
 
   it('exits 143 on SIGTERM while waiting', async () => {
