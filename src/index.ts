@@ -46,7 +46,6 @@ export {
   type TimelineEntry,
 } from './inspector/server.js';
 export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
-export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
 export {
   type GraphState,
   type GraphTransition,
@@ -60,6 +59,7 @@ export {
   toMermaid,
   transitionLabel,
 } from './machine-graph.js';
+export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
 export {
   type BackoffOptions,
   DEFAULTS,
