@@ -49,11 +49,18 @@ const binPath = new URL(`../${bin}`, import.meta.url);
 if (!readFileSync(binPath, 'utf8').startsWith('#!/usr/bin/env node\n')) {
   throw new Error(`${bin} has no #!/usr/bin/env node line: the installed bin would not run`);
 }
-const commands = [[], ['wait'], ['check']];
+const commands = [[], ['wait'], ['check'], ['diagram']];
 for (const command of commands) {
   const help = execFileSync(process.execPath, [binPath.pathname, ...command, '--help'], { encoding: 'utf8' });
-  if (!help.includes('Usage: temporal-supervisor')) throw new Error(`${bin} ${command} --help printed no usage`);
+  if (!help.includes('Usage: temporal-supervisor'))
+    throw new Error(`${bin} ${command} --help printed no usage`);
 }
+const dot = execFileSync(process.execPath, [binPath.pathname, 'diagram', '--format', 'dot'], {
+  encoding: 'utf8',
+});
+if (!dot.startsWith('digraph "connection"')) throw new Error(`${bin} diagram printed no DOT graph`);
 const version = execFileSync(process.execPath, [binPath.pathname, '--version'], { encoding: 'utf8' }).trim();
 if (version !== pkg.version) throw new Error(`${bin} --version printed ${version}, not ${pkg.version}`);
-console.log(`bin temporal-supervisor runs from ${bin}: --help of ${commands.length} commands, version ${version}`);
+console.log(
+  `bin temporal-supervisor runs from ${bin}: --help of ${commands.length} commands, version ${version}`,
+);

@@ -40,6 +40,9 @@ export interface ConnectionFlags {
   readonly configFile?: string;
 }
 
+export type DiagramFormat = 'mermaid' | 'dot';
+export type DiagramMachine = 'connection' | 'worker' | 'creator' | 'all';
+
 export type Invocation =
   | { readonly command: 'help'; readonly topic: CommandName | undefined }
   | { readonly command: 'version' }
@@ -57,7 +60,8 @@ export type Invocation =
       readonly connection: ConnectionFlags;
       readonly timeoutMs: number;
       readonly json: boolean;
-    };
+    }
+  | { readonly command: 'diagram'; readonly format: DiagramFormat; readonly machine: DiagramMachine };
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
@@ -261,6 +265,25 @@ function connectionFlags(values: ParsedValues, command: CommandName): Connection
   return flags;
 }
 
+function oneOf<T extends string>(
+  values: ParsedValues,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  command: CommandName,
+): T {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
+  throw new UsageError(
+    `--${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}.${
+      suggestion ? ` Did you mean --${name} ${suggestion}?` : ''
+    }`,
+    command,
+  );
+}
+
 /**
  * Reads the command line (without `node` and the script).
  * @throws {UsageError} for anything it cannot run.
@@ -313,6 +336,12 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         connection: connectionFlags(values, command),
         timeoutMs: parseDuration('timeout', String(values.timeout ?? '3s'), { min: 100, command }),
         json: values.json === true,
+      };
+    case 'diagram':
+      return {
+        command,
+        format: oneOf(values, 'format', ['mermaid', 'dot'], 'mermaid', command),
+        machine: oneOf(values, 'machine', ['connection', 'worker', 'creator', 'all'], 'connection', command),
       };
   }
 }

@@ -3,7 +3,7 @@
  * from here.
  */
 export const EXIT = {
-  /** `wait`: ready. `check`: serving. Help printed. */
+  /** `wait`: ready. `check`: serving. Help or diagram printed. */
   ok: 0,
   /** `wait`: not ready before `--timeout`. `check`: not serving (whatever the reason, usage errors included). */
   failed: 1,

@@ -41,7 +41,7 @@ export function helpText(topic: CommandName | undefined, version: string): strin
   if (topic === undefined) {
     const nameWidth = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 4;
     return [
-      `temporal-supervisor ${version}: wait for Temporal, and check it, from scripts, containers and probes.`,
+      `temporal-supervisor ${version}: wait for Temporal and check it from scripts, containers and probes; draw the supervisor's machines.`,
       '',
       'Usage: temporal-supervisor <command> [flags]',
       '',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `temporal-supervisor` command (`wait`, `check`). See docs/cli.md, or run it with `--help`.
+ * The `temporal-supervisor` command (`wait`, `check`, `diagram`). See docs/cli.md, or run it with `--help`.
  */
 // Node's deprecation warnings (grpc-js sets an IP address as TLS server name) would add lines to the one
 // line that `check` promises.

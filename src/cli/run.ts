@@ -56,6 +56,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         const { runWait } = await import('./wait.js');
         return await runWait(invocation, io, output);
       }
+      case 'diagram': {
+        const { runDiagram } = await import('./diagram.js');
+        return runDiagram(invocation, output);
+      }
     }
   } catch (error) {
     // A bug, not an outcome: say so on one line, and fail the way the command fails.

@@ -17,7 +17,7 @@ export interface FlagSpec {
   readonly help: string;
 }
 
-export type CommandName = 'wait' | 'check';
+export type CommandName = 'wait' | 'check' | 'diagram';
 
 export interface CommandSpec {
   readonly name: CommandName;
@@ -184,6 +184,43 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
       'temporal-supervisor check',
       'HEALTHCHECK CMD ["temporal-supervisor", "check", "--timeout", "2s"]',
       'temporal-supervisor check --json',
+    ],
+  },
+  diagram: {
+    name: 'diagram',
+    summary: "Print the supervisor's state machines as a Mermaid or Graphviz diagram.",
+    usage: 'temporal-supervisor diagram [flags]',
+    description: [
+      'Prints a statechart of the library, generated from the machine definitions themselves (the same graphs as docs/machines.md and the inspector): `connection` (the supervisor), `worker` (one per configured worker), `creator` (one per workflow creator). Needs no Temporal and reads no configuration.',
+      'With `--machine all`, the diagrams follow one another, each after a comment line naming it: Graphviz renders every graph of one file; for Mermaid, render them one at a time.',
+    ],
+    flags: [
+      {
+        name: 'format',
+        short: 'f',
+        type: 'string',
+        value: 'FORMAT',
+        default: 'mermaid',
+        help: 'mermaid (stateDiagram-v2) or dot (Graphviz).',
+      },
+      {
+        name: 'machine',
+        short: 'm',
+        type: 'string',
+        value: 'NAME',
+        default: 'connection',
+        help: 'connection, worker, creator or all.',
+      },
+      HELP_FLAG,
+    ],
+    exitCodes: [
+      [0, 'diagram printed'],
+      [2, 'bad command line'],
+    ],
+    examples: [
+      'temporal-supervisor diagram > connection.mmd',
+      'temporal-supervisor diagram --machine worker --format dot | dot -Tsvg > worker.svg',
+      'temporal-supervisor diagram --machine all --format dot | dot -Tsvg -O',
     ],
   },
 };

@@ -257,6 +257,13 @@ describe('--help', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('diagram prints a Graphviz graph of the connection machine', async () => {
+    const run = await cli(['diagram', '--format', 'dot']);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^digraph "connection" \{\n[\s\S]*"backoff"[\s\S]*\}\n$/);
+    expect(run.stderr).toBe('');
+  });
+
   it('a bad flag exits 2 with the flag named', async () => {
     const run = await cli(['wait', '--adress', server.address]);
     expect(run.code).toBe(EXIT.usage);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { connectionMachine, creatorMachine, workerMachine } from '../../machines/index.js';
 import {
   closest,
   connectionOptions,
@@ -15,11 +16,13 @@ import {
   parseDuration,
   UsageError,
 } from '../../src/cli/args.js';
+import { diagramText } from '../../src/cli/diagram.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { helpText } from '../../src/cli/help.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { packageVersion, run } from '../../src/cli/run.js';
 import { COMMAND_NAMES, COMMANDS } from '../../src/cli/spec.js';
+import { machineGraph, toDot, toMermaid } from '../../src/machine-graph.js';
 import { resolveOptions } from '../../src/options.js';
 
 const CERT = fileURLToPath(new URL('../fixtures/tls/test-only-cert.pem', import.meta.url));
@@ -151,9 +154,9 @@ describe('parseCommandLine', () => {
 
   it('names unknown and missing commands', () => {
     expect(usageError(['wiat']).message).toBe(
-      'Unknown command "wiat". Did you mean `wait`? Commands: wait, check. Run `temporal-supervisor --help`.',
+      'Unknown command "wiat". Did you mean `wait`? Commands: wait, check, diagram. Run `temporal-supervisor --help`.',
     );
-    expect(usageError([]).message).toMatch(/^Missing command: one of wait, check\./);
+    expect(usageError([]).message).toMatch(/^Missing command: one of wait, check, diagram\./);
     expect(usageError(['--address', 'x:1']).message).toMatch(/^Unknown flag --address\. /);
     expect(usageError(['help', 'nope']).message).toMatch(/^Unknown command "nope"/);
     expect(usageError([]).exitCode).toBe(EXIT.usage);
@@ -224,6 +227,50 @@ describe('parseCommandLine', () => {
   it('makes check fail with 1, not 2, on a bad command line (Docker reserves 2)', () => {
     expect(usageError(['check', '--bogus']).exitCode).toBe(EXIT.failed);
     expect(usageError(['wait', '--bogus']).exitCode).toBe(EXIT.usage);
+  });
+});
+
+describe('diagram', () => {
+  it('defaults to the connection machine in Mermaid', () => {
+    expect(parseCommandLine(['diagram'])).toEqual({
+      command: 'diagram',
+      format: 'mermaid',
+      machine: 'connection',
+    });
+    expect(parseCommandLine(['diagram', '-f', 'dot', '-m', 'all'])).toEqual({
+      command: 'diagram',
+      format: 'dot',
+      machine: 'all',
+    });
+  });
+
+  it('names a bad format or machine and suggests the right one', () => {
+    expect(usageError(['diagram', '--format', 'mermiad']).message).toBe(
+      '--format must be one of mermaid, dot; got "mermiad". Did you mean --format mermaid?',
+    );
+    expect(usageError(['diagram', '--machine', 'workers']).message).toBe(
+      '--machine must be one of connection, worker, creator, all; got "workers". Did you mean --machine worker?',
+    );
+    expect(usageError(['diagram', '--format', 'svg']).exitCode).toBe(EXIT.usage);
+  });
+
+  it('prints the graphs of the machines themselves', () => {
+    expect(diagramText({ format: 'mermaid', machine: 'connection' })).toBe(
+      toMermaid(machineGraph(connectionMachine)).trimEnd(),
+    );
+    expect(diagramText({ format: 'dot', machine: 'worker' })).toBe(
+      toDot(machineGraph(workerMachine)).trimEnd(),
+    );
+    const all = diagramText({ format: 'mermaid', machine: 'all' });
+    expect(all.match(/^stateDiagram-v2$/gm)).toHaveLength(3);
+    expect(all).toContain(`%% creator machine\n${toMermaid(machineGraph(creatorMachine)).trimEnd()}`);
+    expect(
+      diagramText({ format: 'dot', machine: 'all' }).match(/^\/\/ \w+ machine\ndigraph "\w+" \{$/gm),
+    ).toEqual([
+      '// connection machine\ndigraph "connection" {',
+      '// worker machine\ndigraph "worker" {',
+      '// creator machine\ndigraph "creator" {',
+    ]);
   });
 });
 
