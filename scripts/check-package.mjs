@@ -2,7 +2,11 @@
  * `npm run check:package` (after `tsc -p tsconfig.build.json`): the built package loads in plain Node through
  * its own `exports` (from dist, not the sources), has its public API, and its inspector serves the page
  * from dist: the page's assets are TypeScript string modules, so tsc ships them and nothing else is needed.
+ * And the `temporal-supervisor` bin named in package.json runs from dist: `--help` of each command.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
 const resolved = import.meta.resolve('temporal-supervisor');
 if (!resolved.includes('/dist/'))
   throw new Error(`temporal-supervisor resolved to ${resolved}, not to dist/`);
@@ -37,3 +41,26 @@ try {
   await inspector.close();
   await supervisor.stop();
 }
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const bin = pkg.bin?.['temporal-supervisor'];
+if (bin !== 'dist/src/cli/main.js') throw new Error(`package.json bin temporal-supervisor is ${bin}`);
+const binPath = new URL(`../${bin}`, import.meta.url);
+if (!readFileSync(binPath, 'utf8').startsWith('#!/usr/bin/env node\n')) {
+  throw new Error(`${bin} has no #!/usr/bin/env node line: the installed bin would not run`);
+}
+const commands = [[], ['wait'], ['check'], ['diagram']];
+for (const command of commands) {
+  const help = execFileSync(process.execPath, [binPath.pathname, ...command, '--help'], { encoding: 'utf8' });
+  if (!help.includes('Usage: temporal-supervisor'))
+    throw new Error(`${bin} ${command} --help printed no usage`);
+}
+const dot = execFileSync(process.execPath, [binPath.pathname, 'diagram', '--format', 'dot'], {
+  encoding: 'utf8',
+});
+if (!dot.startsWith('digraph "connection"')) throw new Error(`${bin} diagram printed no DOT graph`);
+const version = execFileSync(process.execPath, [binPath.pathname, '--version'], { encoding: 'utf8' }).trim();
+if (version !== pkg.version) throw new Error(`${bin} --version printed ${version}, not ${pkg.version}`);
+console.log(
+  `bin temporal-supervisor runs from ${bin}: --help of ${commands.length} commands, version ${version}`,
+);

@@ -1,0 +1,69 @@
+/** Dispatches a command line to its command; returns the exit code. Never calls `process.exit`. */
+import { readFileSync } from 'node:fs';
+import { type Invocation, parseCommandLine, UsageError, warningsFor } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { helpText } from './help.js';
+import { type CliIo, environmentSecrets, errorLine, Output } from './io.js';
+
+/** The package's version, from the package.json above this file (in `src/cli/` or `dist/src/cli/`). */
+export function packageVersion(): string {
+  for (let dir = new URL('./', import.meta.url); dir.pathname !== '/'; dir = new URL('../', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'temporal-supervisor' && pkg.version) return pkg.version;
+    } catch {
+      // Not here: look one level up.
+    }
+  }
+  return 'unknown';
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const output = new Output(io);
+  output.addSecrets(environmentSecrets(io.env));
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // The value of --api-key may be in the message of a parse error: scrub it like everything else.
+    const keyAt = argv.findIndex((arg) => arg === '--api-key' || arg.startsWith('--api-key='));
+    const key = keyAt === -1 ? undefined : (argv[keyAt]!.split('=', 2)[1] ?? argv[keyAt + 1]);
+    output.addSecrets([key]);
+    output.err(`${error.command === 'check' ? 'unavailable: usage: ' : 'error: '}${error.message}`);
+    return error.exitCode;
+  }
+  if (invocation.command === 'wait' || invocation.command === 'check') {
+    output.addSecrets([invocation.connection.apiKey]);
+  }
+  for (const warning of warningsFor(invocation)) output.err(warning);
+  try {
+    switch (invocation.command) {
+      case 'help':
+        io.stdout.write(helpText(invocation.topic, packageVersion()));
+        return EXIT.ok;
+      case 'version':
+        output.out(packageVersion());
+        return EXIT.ok;
+      case 'check': {
+        const { runCheck } = await import('./check.js');
+        return await runCheck(invocation, io.env, output);
+      }
+      case 'wait': {
+        const { runWait } = await import('./wait.js');
+        return await runWait(invocation, io, output);
+      }
+      case 'diagram': {
+        const { runDiagram } = await import('./diagram.js');
+        return runDiagram(invocation, output);
+      }
+    }
+  } catch (error) {
+    // A bug, not an outcome: say so on one line, and fail the way the command fails.
+    output.err(`error: unexpected failure of \`${invocation.command}\`: ${errorLine(error)}`);
+    return EXIT.failed;
+  }
+}
