@@ -13,10 +13,12 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   worker stays RUNNING and polls again within a few hundred ms of the server's return, while a new worker
  *   costs ~600 ms and would cancel activities in flight (see docs/workers.md). Out: settled → `restarting`;
  *   `STOP` → `draining`.
- *   When the connection comes back (`CONNECTION_UP` while running), `checkResume` decides: a worker with
- *   nothing in flight after an outage longer than `refreshAfterOutage` → `refreshing`; else it is kept.
- * - `refreshing` — the idle worker is shut down and a new one started (core's own poll backoff would delay
- *   the old one's return by seconds after a long outage). Not a failure. Out: → `starting` (or `idle`).
+ *   When the connection comes back (`CONNECTION_UP` while running), `checkResume` decides: after an outage
+ *   longer than `refreshAfterOutage` → `refreshing`; else it is kept.
+ * - `refreshing` — core's own poll backoff would delay the old worker's return by up to ~10 s after a long
+ *   outage, so a new one is started at once. The old one is handed over to finish in the background: it
+ *   completes the work it has in flight (never cancelled), then is shut down. Not a failure. Out: →
+ *   `starting` (or `idle`).
  * - `restarting` — entered by a failure within the restart intensity (a failure that would make more than
  *   `maxRestarts` within the window goes to `givenUp` instead). After `restartDelay` → `starting` when
  *   connected, `idle` when not.
@@ -89,6 +91,8 @@ export const workerMachine = setup({
     /** Settles when the worker stops by itself: resolves if `run()` resolved, rejects if it failed. */
     runWorker: fromPromise<void, { readonly name: string }>(async () => {}),
     shutdownWorker: fromPromise<void, { readonly name: string }>(async () => {}),
+    /** Hands the running worker over to finish in the background (see `refreshing`); settles at once. */
+    refreshWorker: fromPromise<void, { readonly name: string }>(async () => {}),
     /** Whether to keep or refresh a running worker whose connection came back. */
     checkResume: fromPromise<
       ResumeVerdict,
@@ -238,13 +242,13 @@ export const workerMachine = setup({
         },
       },
     },
-    // The worker was idle through a long outage: core's poll backoff would delay its return by seconds, a
-    // new worker polls within ~0.7 s (measured). Not a failure: no restart is counted.
+    // Back from a long outage: core's poll backoff would delay the old worker's return by seconds, a new one
+    // polls within ~0.7 s (measured). Not a failure: no restart is counted.
     refreshing: {
       tags: ['refreshing'],
       invoke: {
         id: 'refreshWorker',
-        src: 'shutdownWorker',
+        src: 'refreshWorker',
         input: ({ context }) => ({ name: context.name }),
         onDone: [{ guard: 'isConnected', target: 'starting' }, { target: 'idle' }],
         onError: [{ guard: 'isConnected', target: 'starting' }, { target: 'idle' }],

@@ -231,14 +231,14 @@ export function classifyFailure(
   if (name === 'NamespaceNotFoundError') {
     return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5, name, message };
   }
-  // Core (the worker's native connection) reports an unknown namespace as a TransportError with no status.
-  if (/namespace \S+ was not found/i.test(message)) {
-    return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5, name, message };
-  }
   if (TLS_PATTERN.test(message)) {
     return { kind: 'permanent', code: 'TLS_ERROR', name, message };
   }
-  const grpcCode = grpcStatusOf(error);
+  // Core (a worker's native connection) reports statuses only in its TransportError's message.
+  const grpcCode = grpcStatusOf(error) ?? coreStatusOf(message);
+  if (grpcCode === 5 && /namespace/i.test(message)) {
+    return { kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode, name, message };
+  }
   if (grpcCode !== undefined && grpcCode !== 0) {
     const code = GRPC_STATUS_NAMES[grpcCode] ?? `GRPC_${grpcCode}`;
     return {
@@ -258,6 +258,19 @@ export function classifyFailure(
   }
   if (name === 'AbortError') return { kind: 'transient', code: 'CANCELLED', grpcCode: 1, name, message };
   return { kind: 'transient', code: 'UNKNOWN', name, message };
+}
+
+/**
+ * The gRPC status in a message of core's (tonic's) shape, `… Status { code: NotFound, message: … }`: e.g.
+ * "Namespace default was not found or otherwise could not be described: Status { code: Unavailable … }"
+ * is the server being down, not the namespace missing.
+ */
+function coreStatusOf(message: string): number | undefined {
+  const match = /Status \{ code: ([A-Za-z]+)/.exec(message);
+  if (!match?.[1]) return undefined;
+  const wanted = match[1].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+  const found = Object.entries(GRPC_STATUS_NAMES).find(([, statusName]) => statusName === wanted);
+  return found ? Number(found[0]) : undefined;
 }
 
 /** True for the statuses that say "the server did not answer" (UNAVAILABLE, DEADLINE_EXCEEDED). */

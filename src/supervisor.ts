@@ -342,6 +342,9 @@ export class Supervisor {
             shutdownWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
               this.workerNamed(input.name).shutdown(),
             ),
+            refreshWorker: fromPromise<void, { readonly name: string }>(async ({ input }) =>
+              this.workerNamed(input.name).handOver(),
+            ),
             checkResume: fromPromise<
               'keep' | 'refresh',
               { readonly name: string; readonly disconnectedAt: number | undefined }

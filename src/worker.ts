@@ -37,9 +37,10 @@ export interface WorkerOptions {
   /** Bound on draining at stop: `shutdown()`, then `run()` awaited this long. @default 10 s */
   drainTimeout?: Duration;
   /**
-   * When the connection comes back after an outage at least this long, a worker with nothing in flight is
-   * replaced by a new one (which polls at once) instead of waiting for its own poll backoff (seconds after a
-   * long outage). A worker with work in flight is always kept. `false` never replaces. @default 1 s
+   * When the connection comes back after an outage at least this long, a new worker (which polls at once)
+   * takes over instead of waiting for the old one's poll backoff (up to ~10 s after a long outage). The old
+   * worker finishes what it has in flight in the background, then is drained. `false` never replaces.
+   * @default 1 s
    */
   refreshAfterOutage?: Duration | false;
 }
@@ -137,6 +138,19 @@ interface Current {
   released?: true;
 }
 
+/** How often a handed-over worker is checked for work still in flight. */
+const HANDOVER_CHECK_MS = 250;
+
+function isIdle(worker: Worker): boolean {
+  const status = worker.getStatus();
+  return (
+    status.numInFlightActivities +
+      status.numInFlightWorkflowActivations +
+      status.numInFlightLocalActivities ===
+    0
+  );
+}
+
 /** How often `run` checks that the worker has not gone FAILED without `run()` settling. */
 const FAILED_CHECK_MS = 1_000;
 
@@ -156,6 +170,8 @@ export class SupervisedWorker {
   private retired: NativeConnection[] = [];
   /** Set by `dispose()`: from then on, connections are closed as soon as they are released. */
   private disposed = false;
+  /** Workers handed over at a refresh, finishing their work in flight in the background. */
+  private readonly handedOver = new Map<Current, { finish(): void; done: Promise<void> }>();
 
   constructor(
     readonly name: string,
@@ -240,10 +256,48 @@ export class SupervisedWorker {
     }
   }
 
-  /** Drains: `shutdown()`, `run()` awaited up to the drain timeout, then the native connection closed. */
-  async shutdown(): Promise<void> {
+  /**
+   * Refresh: the current worker is handed over to finish in the background, and the slot is free for a new
+   * one at once. The old worker keeps running — so what it has in flight completes, never cancelled (the
+   * SDK's shutdown would cancel activities after its grace time, 0 by default) — until it has nothing in
+   * flight, then is drained as by `shutdown()`. Its connection is closed once a newer one exists.
+   */
+  async handOver(): Promise<void> {
     const current = this.current;
     if (!current) return;
+    this.current = undefined;
+    let finish!: () => void;
+    const finishNow = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const done = (async () => {
+      let timer: unknown;
+      const idle = new Promise<void>((resolve) => {
+        const check = () => {
+          if (isIdle(current.worker)) resolve();
+          else timer = this.clock.setTimeout(check, HANDOVER_CHECK_MS);
+        };
+        check();
+      });
+      await Promise.race([idle, finishNow, current.running.catch(() => {})]);
+      this.clock.clearTimeout(timer);
+      await this.drain(current);
+    })().finally(() => this.handedOver.delete(current));
+    this.handedOver.set(current, { finish, done });
+  }
+
+  /**
+   * Drains: `shutdown()`, `run()` awaited up to the drain timeout, then the native connection closed; the
+   * same, at once, for every worker handed over and still finishing.
+   */
+  async shutdown(): Promise<void> {
+    const finishing = [...this.handedOver.values()];
+    for (const entry of finishing) entry.finish();
+    const current = this.current;
+    await Promise.all([...finishing.map((entry) => entry.done), current ? this.drain(current) : undefined]);
+  }
+
+  private async drain(current: Current): Promise<void> {
     const state = current.worker.getState();
     if (state === 'RUNNING' || state === 'INITIALIZED') {
       try {
@@ -280,9 +334,12 @@ export class SupervisedWorker {
     return this.retire(current.connection);
   }
 
-  /** Keeps a connection until the next one is connected, or closes it at once after `dispose()`. */
+  /**
+   * Keeps a connection until the next one is connected, or closes it at once when a newer worker already
+   * holds one (a handed-over worker finishing) or after `dispose()`.
+   */
   private retire(connection: NativeConnection): Promise<void> {
-    if (!this.disposed) {
+    if (!this.disposed && !this.current) {
       this.retired.push(connection);
       return Promise.resolve();
     }
@@ -308,6 +365,7 @@ export class SupervisedWorker {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
+    await this.shutdown();
     await this.closeRetired();
   }
 
@@ -327,21 +385,14 @@ export class SupervisedWorker {
     const outageMs = this.clock.now() - disconnectedAt;
     if (outageMs < refreshAfterOutageMs) return 'keep';
     const status = current.worker.getStatus();
-    const busy =
-      status.numInFlightActivities +
-        status.numInFlightWorkflowActivations +
-        status.numInFlightLocalActivities >
-      0;
-    this.log.log(
-      'info',
-      busy ? 'Temporal worker kept after outage' : 'Temporal worker refreshed after outage',
-      {
-        outageMs,
-        inFlightActivities: status.numInFlightActivities,
-        inFlightWorkflowActivations: status.numInFlightWorkflowActivations,
-      },
-    );
-    return busy ? 'keep' : 'refresh';
+    this.log.log('info', 'Temporal worker refreshed after outage', {
+      outageMs,
+      // A busy worker is handed over: it finishes these in the background while the new one polls.
+      inFlightActivities: status.numInFlightActivities,
+      inFlightWorkflowActivations: status.numInFlightWorkflowActivations,
+      handedOver: !isIdle(current.worker),
+    });
+    return 'refresh';
   }
 
   private describe(error: unknown): string {

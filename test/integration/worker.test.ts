@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from '../../src/index.js';
-import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
+import { activities, expectedGreetings, workflowsPath, workStarts } from '../fixtures/index.js';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer, findFreePort } from '../harness/dev-server.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
@@ -112,6 +112,59 @@ describe('supervised worker on a real Temporal server', () => {
       'Temporal worker refreshed after outage',
     ]);
     console.log(`connection back → first workflow task started (ms): ${polling.join(', ')}`);
+  });
+
+  it('a busy worker is handed over after an outage: a new one polls at once, the old one finishes its activity', async () => {
+    const server = await DevServer.start();
+    defer(() => server.dispose());
+    const taskQueue = `worker-busy-${Date.now()}`;
+    const verdicts: Record<string, unknown>[] = [];
+    const supervisor = supervise(server.address, taskQueue, {
+      logger: {
+        debug: () => {},
+        info: (message: string, meta?: Record<string, unknown>) => {
+          if (message === 'Temporal worker refreshed after outage' && meta) verdicts.push(meta);
+        },
+        warn: () => {},
+        error: () => {},
+      },
+    });
+    supervisor.start();
+    await untilWorker(supervisor, 'running');
+    const c = await client(server.address);
+    const startsBefore = workStarts.length;
+    const slow = await c.workflow.start('slowWork', {
+      taskQueue,
+      workflowId: `busy-${Date.now()}`,
+      args: [8_000],
+    });
+    await waitUntil(() => (workStarts.length > startsBefore ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'the slow activity to start',
+    });
+    // The outage hits while the activity is in flight.
+    await server.kill();
+    await supervisor.waitFor('backoff', { timeout: '10s' });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await server.startAgain();
+    await supervisor.waitFor('connected', { timeout: '30s' });
+    const back = Date.now();
+    const c2 = await client(server.address);
+    const handle = await c2.workflow.start('greetAfterSleep', {
+      taskQueue,
+      workflowId: `after-busy-${Date.now()}`,
+      args: ['busy', 1],
+    });
+    expect(await handle.result()).toEqual(expectedGreetings('busy'));
+    const history = await handle.fetchHistory();
+    const firstTask = history.events?.find((e) => e.eventType === 6); // WORKFLOW_TASK_STARTED
+    const startedAt =
+      Number(firstTask?.eventTime?.seconds) * 1000 + Math.floor((firstTask?.eventTime?.nanos ?? 0) / 1e6);
+    console.log(`busy worker: connection back → new workflow's first task started: ${startedAt - back} ms`);
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0]).toMatchObject({ handedOver: true, inFlightActivities: 1 });
+    // The activity that was in flight through the outage completed on its first attempt: not cancelled.
+    expect(await c2.workflow.getHandle(slow.workflowId).result()).toBe(1);
   });
 
   it('gives up at once a worker whose options the SDK refuses; restartWorker gives it another chance', async () => {

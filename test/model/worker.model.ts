@@ -107,6 +107,7 @@ class FakeWorkerSide {
     worker.create = () => this.next('create');
     worker.run = () => this.next('run');
     worker.shutdown = () => this.next('shutdown');
+    worker.handOver = () => this.next('shutdown');
     worker.checkResume = () =>
       this.released
         ? Promise.resolve('keep')

@@ -232,6 +232,21 @@ describe('classifyFailure: other errors', () => {
         ),
       ),
     ).toMatchObject({ kind: 'permanent', code: 'NAMESPACE_NOT_FOUND', grpcCode: 5 });
+    // The same words while the server is down (Worker.create after 10-15 s): an outage, not a missing namespace.
+    expect(
+      classifyFailure(
+        transport(
+          'Namespace default was not found or otherwise could not be described: Status { code: Unavailable, message: "tcp connect error" }',
+        ),
+      ),
+    ).toMatchObject({ kind: 'transient', code: 'UNAVAILABLE', grpcCode: 14 });
+    expect(
+      classifyFailure(transport('Status { code: DeadlineExceeded, message: "timeout expired" }')),
+    ).toMatchObject({ kind: 'transient', code: 'DEADLINE_EXCEEDED', grpcCode: 4 });
+    expect(classifyFailure(transport('Status { code: Unauthenticated, message: "bad key" }'))).toMatchObject({
+      kind: 'permanent',
+      code: 'UNAUTHENTICATED',
+    });
   });
 
   it('classifies non-Error values as transient UNKNOWN named Error', () => {

@@ -78,7 +78,7 @@ describe('machineGraph', () => {
     expect(stateById(graph, 'connection.backoff').tags).toEqual(['backoff']);
     const worker = machineGraph(workerMachine);
     expect(stateById(worker, 'worker.stopped').type).toBe('final');
-    expect(stateById(worker, 'worker.refreshing').invokes).toEqual(['shutdownWorker']);
+    expect(stateById(worker, 'worker.refreshing').invokes).toEqual(['refreshWorker']);
   });
 
   it('names guards, delays and invoked actors, keeps guarded alternatives in order, and marks targetless ones', () => {
