@@ -16,7 +16,9 @@ export default defineConfig({
     // Three projects: `unit` is pure and fast (fakes, simulated clock); `integration` runs against a real
     // Temporal dev server started by the harness in test/harness, so its files run one at a time: they
     // kill and restart servers, and timing figures mean nothing on two cores shared by parallel servers;
-    // `browser` drives the inspector page in headless Chromium, after the others.
+    // `browser` drives the inspector page in headless Chromium, after the others; `chaos` (test/chaos) breaks
+    // the server and the network under a running service and checks the invariants of docs/reliability.md,
+    // one file at a time, last.
     projects: [
       {
         extends: true,
@@ -53,6 +55,19 @@ export default defineConfig({
           maxWorkers: 1,
           sequence: { groupOrder: 2 },
           globalSetup: ['test/browser/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 3 },
+          globalSetup: ['test/harness/global-setup.ts'],
         },
       },
     ],
