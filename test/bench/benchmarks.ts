@@ -1,0 +1,19 @@
+/** Every benchmark, in the order `npm run bench` runs them. */
+import { blackhole } from './blackhole.js';
+import { chaos } from './chaos.js';
+import type { Benchmark } from './context.js';
+import { cycles } from './cycles.js';
+import { detection } from './detection.js';
+import { failFast } from './fail-fast.js';
+import { outage } from './outage.js';
+import { throughput } from './throughput.js';
+
+export const BENCHMARKS: readonly Benchmark[] = [
+  detection,
+  blackhole,
+  throughput,
+  failFast,
+  outage,
+  cycles,
+  chaos,
+];

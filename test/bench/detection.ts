@@ -1,0 +1,173 @@
+/**
+ * SIGKILL trials: the dev server is killed while a supervised connection, worker and creator and a plain
+ * (unsupervised) `Connection` and `Worker` both use it, held down, and started again on the same port and
+ * SQLite file. Both sides live through the same outages, so their figures are side by side.
+ *
+ * Per trial: detection (kill → the supervisor leaves `connected`), recovery (server ready → `connected`),
+ * drain (ready → every start queued during the outage has started), and, measured on the server, when each
+ * side's worker polls again: a workflow is started on each side's task queue the moment the server is ready
+ * (through the creator, and through the plain client), and its first WorkflowTaskStarted event says when a
+ * worker took it.
+ */
+import { activities, workflowsPath } from '../fixtures/index.js';
+import { waitUntil } from '../harness/wait.js';
+import { startWorker } from '../harness/worker.js';
+import {
+  type Benchmark,
+  firstTaskStartedAt,
+  now,
+  plainClient,
+  quietSdkRuntime,
+  StateRecorder,
+  sleep,
+  startSupervisor,
+  untilSettled,
+  withAdminClient,
+} from './context.js';
+import { describeSummary, percentile, round, summarize } from './stats.js';
+
+export const detection: Benchmark = {
+  name: 'detection',
+  keys: [
+    'detection_ms_p50',
+    'detection_ms_p95',
+    'recovery_ms_p50',
+    'recovery_ms_p95',
+    'workers_polling_ms_p95',
+    'drain_ms_p95',
+    'raw_sdk_recovery_ms_p95',
+  ],
+  async run(context) {
+    const { quick, server, runId, log, defer } = context;
+    const trials = quick ? 3 : 20;
+    const queuedPerTrial = 20;
+    const holdMs = 2_000;
+    const supQueue = `bench-sup-${runId}`;
+    const rawQueue = `bench-raw-${runId}`;
+    const drainQueue = `bench-drain-${runId}`;
+
+    quietSdkRuntime();
+    const { supervisor, creator } = await startSupervisor(
+      context,
+      { workers: { bench: { taskQueue: supQueue, workflowsPath, activities } } },
+      { stable: false },
+    );
+    const recorder = new StateRecorder(supervisor);
+    defer(() => recorder.dispose());
+
+    const rawWorker = await startWorker({ address: server.address, taskQueue: rawQueue });
+    defer(() => rawWorker.shutdown());
+    const rawClient = await plainClient(context);
+
+    const workerRunning = () => supervisor.snapshot().children['worker:bench'] === 'running';
+    const samples = {
+      detection: [] as number[],
+      recovery: [] as number[],
+      drain: [] as number[],
+      polling: [] as number[],
+      raw: [] as number[],
+      outage: [] as number[],
+      supStart: [] as number[],
+      rawStart: [] as number[],
+      rawStartRetries: 0,
+    };
+
+    let maxAttempts = 1;
+    for (let trial = 1; trial <= trials; trial++) {
+      await untilSettled(supervisor, 60_000);
+      await waitUntil(workerRunning, { timeoutMs: 60_000, what: 'the supervised worker to run' });
+
+      const killAt = now();
+      await server.kill();
+      const leftAt = await recorder.first((c) => c.from === 'connected', killAt, 30_000, 'leaving connected');
+      samples.detection.push(leftAt - killAt);
+      await supervisor.waitFor('backoff', { timeout: '30s' });
+
+      // Requests queued while the server is down: each waits for the connection, within its deadline.
+      const queued = Array.from({ length: queuedPerTrial }, (_, i) =>
+        creator
+          .start(
+            'greetAfterSleep',
+            { workflowId: `drain-${runId}-${trial}-${i}`, taskQueue: drainQueue, args: ['drain', 0] },
+            { timeout: 90_000 },
+          )
+          .then((outcome) => {
+            maxAttempts = Math.max(maxAttempts, outcome.attempts);
+            return now();
+          }),
+      );
+      await sleep(holdMs);
+
+      await server.startAgain();
+      const readyAt = now();
+      samples.outage.push(readyAt - killAt);
+      // The moment the server is ready, each side starts one workflow on its own worker's task queue.
+      const supId = `sup-${runId}-${trial}`;
+      const rawId = `raw-${runId}-${trial}`;
+      const supStarted = creator.start(
+        'greetAfterSleep',
+        { workflowId: supId, taskQueue: supQueue, args: ['sup', 0] },
+        { timeout: 90_000 },
+      );
+      const rawStarted = (async () => {
+        // An application would retry a start that failed; so do we, and count it.
+        for (;;) {
+          try {
+            return await rawClient.workflow.start('greetAfterSleep', {
+              workflowId: rawId,
+              taskQueue: rawQueue,
+              args: ['raw', 0],
+            });
+          } catch (error) {
+            samples.rawStartRetries++;
+            if (now() - readyAt > 120_000) throw error;
+          }
+        }
+      })();
+      const connectedAt = await recorder.first((c) => c.to === 'connected', killAt, 60_000, 'connected');
+      samples.recovery.push(connectedAt - readyAt);
+      const drainedAt = Math.max(...(await Promise.all(queued)));
+      samples.drain.push(drainedAt - readyAt);
+      const supStartedAt = await supStarted.then(() => now());
+      const rawStartedAt = await rawStarted.then(() => now());
+      samples.supStart.push(supStartedAt - readyAt);
+      samples.rawStart.push(rawStartedAt - readyAt);
+      await withAdminClient(server.address, async (client) => {
+        const [supAt, rawAt] = await Promise.all([
+          firstTaskStartedAt(client.workflow.getHandle(supId), 90_000),
+          firstTaskStartedAt(client.workflow.getHandle(rawId), 120_000),
+        ]);
+        samples.polling.push(supAt - readyAt);
+        samples.raw.push(rawAt - readyAt);
+      });
+      log(
+        `  trial ${trial}/${trials}: detection ${Math.round(leftAt - killAt)} ms, outage ${Math.round(readyAt - killAt)} ms, ` +
+          `recovery ${Math.round(connectedAt - readyAt)} ms, drain ${Math.round(drainedAt - readyAt)} ms, ` +
+          `starts answered: creator ${Math.round(supStartedAt - readyAt)} ms, plain client ${Math.round(rawStartedAt - readyAt)} ms, ` +
+          `supervised worker polls ${Math.round(samples.polling.at(-1) ?? Number.NaN)} ms, ` +
+          `plain worker polls ${Math.round(samples.raw.at(-1) ?? Number.NaN)} ms`,
+      );
+    }
+
+    return {
+      figures: {
+        detection_ms_p50: round(percentile(samples.detection, 50)),
+        detection_ms_p95: round(percentile(samples.detection, 95)),
+        recovery_ms_p50: round(percentile(samples.recovery, 50)),
+        recovery_ms_p95: round(percentile(samples.recovery, 95)),
+        workers_polling_ms_p95: round(percentile(samples.polling, 95)),
+        drain_ms_p95: round(percentile(samples.drain, 95)),
+        raw_sdk_recovery_ms_p95: round(percentile(samples.raw, 95)),
+      },
+      notes: [
+        `SIGKILL trials: ${trials}, each server down ≥ ${holdMs} ms plus its restart (${describeSummary(summarize(samples.outage))} ms from kill to ready), ${queuedPerTrial} starts queued during each outage; defaults of the supervisor.`,
+        `detection (ms): ${describeSummary(summarize(samples.detection))}`,
+        `recovery (ms, from the harness seeing the server ready; it probes every 100 ms, so a negative value means connected before the harness noticed): ${describeSummary(summarize(samples.recovery))}`,
+        `drain (ms): ${describeSummary(summarize(samples.drain))}; most attempts of one queued start: ${maxAttempts}`,
+        `a start issued the moment the server is ready is answered after (ms): creator ${describeSummary(summarize(samples.supStart))}; plain client ${describeSummary(summarize(samples.rawStart))}`,
+        `supervised worker polls again (ms after ready): ${describeSummary(summarize(samples.polling))}`,
+        `plain Connection + Worker polls again (ms after ready): ${describeSummary(summarize(samples.raw))}; plain client starts that failed and were retried: ${samples.rawStartRetries}`,
+      ],
+    };
+  },
+};

@@ -1,0 +1,167 @@
+/**
+ * The benchmark's figures: their keys (exactly those of issue 8, in the JSON file), units, meaning and
+ * targets, and the table printed at the end of a run. Pure: covered by test/unit/bench.test.ts.
+ */
+
+export const FIGURE_KEYS = [
+  'detection_ms_p50',
+  'detection_ms_p95',
+  'blackhole_detection_ms_p95',
+  'recovery_ms_p50',
+  'recovery_ms_p95',
+  'workers_polling_ms_p95',
+  'drain_ms_p95',
+  'raw_sdk_recovery_ms_p95',
+  'throughput_ratio',
+  'added_latency_us_p50',
+  'added_latency_us_p99',
+  'fail_fast_ms_p50',
+  'raw_sdk_fail_ms_p50',
+  'outage_requests',
+  'outage_accounted',
+  'outage_heap_delta_mb',
+  'cycle_heap_growth_mb',
+  'cycle_handle_growth',
+  'cycle_listener_growth',
+] as const;
+
+export type FigureKey = (typeof FIGURE_KEYS)[number];
+
+/** Every figure; `null` when the benchmark that measures it did not run (`--only`) or failed. */
+export type Figures = Record<FigureKey, number | null>;
+
+interface FigureInfo {
+  readonly unit: string;
+  readonly what: string;
+  /** The goal, as text, and whether `figures` meets it (undefined: no target). */
+  readonly target?: { readonly text: string; readonly met: (value: number, all: Figures) => boolean };
+}
+
+export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
+  detection_ms_p50: { unit: 'ms', what: 'server SIGKILLed → supervisor leaves `connected`, p50' },
+  detection_ms_p95: {
+    unit: 'ms',
+    what: 'server SIGKILLed → supervisor leaves `connected`, p95',
+    target: { text: '≤ 1000', met: (v) => v <= 1000 },
+  },
+  blackhole_detection_ms_p95: {
+    unit: 'ms',
+    what: 'proxy black-holes the connection → supervisor leaves `connected`, p95',
+  },
+  recovery_ms_p50: { unit: 'ms', what: 'server ready again → `connected`, p50' },
+  recovery_ms_p95: {
+    unit: 'ms',
+    what: 'server ready again → `connected`, p95',
+    target: { text: '≤ 1000', met: (v) => v <= 1000 },
+  },
+  workers_polling_ms_p95: {
+    unit: 'ms',
+    what: 'server ready again → the supervised worker polls (first workflow task started), p95',
+  },
+  drain_ms_p95: {
+    unit: 'ms',
+    what: 'server ready again → every request queued during the outage has started, p95',
+  },
+  raw_sdk_recovery_ms_p95: {
+    unit: 'ms',
+    what: 'same outage, plain `Connection` + `Worker`, no supervisor: server ready → the plain worker polls, p95',
+  },
+  throughput_ratio: {
+    unit: '×',
+    what: 'workflow starts/s through a supervised creator ÷ through a plain client (same server, interleaved)',
+    target: { text: '≥ 0.97', met: (v) => v >= 0.97 },
+  },
+  added_latency_us_p50: {
+    unit: 'µs',
+    what: 'one workflow start, sequential: supervised p50 − plain p50',
+  },
+  added_latency_us_p99: {
+    unit: 'µs',
+    what: 'one workflow start, sequential: supervised p99 − plain p99',
+  },
+  fail_fast_ms_p50: {
+    unit: 'ms',
+    what: 'a `failFast` start while the server is down → rejected, p50',
+    target: { text: '≤ 1', met: (v) => v <= 1 },
+  },
+  raw_sdk_fail_ms_p50: {
+    unit: 'ms',
+    what: 'the same start on a plain client (SDK defaults) while the server is down → rejected, p50',
+  },
+  outage_requests: { unit: 'requests', what: 'concurrent starts issued during the outage' },
+  outage_accounted: {
+    unit: 'requests',
+    what: 'of those: started exactly once (counted in visibility) or rejected on time',
+    target: {
+      text: '= outage_requests',
+      met: (v, all) => all.outage_requests !== null && v === all.outage_requests,
+    },
+  },
+  outage_heap_delta_mb: { unit: 'MB', what: 'peak JS heap growth during the outage and the drain' },
+  cycle_heap_growth_mb: {
+    unit: 'MB',
+    what: 'JS heap after the forced reconnect cycles − before (after GC)',
+    target: { text: '≈ 0 (≤ 2)', met: (v) => v <= 2 },
+  },
+  cycle_handle_growth: {
+    unit: 'handles',
+    what: 'active handles and requests after the cycles − before',
+    target: { text: '≈ 0 (≤ 2)', met: (v) => v <= 2 },
+  },
+  cycle_listener_growth: {
+    unit: 'listeners',
+    what: 'listeners (process, supervisor, creator abort signal) after the cycles − before',
+    target: { text: '0', met: (v) => v <= 0 },
+  },
+};
+
+/** A figure set with every key, `null` where `partial` has none. */
+export function completeFigures(partial: Partial<Figures>): Figures {
+  const figures = {} as Figures;
+  for (const key of FIGURE_KEYS) {
+    const value = partial[key];
+    figures[key] = value === undefined || value === null || !Number.isFinite(value) ? null : value;
+  }
+  return figures;
+}
+
+/** Keys missing from (or extra in) an object read back from a JSON file: empty when it is complete. */
+export function checkFigureKeys(object: Record<string, unknown>): { missing: string[]; extra: string[] } {
+  const keys = Object.keys(object);
+  return {
+    missing: FIGURE_KEYS.filter((key) => !keys.includes(key)),
+    extra: keys.filter((key) => !(FIGURE_KEYS as readonly string[]).includes(key)),
+  };
+}
+
+export type Verdict = 'met' | 'MISSED' | '' | 'not run';
+
+export function verdictOf(key: FigureKey, figures: Figures): Verdict {
+  const value = figures[key];
+  if (value === null) return 'not run';
+  const target = FIGURE_INFO[key].target;
+  if (!target) return '';
+  return target.met(value, figures) ? 'met' : 'MISSED';
+}
+
+function formatValue(value: number | null): string {
+  if (value === null) return '–';
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100
+    ? value.toFixed(0)
+    : Math.abs(value) >= 1
+      ? value.toFixed(1)
+      : value.toFixed(3);
+}
+
+/** The figures as a Markdown table: figure, value, unit, target, verdict, what it measures. */
+export function renderTable(figures: Figures): string {
+  const rows = ['| figure | value | unit | target | verdict | what |', '|---|---:|---|---|---|---|'];
+  for (const key of FIGURE_KEYS) {
+    const info = FIGURE_INFO[key];
+    rows.push(
+      `| \`${key}\` | ${formatValue(figures[key])} | ${info.unit} | ${info.target?.text ?? ''} | ${verdictOf(key, figures)} | ${info.what} |`,
+    );
+  }
+  return rows.join('\n');
+}

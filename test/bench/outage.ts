@@ -1,0 +1,152 @@
+/**
+ * Many concurrent starts issued during one long outage (the server SIGKILLed, held down, started again):
+ * each must end either started exactly once — counted in the server's own visibility, by its task queue,
+ * which is this run's alone — or rejected with `TemporalUnavailableError` no later than its deadline (plus
+ * `SLACK_MS` of scheduling on a loaded machine), and, if the rejection says it never reached the server
+ * (`maybeApplied: false`), absent from the server. One in ten has a deadline that falls inside the outage.
+ * The JS heap is sampled throughout: the figure is its peak growth over the level before the outage.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isTemporalUnavailableError, type StartOutcome } from '../../src/index.js';
+import { waitUntil } from '../harness/wait.js';
+import { type Benchmark, collectGarbage, now, sleep, startSupervisor, withAdminClient } from './context.js';
+import { describeSummary, round, summarize } from './stats.js';
+
+const SLACK_MS = 1_000;
+const MB = 1024 * 1024;
+
+interface Outcome {
+  readonly i: number;
+  readonly workflowId: string;
+  readonly issuedAt: number;
+  readonly timeoutMs: number;
+  readonly settledAt: number;
+  readonly started?: StartOutcome;
+  readonly error?: unknown;
+}
+
+export const outage: Benchmark = {
+  name: 'outage',
+  keys: ['outage_requests', 'outage_accounted', 'outage_heap_delta_mb'],
+  async run(context) {
+    const { quick, server, runId, log, defer } = context;
+    const requests = quick ? 1_000 : 10_000;
+    const outageMs = quick ? 4_000 : 10_000;
+    const shortTimeoutMs = 3_000;
+    const longTimeoutMs = outageMs + 120_000;
+    const taskQueue = `bench-outage-${runId}`;
+
+    // Room for every request to wait: the point is to see each one through, not the queue bound.
+    const { creator } = await startSupervisor(context, {
+      requests: { maxPending: requests + 100 },
+      creators: { bench: { maxPending: requests + 100 } },
+    });
+
+    collectGarbage();
+    const baseline = process.memoryUsage().heapUsed;
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }, 20);
+    defer(() => clearInterval(sampler));
+
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const killAt = now();
+    await server.kill();
+    const pending: Promise<Outcome>[] = [];
+    for (let i = 0; i < requests; i++) {
+      const workflowId = `outage-${runId}-${i}`;
+      const timeoutMs = i % 10 === 9 ? shortTimeoutMs : longTimeoutMs;
+      const issuedAt = now();
+      pending.push(
+        creator
+          .start('greetAfterSleep', { workflowId, taskQueue, args: ['o', 0] }, { timeout: timeoutMs })
+          .then(
+            (started) => ({ i, workflowId, issuedAt, timeoutMs, settledAt: now(), started }),
+            (error: unknown) => ({ i, workflowId, issuedAt, timeoutMs, settledAt: now(), error }),
+          ),
+      );
+    }
+    log(`  ${requests} starts issued in ${Math.round(now() - killAt)} ms; server down for ${outageMs} ms`);
+    await sleep(Math.max(0, killAt + outageMs - now()));
+    await server.startAgain();
+    const readyAt = now();
+    const outcomes = await Promise.all(pending);
+    const settledAt = Math.max(...outcomes.map((o) => o.settledAt));
+    clearInterval(sampler);
+    loopDelay.disable();
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    log(
+      `  all settled ${Math.round(settledAt - readyAt)} ms after the server was ready; counting in visibility`,
+    );
+
+    const started = outcomes.filter((o) => o.started !== undefined);
+    const query = `TaskQueue = "${taskQueue}"`;
+    const runs = await withAdminClient(server.address, async (client) => {
+      await waitUntil(
+        async () => {
+          const { count } = await client.workflowService.countWorkflowExecutions({
+            namespace: 'default',
+            query,
+          });
+          return Number(count) >= started.length;
+        },
+        { timeoutMs: 120_000, intervalMs: 500, what: `visibility to count ${started.length} executions` },
+      );
+      const byId = new Map<string, string[]>();
+      for await (const execution of client.workflow.list({ query })) {
+        byId.set(execution.workflowId, [...(byId.get(execution.workflowId) ?? []), execution.runId]);
+      }
+      return byId;
+    });
+
+    let accounted = 0;
+    const problems = new Map<string, number>();
+    const problem = (what: string) => problems.set(what, (problems.get(what) ?? 0) + 1);
+    const lateness: number[] = [];
+    const reasons = new Map<string, number>();
+    const settleByReason = new Map<string, number[]>();
+    for (const o of outcomes) {
+      const found = runs.get(o.workflowId);
+      if (o.started) {
+        if (found?.length === 1 && found[0] === o.started.runId) accounted++;
+        else problem(found === undefined ? 'started but not in visibility' : 'started but runs differ');
+        continue;
+      }
+      if (!isTemporalUnavailableError(o.error)) {
+        problem(`other error: ${String(o.error).slice(0, 80)}`);
+        continue;
+      }
+      reasons.set(o.error.reason, (reasons.get(o.error.reason) ?? 0) + 1);
+      settleByReason.set(o.error.reason, [
+        ...(settleByReason.get(o.error.reason) ?? []),
+        o.settledAt - o.issuedAt,
+      ]);
+      const late = o.settledAt - (o.issuedAt + o.timeoutMs);
+      lateness.push(late);
+      if (late > SLACK_MS) problem('rejected late');
+      else if (!o.error.maybeApplied && found !== undefined)
+        problem('rejected as not applied, but it exists');
+      else if (found !== undefined && found.length > 1) problem('more than one run');
+      else accounted++;
+    }
+    const known = new Set(outcomes.map((o) => o.workflowId));
+    const strangers = [...runs.keys()].filter((id) => !known.has(id)).length;
+
+    return {
+      figures: {
+        outage_requests: requests,
+        outage_accounted: accounted,
+        outage_heap_delta_mb: round((peak - baseline) / MB, 1),
+      },
+      notes: [
+        `${requests} concurrent starts through one creator while the server was down ${Math.round(readyAt - killAt)} ms (held ${outageMs} ms, then restarted); 1 in 10 with a ${shortTimeoutMs} ms deadline, the rest ${longTimeoutMs} ms; requests.maxPending and the creator's maxPending raised to ${requests + 100}.`,
+        `started ${started.length}, rejected ${outcomes.length - started.length} (${[...reasons].map(([r, c]) => `${r} ${c}`).join(', ') || 'none'}); executions in visibility ${runs.size}, of unknown requests ${strangers}; all settled ${Math.round(settledAt - readyAt)} ms after the server was ready (${Math.round(started.length / Math.max(0.001, (settledAt - readyAt) / 1000))} starts/s).`,
+        `rejections after their deadline (ms, negative = early): ${describeSummary(summarize(lateness))}; not accounted: ${[...problems].map(([p, c]) => `${p} ${c}`).join(', ') || 'none'}.`,
+        `rejected after (ms from issue), by reason: ${[...settleByReason].map(([r, v]) => `${r} ${describeSummary(summarize(v))}`).join('; ') || 'none'}.`,
+        `heap: ${round(baseline / MB, 1)} MB before (after GC), peak ${round(peak / MB, 1)} MB; event-loop delay p50 ${round(loopDelay.percentile(50) / 1e6, 0)} ms, p99 ${round(loopDelay.percentile(99) / 1e6, 0)} ms, max ${round(loopDelay.max / 1e6, 0)} ms.`,
+      ],
+    };
+  },
+};
