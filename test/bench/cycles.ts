@@ -91,6 +91,8 @@ export const cycles: Benchmark = {
       await sleep(1_000);
       collectGarbage();
       return {
+        proxied: proxy.stats.active,
+        live: sizeOf(Reflect.get(supervisor, 'live')),
         heap: process.memoryUsage().heapUsed,
         handles: process.getActiveResourcesInfo().length,
         resources: resources(),
@@ -118,6 +120,7 @@ export const cycles: Benchmark = {
       },
       notes: [
         `${laps} cycles after ${warmUp} warm-up cycles; one lap (ms): ${describeSummary(summarize(lapMs))}`,
+        `connections open through the proxy ${before.proxied} → ${after.proxied}; the supervisor's live connections ${before.live} → ${after.live}`,
         `heap ${round(before.heap / MB, 2)} → ${round(after.heap / MB, 2)} MB; handles ${before.handles} → ${after.handles}${diff.length ? ` (${diff.join(', ')})` : ''}; listeners ${JSON.stringify(before.listeners.parts)} → ${JSON.stringify(after.listeners.parts)}`,
       ],
     };
