@@ -128,7 +128,8 @@ export const processIo: DemoIo = {
 
 /**
  * Runs the demo until Ctrl-C (or SIGTERM), or, with `tour`, until the tour ends. Resolves with the exit code:
- * 0 after a clean stop (and, with `tour`, every order accounted for), 1 otherwise.
+ * 0 after a clean stop on a signal, or a tour with every order accounted for; 130 (SIGINT) or 143 (SIGTERM)
+ * when a signal stopped a tour before its end; 1 on a failure (a tour's, the start-up's, or a stop's).
  */
 export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo): Promise<number> {
   const t0 = Date.now();
@@ -139,6 +140,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
   const fail = (line: string) => io.stderr.write(`${line}\n`);
 
   let stopSignal: DemoSignal | undefined;
+  // Stopped by a signal: a clean stop is a success, except for a tour, which did not get to its end.
+  const interruptedCode = (signal: DemoSignal) => (!options.tour ? 0 : signal === 'SIGINT' ? 130 : 143);
   let onStop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
     onStop = resolve;
@@ -211,7 +214,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
       );
       target = { host: '127.0.0.1', port: server.port };
     }
-    if (stopSignal !== undefined) return 0;
+    if (stopSignal !== undefined) throw new Error('stopped during start-up');
 
     // 2. The network between the service and Temporal, which the buttons cut off and restore.
     proxy = await FaultProxy.start({ target });
@@ -317,14 +320,18 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
     if (options.tour) {
       const result = await tour();
       say(result.summary);
-      code = result.ok ? 0 : 1;
-      if (stopSignal !== undefined) code = 1;
+      code = stopSignal !== undefined ? interruptedCode(stopSignal) : result.ok ? 0 : 1;
     } else {
       await stopped;
     }
   } catch (error) {
-    fail(`error: ${(error as Error).message}`);
-    code = 1;
+    if (stopSignal !== undefined) {
+      // Stopped during start-up: whatever was starting failed because of it (the dev server was killed).
+      code = interruptedCode(stopSignal);
+    } else {
+      fail(`error: ${(error as Error).message}`);
+      code = 1;
+    }
   } finally {
     narration?.dispose();
     const steps: Array<[string, () => Promise<unknown> | undefined]> = [
