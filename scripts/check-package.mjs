@@ -3,9 +3,10 @@
  * its own `exports` (from dist, not the sources), has its public API, and its inspector serves the page
  * from dist: the page's assets are TypeScript string modules, so tsc ships them and nothing else is needed.
  * And the `temporal-supervisor` bin named in package.json runs from dist: `--help` of each command.
+ * `temporal-supervisor/testing` loads too, and the demo's files are in dist.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const resolved = import.meta.resolve('temporal-supervisor');
 if (!resolved.includes('/dist/'))
@@ -21,6 +22,15 @@ const expected = [
   'toDot',
 ];
 for (const name of expected) if (!m[name]) throw new Error(`missing export ${name}`);
+// The public test helpers, and the demo (its workflow file is bundled by the worker from dist at run time).
+const testing = await import('temporal-supervisor/testing');
+for (const name of ['DevServer', 'FaultProxy', 'resolveTemporalCli', 'findFreePort']) {
+  if (!testing[name]) throw new Error(`missing export ${name} of temporal-supervisor/testing`);
+}
+for (const file of ['cli/demo.js', 'demo/workflows.js', 'demo/activities.js']) {
+  if (!existsSync(new URL(`../dist/src/${file}`, import.meta.url)))
+    throw new Error(`dist/src/${file} is missing`);
+}
 
 const supervisor = m.createSupervisor({ envConfig: false, creators: { orders: {} } });
 const inspector = await m.startInspector(supervisor);

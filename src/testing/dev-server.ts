@@ -1,0 +1,479 @@
+/**
+ * Runs a real Temporal dev server (`temporal server start-dev`) as a child process that a test can start,
+ * SIGKILL, SIGTERM and restart on the same port and SQLite file, so that data survives a restart.
+ *
+ * No server outlives the process that started it: live servers are SIGKILLed on `exit`, SIGINT, SIGTERM and
+ * SIGHUP, and each server has a reaper (`sh`) watching a pipe held by this process; if this process dies,
+ * even by SIGKILL, the pipe closes and the reaper SIGKILLs the server.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { resolveTemporalCli } from './temporal-cli.js';
+
+export interface DevServerOptions {
+  /** gRPC frontend port. @default a free port, found by binding 127.0.0.1:0 */
+  port?: number;
+  /** Web UI port, or `false` for `--headless`. @default false */
+  uiPort?: number | false;
+  /** SQLite file; keeps workflows and namespaces across restarts. @default `db.sqlite` in a fresh temp dir */
+  dbFile?: string;
+  /** Namespaces to create at launch, besides `default`; readiness waits for them too. @default [] */
+  namespaces?: string[];
+  /** How long a start may take until `describeNamespace` succeeds. @default 60_000 */
+  readyTimeoutMs?: number;
+  /** `--log-level` of the server: debug, info, warn, error or never. @default 'error' */
+  logLevel?: string;
+  /** The `temporal` binary. @default resolveTemporalCli() */
+  cliPath?: string;
+}
+
+/** Durations measured by the last operation of each kind, in milliseconds. */
+export interface DevServerTimings {
+  /** From spawning the process to the first successful `describeNamespace` (set by every start). */
+  startToReadyMs?: number;
+  /** From SIGTERM to the process having exited (SIGKILL included if the timeout ran out). */
+  stopMs?: number;
+  /** From SIGKILL to the process having exited. */
+  killMs?: number;
+  /** From the `restart()` call (stop or kill included) to ready. */
+  restartToReadyMs?: number;
+}
+
+export interface DevServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+type ResolvedOptions = Required<DevServerOptions>;
+
+interface ServerProcess {
+  child: ChildProcess;
+  pid: number;
+  reaper: ChildProcess | undefined;
+  exited: Promise<DevServerExit>;
+  exit: DevServerExit | undefined;
+}
+
+const HOST = '127.0.0.1';
+const OUTPUT_LINES_KEPT = 200;
+const POLL_INTERVAL_MS = 100;
+const ADDRESS_IN_USE = /address already in use/i;
+
+export class DevServer {
+  /** Frontend port; the same across restarts. */
+  readonly port: number;
+  /** `127.0.0.1:<port>`, for `Connection`/`NativeConnection`. */
+  readonly address: string;
+  /** The SQLite file the server keeps its state in. */
+  readonly dbFile: string;
+  /** Durations of the last start, stop, kill and restart. */
+  readonly timings: DevServerTimings = {};
+
+  readonly #options: ResolvedOptions;
+  readonly #tempDir: string | undefined;
+  readonly #output: string[] = [];
+  #process: ServerProcess | undefined;
+  #lastPid: number | undefined;
+  #disposed = false;
+
+  private constructor(options: ResolvedOptions, tempDir: string | undefined) {
+    this.#options = options;
+    this.#tempDir = tempDir;
+    this.port = options.port;
+    this.address = `${HOST}:${options.port}`;
+    this.dbFile = options.dbFile;
+  }
+
+  /**
+   * Starts a dev server and resolves once a real client can describe its namespaces.
+   *
+   * @throws RangeError on a bad option; Error when the process exits before it is ready or is not ready
+   *   within `readyTimeoutMs` (the message has the port, the elapsed time and the server's last output).
+   */
+  static async start(options: DevServerOptions = {}): Promise<DevServer> {
+    validate(options);
+    const portGiven = options.port !== undefined;
+    const cliPath = options.cliPath ?? (await resolveTemporalCli());
+    let tempDir: string | undefined;
+    let dbFile = options.dbFile;
+    if (dbFile === undefined) {
+      tempDir = await mkdtemp(join(tmpdir(), 'temporal-dev-server-'));
+      tempDirs.add(tempDir);
+      dbFile = join(tempDir, 'db.sqlite');
+    }
+    // A free port found by binding :0 can be taken by someone else before the server binds it: pick another.
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await findFreePort());
+      const server = new DevServer(addDefaults(options, { port, dbFile, cliPath }), tempDir);
+      try {
+        await server.#spawnAndWait();
+        return server;
+      } catch (error) {
+        await server.kill().catch(() => {});
+        const retry = !portGiven && attempt < 3 && ADDRESS_IN_USE.test(server.outputTail());
+        if (!retry) {
+          if (tempDir !== undefined) {
+            tempDirs.delete(tempDir);
+            await rm(tempDir, { recursive: true, force: true });
+          }
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Pid of the current server process, or of the last one once it has exited. */
+  get pid(): number | undefined {
+    return this.#lastPid;
+  }
+
+  /** Whether a server process is alive (it may not be ready yet during a start). */
+  get running(): boolean {
+    return this.#process !== undefined && this.#process.exit === undefined;
+  }
+
+  /** How the last server process ended, if it has. */
+  get lastExit(): DevServerExit | undefined {
+    return this.#process?.exit;
+  }
+
+  /** The last `lines` lines the server wrote to stdout and stderr. */
+  outputTail(lines = 40): string {
+    return this.#output.slice(-lines).join('\n');
+  }
+
+  /** SIGTERM, wait for the exit, SIGKILL if it takes longer than `timeoutMs`. Records `timings.stopMs`. */
+  async stop({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    const proc = this.#process;
+    if (proc === undefined || proc.exit !== undefined) return;
+    const started = performance.now();
+    proc.child.kill('SIGTERM');
+    const exited = await Promise.race([proc.exited, sleep(timeoutMs, undefined, { ref: false })]);
+    if (exited === undefined) {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    }
+    this.timings.stopMs = Math.round(performance.now() - started);
+  }
+
+  /** SIGKILL and wait for the exit. Records `timings.killMs`. */
+  async kill(): Promise<void> {
+    const proc = this.#process;
+    if (proc === undefined || proc.exit !== undefined) return;
+    const started = performance.now();
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    this.timings.killMs = Math.round(performance.now() - started);
+  }
+
+  /**
+   * Stops (SIGTERM) or kills (SIGKILL) the server, then starts it again on the same port and SQLite file and
+   * waits until it is ready. Records `timings.restartToReadyMs`.
+   */
+  async restart({ kill = false }: { kill?: boolean } = {}): Promise<void> {
+    const started = performance.now();
+    if (kill) await this.kill();
+    else await this.stop();
+    await this.startAgain();
+    this.timings.restartToReadyMs = Math.round(performance.now() - started);
+  }
+
+  /**
+   * Starts the server again after `kill()` or `stop()`, on the same port and SQLite file, and waits until it is
+   * ready. Retries a few times while the port is still held by the previous process.
+   *
+   * @throws Error if the server is running or disposed, or does not become ready.
+   */
+  async startAgain(): Promise<void> {
+    if (this.#disposed) throw new Error(`DevServer on ${this.address} was disposed; start a new one.`);
+    if (this.running) {
+      throw new Error(
+        `DevServer on ${this.address} is still running (pid ${this.pid}); stop() or kill() it first.`,
+      );
+    }
+    const deadline = Date.now() + 10_000;
+    for (let attempt = 1; ; attempt++) {
+      await waitForPortFree(this.port, deadline);
+      try {
+        await this.#spawnAndWait();
+        return;
+      } catch (error) {
+        if (attempt >= 5 || !ADDRESS_IN_USE.test(this.outputTail(10))) throw error;
+        await sleep(200 * attempt);
+      }
+    }
+  }
+
+  /** Kills the server if it runs and removes the temp dir the default `dbFile` lives in. Idempotent. */
+  async dispose(): Promise<void> {
+    await this.kill();
+    this.#disposed = true;
+    if (this.#tempDir !== undefined) {
+      tempDirs.delete(this.#tempDir);
+      await rm(this.#tempDir, { recursive: true, force: true });
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #args(): string[] {
+    const { port, uiPort, dbFile, namespaces, logLevel } = this.#options;
+    const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port), '--db-filename', dbFile];
+    args.push('--log-level', logLevel);
+    if (uiPort === false) args.push('--headless');
+    else args.push('--ui-port', String(uiPort));
+    for (const namespace of namespaces) args.push('--namespace', namespace);
+    return args;
+  }
+
+  async #spawnAndWait(): Promise<void> {
+    const started = performance.now();
+    const proc = this.#spawn();
+    const deadline = started + this.#options.readyTimeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      const outcome = await Promise.race([
+        this.#probe().then(
+          () => 'ready' as const,
+          (error: unknown) => {
+            lastError = error;
+            return 'not-ready' as const;
+          },
+        ),
+        proc.exited.then(() => 'exited' as const),
+      ]);
+      if (outcome === 'ready') break;
+      if (outcome === 'exited' || proc.exit !== undefined) {
+        const { code, signal } = await proc.exited;
+        const how =
+          code !== null ? `exit code ${code}` : signal !== null ? `signal ${signal}` : 'spawn failed';
+        throw new Error(
+          `Temporal dev server on ${this.address} exited before it was ready (${how}, after ` +
+            `${Math.round(performance.now() - started)} ms). Command: ${this.#options.cliPath} ` +
+            `${this.#args().join(' ')}\nLast output:\n${this.outputTail()}`,
+        );
+      }
+      if (performance.now() >= deadline) {
+        proc.child.kill('SIGKILL');
+        await proc.exited;
+        throw new Error(
+          `Temporal dev server on ${this.address} (pid ${proc.pid}) was not ready after ` +
+            `${Math.round(performance.now() - started)} ms (readyTimeoutMs ${this.#options.readyTimeoutMs}). ` +
+            `Last probe error: ${describeError(lastError)}. Raise readyTimeoutMs on a slow machine.\n` +
+            `Last output:\n${this.outputTail()}`,
+        );
+      }
+      await Promise.race([sleep(POLL_INTERVAL_MS), proc.exited]);
+    }
+    this.timings.startToReadyMs = Math.round(performance.now() - started);
+  }
+
+  /** One readiness probe on a fresh connection, no retries, bounded by deadlines. */
+  async #probe(): Promise<void> {
+    const connection = Connection.lazy({ address: this.address, connectTimeout: 1000, interceptors: [] });
+    try {
+      await connection.ensureConnected();
+      for (const namespace of ['default', ...this.#options.namespaces]) {
+        await connection.withDeadline(Date.now() + 2000, () =>
+          connection.workflowService.describeNamespace({ namespace }),
+        );
+      }
+    } finally {
+      await connection.close().catch(() => {});
+    }
+  }
+
+  #spawn(): ServerProcess {
+    const child = spawn(this.#options.cliPath, this.#args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let resolveExit: (exit: DevServerExit) => void = () => {};
+    const exited = new Promise<DevServerExit>((resolve) => {
+      resolveExit = resolve;
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      // spawn failed (ENOENT, EACCES): 'error' follows on the next tick.
+      const proc: ServerProcess = { child, pid: -1, reaper: undefined, exited, exit: undefined };
+      child.once('error', (error) => {
+        this.#record(`spawn ${this.#options.cliPath} failed: ${error.message}`);
+        proc.exit = { code: null, signal: null };
+        resolveExit(proc.exit);
+      });
+      this.#process = proc;
+      return proc;
+    }
+    const proc: ServerProcess = {
+      child,
+      pid,
+      reaper: spawnReaper(pid, this.#tempDir),
+      exited,
+      exit: undefined,
+    };
+    livePids.add(pid);
+    installExitHooks();
+    this.#process = proc;
+    this.#lastPid = pid;
+    this.#output.length = 0;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream !== null) createInterface({ input: stream }).on('line', (line) => this.#record(line));
+    }
+    child.on('error', (error) => this.#record(`[harness] server process error: ${error.message}`));
+    child.once('exit', (code, signal) => {
+      livePids.delete(pid);
+      disarmReaper(proc.reaper);
+      proc.exit = { code, signal };
+      resolveExit(proc.exit);
+    });
+    return proc;
+  }
+
+  #record(line: string): void {
+    this.#output.push(line);
+    if (this.#output.length > OUTPUT_LINES_KEPT) this.#output.shift();
+  }
+}
+
+/** The one place where defaults are applied; `resolved` holds what start() had to compute. */
+function addDefaults(
+  options: DevServerOptions,
+  resolved: Pick<ResolvedOptions, 'port' | 'dbFile' | 'cliPath'>,
+): ResolvedOptions {
+  return {
+    ...resolved,
+    uiPort: options.uiPort ?? false,
+    namespaces: [...(options.namespaces ?? [])],
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    logLevel: options.logLevel ?? 'error',
+  };
+}
+
+function validate(options: DevServerOptions): void {
+  const { port, uiPort, readyTimeoutMs } = options;
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new RangeError(`Expected \`port\` to be an integer in 1..65535, got ${port}.`);
+  }
+  if (
+    uiPort !== undefined &&
+    uiPort !== false &&
+    !(Number.isInteger(uiPort) && uiPort > 0 && uiPort < 65536)
+  ) {
+    throw new RangeError(`Expected \`uiPort\` to be an integer in 1..65535 or false, got ${uiPort}.`);
+  }
+  if (readyTimeoutMs !== undefined && !(readyTimeoutMs > 0)) {
+    throw new RangeError(`Expected \`readyTimeoutMs\` to be a positive number, got ${readyTimeoutMs}.`);
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error === undefined) return 'none (no probe finished)';
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return `${error.name}${code === undefined ? '' : ` (code ${String(code)})`}: ${error.message}`;
+  }
+  return String(error);
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (bind :0, read it, close). */
+export async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string')
+    throw new Error('Could not read the port bound on 127.0.0.1:0.');
+  return address.port;
+}
+
+async function canBind(port: number): Promise<boolean> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
+}
+
+async function waitForPortFree(port: number, deadline: number): Promise<void> {
+  while (!(await canBind(port)) && Date.now() < deadline) await sleep(100);
+}
+
+// ---- never leave a server behind -------------------------------------------------------------------------
+
+const livePids = new Set<number>();
+const tempDirs = new Set<string>();
+let hooksInstalled = false;
+
+function killAllSync(): void {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  livePids.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', killAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      killAllSync();
+      // Alone on this signal, our listener has replaced Node's default (exit): restore it and re-raise.
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, handler);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, handler);
+  }
+}
+
+/**
+ * `sh` blocks reading a pipe whose write end only this process holds. A line on it ("disarm") lets the
+ * reaper exit quietly; end of file (this process died, however) makes it SIGKILL the server and remove the
+ * server's temp dir, if the harness created one. The reaper and its pipe are unref'd: they never keep the
+ * event loop alive.
+ */
+function spawnReaper(pid: number, tempDir: string | undefined): ChildProcess | undefined {
+  const script = 'read line || { kill -9 "$1"; [ -n "$2" ] && sleep 0.2 && rm -rf "$2"; } 2>/dev/null';
+  try {
+    const reaper = spawn(
+      '/bin/sh',
+      ['-c', script, 'temporal-dev-server-reaper', String(pid), tempDir ?? ''],
+      {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        // Own session: a Ctrl-C to the terminal's process group does not reach it before it has done its job.
+        detached: true,
+      },
+    );
+    reaper.on('error', () => {});
+    reaper.stdin?.on('error', () => {});
+    reaper.unref();
+    if (reaper.stdin instanceof Socket) reaper.stdin.unref();
+    return reaper;
+  } catch {
+    return undefined;
+  }
+}
+
+function disarmReaper(reaper: ChildProcess | undefined): void {
+  if (reaper === undefined || reaper.exitCode !== null || reaper.signalCode !== null) return;
+  reaper.stdin?.end('disarm\n');
+}
