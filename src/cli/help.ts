@@ -47,6 +47,7 @@ export function helpText(topic: CommandName | undefined, version: string): strin
       '',
       'Commands:',
       ...COMMAND_NAMES.map((name) => `  ${name.padEnd(nameWidth)}${COMMANDS[name].summary}`),
+      `  ${'demo'.padEnd(nameWidth)}Start a dev server, a sample service and the inspector: watch outages happen (--tour).`,
       '',
       'Flags:',
       flagLines(TOP_LEVEL_FLAGS),

@@ -22,6 +22,7 @@ export function packageVersion(): string {
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'demo' || (argv[0] === 'help' && argv[1] === 'demo')) return runDemoCommand(argv, io);
   const output = new Output(io);
   output.addSecrets(environmentSecrets(io.env));
   let invocation: Invocation;
@@ -66,4 +67,28 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     output.err(`error: unexpected failure of \`${invocation.command}\`: ${errorLine(error)}`);
     return EXIT.failed;
   }
+}
+
+/**
+ * `demo`: the runnable demo (docs/demo.md). It has its own flags (it starts servers rather than reading
+ * connection settings), so it is parsed by the demo itself.
+ */
+async function runDemoCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { DEMO_HELP, parseDemoArgs, runDemo } = await import('./demo.js');
+  if (argv[0] === 'help') {
+    io.stdout.write(DEMO_HELP);
+    return EXIT.ok;
+  }
+  let options: ReturnType<typeof parseDemoArgs>;
+  try {
+    options = parseDemoArgs(argv.slice(1));
+  } catch (error) {
+    io.stderr.write(`error: ${errorLine(error)}\nRun \`temporal-supervisor demo --help\` for the flags.\n`);
+    return EXIT.usage;
+  }
+  if (options === 'help') {
+    io.stdout.write(DEMO_HELP);
+    return EXIT.ok;
+  }
+  return runDemo(options, { stdout: io.stdout, stderr: io.stderr, onSignal: io.onSignal });
 }

@@ -454,3 +454,20 @@ describe('run', () => {
     expect(check.stdout.trimEnd().split('\n')).toHaveLength(1);
   });
 });
+
+describe('demo', () => {
+  it('is a command: --help and `help demo` print its usage, a bad flag exits 2 naming it', async () => {
+    for (const argv of [
+      ['demo', '--help'],
+      ['help', 'demo'],
+    ]) {
+      const { code, stdout } = await runWith(argv);
+      expect(code).toBe(EXIT.ok);
+      expect(stdout).toContain('Usage: temporal-supervisor demo [--tour]');
+    }
+    const bad = await runWith(['demo', '--bogus']);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain('--bogus');
+    expect((await runWith(['--help'])).stdout).toMatch(/\n {2}demo {2,}Start a dev server/);
+  });
+});
