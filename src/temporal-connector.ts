@@ -34,6 +34,51 @@ class SupervisedConnection extends Connection {
   get channel(): ChannelLike {
     return this.client.getChannel() as unknown as ChannelLike;
   }
+
+  /**
+   * Closes the connection, and keeps grpc-js (1.14.7) from reconnecting it afterwards. A subchannel that
+   * loses its last reference while in TRANSIENT_FAILURE, with a connect requested (`continueConnecting`),
+   * still reconnects when its backoff timer fires, and that TCP connection then stays open with nobody to
+   * use or close it: one leaked connection per connection closed during an outage (measured: 10 outages,
+   * 10 connections still open 90 s after stop()). Its own `unref()` only resets CONNECTING and READY
+   * subchannels. Only subchannels nobody references any more are touched.
+   */
+  async closeQuietly(): Promise<void> {
+    const subchannels = subchannelsOf(this.client.getChannel());
+    await this.close();
+    const settle = () => {
+      for (const subchannel of subchannels) {
+        if (subchannel.refcount === 0) subchannel.continueConnecting = false;
+      }
+    };
+    settle();
+    // The load balancer may drop its references a tick later.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    settle();
+  }
+}
+
+/** The internals of grpc-js 1.14.7 that `closeQuietly` relies on (pinned; a missing field is skipped). */
+interface SubchannelInternals {
+  refcount: number;
+  continueConnecting: boolean;
+}
+
+function subchannelsOf(channel: unknown): SubchannelInternals[] {
+  const pool = (channel as { internalChannel?: { subchannelPool?: { pool?: Record<string, unknown> } } })
+    .internalChannel?.subchannelPool?.pool;
+  if (!pool) return [];
+  const found: SubchannelInternals[] = [];
+  for (const entries of Object.values(pool)) {
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries as { subchannel?: Partial<SubchannelInternals> }[]) {
+      const subchannel = entry.subchannel;
+      if (typeof subchannel?.refcount === 'number' && typeof subchannel.continueConnecting === 'boolean') {
+        found.push(subchannel as SubchannelInternals);
+      }
+    }
+  }
+  return found;
 }
 
 /** Calls `onChange(previous, next)` on every connectivity change until the returned function is called. */
@@ -191,7 +236,7 @@ class LiveTemporalConnection implements LiveConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.connection.close();
+    await this.connection.closeQuietly();
   }
 }
 
@@ -255,7 +300,7 @@ export function createTemporalConnector(
       const client = new Client({ connection, namespace: options.namespace });
       return new LiveTemporalConnection(id, connection, client, options, redact);
     } catch (error) {
-      await connection.close().catch(() => {});
+      await connection.closeQuietly().catch(() => {});
       let failure = classifyFailure(error, redact);
       // The channel only says it failed. When the port answers, find out whether TLS is the reason.
       if (failure.name === CHANNEL_FAILED.name && !signal.aborted) {
