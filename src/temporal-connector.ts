@@ -135,6 +135,42 @@ function failFastOnChannelFailure(channel: ChannelLike): { promise: Promise<neve
   return { promise, dispose: () => dispose() };
 }
 
+/**
+ * Resolves when the channel is READY, asking it to connect (as `Connection.ensureConnected()` does, which this
+ * replaces); rejects at the deadline or on SHUTDOWN. Unlike the SDK's `waitForReady` loop, it stops at
+ * `dispose()`. That loop asks the channel to connect (`getConnectivityState(true)`) on every state change,
+ * the SHUTDOWN of `close()` included, and on a closed channel that rebuilds its load balancer (grpc-js
+ * 1.14.7): the balancer takes a new reference on the shared subchannel, which reconnects once the server is
+ * back and keeps that TCP connection open for good, with nothing left to close it. One abandoned attempt
+ * during an outage was enough to leave a connection behind after `stop()`.
+ */
+function untilReady(channel: ChannelLike, deadline: number): { promise: Promise<void>; dispose: () => void } {
+  let stopped = false;
+  const promise = new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (stopped) return;
+      const state = channel.getConnectivityState(true);
+      if (state === READY) resolve();
+      else if (state === SHUTDOWN) reject(new ConnectionFailureError(CHANNEL_SHUTDOWN));
+      else {
+        channel.watchConnectivityState(state, deadline, (error) => {
+          if (stopped) return;
+          if (error) reject(new Error('Failed to connect before the deadline'));
+          else check();
+        });
+      }
+    };
+    check();
+  });
+  promise.catch(() => {});
+  return {
+    promise,
+    dispose: () => {
+      stopped = true;
+    },
+  };
+}
+
 function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
   let onAbort = () => {};
   const promise = new Promise<never>((_, reject) => {
@@ -271,8 +307,11 @@ export function createTemporalConnector(
     }) as SupervisedConnection;
     const channelFailure = failFastOnChannelFailure(connection.channel);
     const aborted = abortPromise(signal);
+    // Not `connection.ensureConnected()`: see `untilReady`. The describeNamespace below stands for its
+    // getSystemInfo call (the server answers).
+    const ready = untilReady(connection.channel, deadline);
     try {
-      await Promise.race([connection.ensureConnected(), channelFailure.promise, aborted.promise]);
+      await Promise.race([ready.promise, channelFailure.promise, aborted.promise]);
       try {
         await Promise.race([
           connection.withDeadline(deadline, () =>
@@ -300,6 +339,7 @@ export function createTemporalConnector(
       const client = new Client({ connection, namespace: options.namespace });
       return new LiveTemporalConnection(id, connection, client, options, redact);
     } catch (error) {
+      ready.dispose();
       await connection.closeQuietly().catch(() => {});
       let failure = classifyFailure(error, redact);
       // The channel only says it failed. When the port answers, find out whether TLS is the reason.
@@ -308,6 +348,7 @@ export function createTemporalConnector(
       }
       throw new ConnectionFailureError(failure, { cause: error });
     } finally {
+      ready.dispose();
       channelFailure.dispose();
       aborted.dispose();
     }
