@@ -581,6 +581,16 @@ export class Supervisor {
       if (isClosedChannel(error)) {
         throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });
       }
+      if (classifyFailure(error, this.redact).code === 'NAMESPACE_NOT_FOUND') {
+        // The namespace existed when this connection was made (connecting checks it): a server that does not
+        // know it now is one restarting (the dev server answers NOT_FOUND while it loads its namespaces; seen
+        // in the soak). Nothing was applied; a creator retries it within the deadline.
+        throw this.unavailable('connection_lost', {
+          maybeApplied: false,
+          cause: error,
+          detail: 'the server answered that the namespace does not exist (restarting?)',
+        });
+      }
       if (isUnavailableStatus(error)) {
         const failure = classifyFailure(error, this.redact);
         if (grpcStatusOf(error) === GRPC_UNAVAILABLE) {

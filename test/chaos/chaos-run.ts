@@ -174,9 +174,14 @@ export class ChaosRun {
       logger: {
         debug: () => {},
         info: () => {},
-        warn: () => {},
+        // The last 100 warnings and errors, for the diagnosis of a violation.
+        warn: (message: string, meta?: Record<string, unknown>) => {
+          this.errors.push(`warn: ${message} ${JSON.stringify(meta)}`);
+          if (this.errors.length > 100) this.errors.shift();
+        },
         error: (message: string, meta?: Record<string, unknown>) => {
-          if (this.errors.length < 100) this.errors.push(`${message} ${JSON.stringify(meta)}`);
+          this.errors.push(`error: ${message} ${JSON.stringify(meta)}`);
+          if (this.errors.length > 100) this.errors.shift();
         },
       },
       ...options.supervisor,
@@ -423,13 +428,22 @@ export class ChaosRun {
         }
       }
       // 4. Every execution completed.
+      let unfinished = 0;
       for (const runs of executions.values()) {
         for (const run of runs) {
           if (run.status.name !== 'COMPLETED') {
             zombies++;
+            unfinished++;
             violate(`zombie: workflow ${run.workflowId} is ${run.status.name} after the drain time`);
           }
         }
+      }
+      if (unfinished > 0) {
+        // Why did they not finish: what the worker was doing.
+        const worker = this.transitions.filter((t) => t.actor === `worker:${WORKER}`).slice(-12);
+        violate(`  worker now: ${this.supervisor.snapshot().children[`worker:${WORKER}`]}`);
+        violate(`  last worker transitions: ${worker.map((t) => `${t.toPath} (${t.event})`).join(' → ')}`);
+        for (const line of this.errors.slice(-8)) violate(`  supervisor log: ${line}`);
       }
 
       await connection.close().catch(() => {});

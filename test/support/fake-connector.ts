@@ -1,4 +1,9 @@
-import { type Client, type Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  type Client,
+  type Connection,
+  NamespaceNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/client';
 import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
 import type { ProbeResult } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
@@ -57,7 +62,7 @@ export const failures = {
 } satisfies Record<string, FailureInfo>;
 
 /** What the fake server does with the next start: answer, fail before applying, or apply and lose the answer. */
-export type StartFault = 'unavailable-before' | 'unavailable-after' | 'hang';
+export type StartFault = 'unavailable-before' | 'unavailable-after' | 'hang' | 'namespace-not-found';
 
 /**
  * The fake's server side, shared by all connections: workflow starts with Temporal's semantics as measured
@@ -110,6 +115,8 @@ export class FakeTemporal {
     const fault = this.faults.shift();
     if (fault === 'hang') return new Promise(() => {});
     if (fault === 'unavailable-before') throw unavailableError();
+    // What a restarting dev server answers for a moment (seen in the soak), as the SDK raises it.
+    if (fault === 'namespace-not-found') throw new NamespaceNotFoundError('default');
     this.startCalls++;
     const workflowId = String(options.workflowId);
     const requestId =

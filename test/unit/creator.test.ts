@@ -201,6 +201,30 @@ describe('WorkflowCreator', () => {
     expect(connector.server.executions.size).toBe(1);
   });
 
+  it('retries a start the server refused with "namespace not found" (a restarting server), within the deadline', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 100 });
+    await connect(s, connector);
+    connector.server.inject('namespace-not-found');
+    const request = orders.start('wf', options('ns-blip'), { timeout: 1_000 });
+    await flush();
+    clock.advance(100);
+    await flush();
+    expect(await request).toMatchObject({ runId: 'run-1', attempts: 2 });
+    expect(connector.server.executions.size).toBe(1);
+  });
+
+  it('rejects with the typed error, not maybeApplied, when "namespace not found" lasts past the deadline', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 1_000 });
+    await connect(s, connector);
+    connector.server.inject('namespace-not-found');
+    const error = await orders
+      .start('wf', options('ns-gone'), { timeout: 500 })
+      .catch((e: unknown) => e as TemporalUnavailableError);
+    clock.advance(1_000);
+    expect(isTemporalUnavailableError(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 'connection_lost', maybeApplied: false });
+  });
+
   it('fails fast on request, and when a permanent failure is known', async () => {
     const { connector, supervisor: s, orders } = setup({ failFast: true });
     s.start();
