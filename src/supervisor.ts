@@ -134,6 +134,14 @@ export interface RequestContext {
 
 type ConnectionSnapshot = SnapshotFrom<ConnectionMachine>;
 
+/**
+ * Requests released from the wait queue that may be running at once. Released all together, a backlog of
+ * thousands lands on the server (and on one HTTP/2 channel) at the same moment a connection comes back: the
+ * server times most of them out, and each call holds its buffers, deadline timers and, on failure, errors
+ * with causes while the rest queue behind it. The rest of the queue follows as these settle, in order.
+ */
+const DRAIN_CONCURRENCY = 64;
+
 const LEVEL_BY_STATE: Readonly<Record<ConnectionState, LogLevel>> = {
   disconnected: 'info',
   connecting: 'debug',
@@ -175,6 +183,8 @@ export class Supervisor {
   private readonly observers = new Set<SupervisorObserver>();
   private readonly coreLogs: CoreLogForwarder | undefined;
   private readonly waiters: WaitQueue<LiveConnection>;
+  /** Requests released from the wait queue and not yet settled (at most `DRAIN_CONCURRENCY`). */
+  private draining = 0;
   private nextConnectionId = 1;
   private current: ConnectionState = 'disconnected';
   private since: number;
@@ -557,7 +567,19 @@ export class Supervisor {
     options: RequestCallOptions = {},
   ): Promise<T> {
     const deadline = this.deadlineOf(options);
-    const live = await this.acquire(deadline, options);
+    const { live, queued } = await this.acquire(deadline, options);
+    try {
+      return await this.runOn(live, deadline, fn);
+    } finally {
+      if (queued) this.drained();
+    }
+  }
+
+  private async runOn<T>(
+    live: LiveConnection,
+    deadline: number,
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     const remainingMs = Math.max(0, deadline - this.clock.now());
     let timer: unknown;
@@ -611,7 +633,8 @@ export class Supervisor {
    */
   async getClient(options: RequestCallOptions = {}): Promise<Client> {
     try {
-      const live = await this.acquire(this.deadlineOf(options), options);
+      const { live, queued } = await this.acquire(this.deadlineOf(options), options);
+      if (queued) this.drained();
       return live.client;
     } catch (error) {
       this.noteRejected(error, 'client');
@@ -797,31 +820,49 @@ export class Supervisor {
     return this.clock.now() + timeoutMs;
   }
 
-  private acquire(deadline: number, options: RequestCallOptions): Promise<LiveConnection> {
+  /**
+   * The serving connection, at once or after waiting in the queue (`queued`: then the caller holds one of
+   * the `DRAIN_CONCURRENCY` slots and must call `drained()` when its call settles).
+   */
+  private acquire(
+    deadline: number,
+    options: RequestCallOptions,
+  ): Promise<{ live: LiveConnection; queued: boolean }> {
     if (!this.started) {
       return Promise.reject(this.unavailable(this.stopPromise ? 'stopped' : 'not_started'));
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    const failFast = options.failFast ?? this.options.requests.failFast;
     const serving = this.servingConnection();
-    if (serving) return Promise.resolve(serving);
+    // While a backlog drains, a new request queues behind it (a fail-fast one does not wait).
+    if (serving && (this.waiters.size === 0 || failFast))
+      return Promise.resolve({ live: serving, queued: false });
     const { lastFailure } = this.actor.getSnapshot().context;
     if (this.current === 'backoff' && lastFailure?.kind === 'permanent') {
       return Promise.reject(this.unavailable('permanent_failure'));
     }
-    if (options.failFast ?? this.options.requests.failFast)
-      return Promise.reject(this.unavailable('fail_fast'));
+    if (failFast) return Promise.reject(this.unavailable('fail_fast'));
     const waitMs = deadline - this.clock.now();
     if (waitMs <= 0) return Promise.reject(this.unavailable('deadline', { waitedMs: 0 }));
     if (this.waiters.full) return Promise.reject(this.unavailable('queue_full'));
 
-    return this.waiters.wait(waitMs, options.signal, () =>
+    const waiting = this.waiters.wait(waitMs, options.signal, () =>
       this.unavailable('deadline', { waitedMs: waitMs }),
     );
+    if (serving) this.flushWaiters();
+    return waiting.then((live) => ({ live, queued: true }));
   }
 
+  /** Releases the oldest waiters to the serving connection, as many as `DRAIN_CONCURRENCY` leaves room for. */
   private flushWaiters(): void {
     const serving = this.servingConnection();
-    if (serving) this.waiters.releaseAll(serving);
+    if (serving) this.draining += this.waiters.release(serving, DRAIN_CONCURRENCY - this.draining);
+  }
+
+  /** A request released from the queue settled: its slot goes to the next waiter. */
+  private drained(): void {
+    this.draining--;
+    this.flushWaiters();
   }
 
   private rejectWaiters(reason: UnavailableReason): void {

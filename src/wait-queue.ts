@@ -56,10 +56,19 @@ export class WaitQueue<T> {
 
   /** Hands `value` to every waiter, oldest first. */
   releaseAll(value: T): void {
-    for (const waiter of [...this.waiters]) {
+    this.release(value, Number.POSITIVE_INFINITY);
+  }
+
+  /** Hands `value` to the `count` oldest waiters (fewer if fewer wait); returns how many it released. */
+  release(value: T, count: number): number {
+    let released = 0;
+    for (const waiter of this.waiters) {
+      if (released >= count) break;
       waiter.cleanup();
       waiter.resolve(value);
+      released++;
     }
+    return released;
   }
 
   /** Rejects every waiter with a fresh `error()`. */

@@ -301,6 +301,47 @@ describe('WorkflowCreator', () => {
     supervisor = undefined;
   });
 
+  it('drains a backlog a bounded number at a time, in order, each started once', async () => {
+    const { connector, supervisor: s, orders } = setup({ maxPending: 500 });
+    s.start();
+    await flush();
+    // 300 requests wait for the connection; each call is held until the test lets it finish.
+    let running = 0;
+    let mostAtOnce = 0;
+    const gates: (() => void)[] = [];
+    const order: number[] = [];
+    const calls = Array.from({ length: 300 }, (_, i) =>
+      s.withClient(
+        () =>
+          new Promise<void>((resolve) => {
+            running++;
+            mostAtOnce = Math.max(mostAtOnce, running);
+            order.push(i);
+            gates.push(() => {
+              running--;
+              resolve();
+            });
+          }),
+        { timeout: 60_000 },
+      ),
+    );
+    const started = orders.start('wf', options('after-the-backlog'), { timeout: 60_000 });
+    connector.succeed();
+    await flush();
+    expect(running).toBe(64);
+    // A request arriving while the backlog drains queues behind it.
+    const late = s.withClient(async () => order.push(-1), { timeout: 60_000 });
+    while (gates.length > 0) {
+      gates.shift()?.();
+      await flush();
+    }
+    await Promise.all([...calls, late, started]);
+    expect(mostAtOnce).toBe(64);
+    expect(order).toEqual([...Array.from({ length: 300 }, (_, i) => i), -1]);
+    expect(connector.server.startCalls).toBe(1);
+    expect(s.snapshot().pendingRequests).toBe(0);
+  });
+
   it('names the known creators when asked for an unknown one', () => {
     const { supervisor: s } = setup();
     expect(() => s.creator('payments')).toThrow(
