@@ -27,12 +27,16 @@ function sizeOf(value: unknown): number {
 function listenerCount(supervisor: Supervisor): { total: number; parts: Record<string, number> } {
   const processListeners = process.eventNames().reduce((sum, name) => sum + process.listenerCount(name), 0);
   const creator = supervisor.creator('bench');
-  const stop = Reflect.get(creator, 'stopController') as AbortController | undefined;
+  // The creator keeps one abort controller per request in flight (none left between requests).
+  const inFlight = Reflect.get(creator, 'inFlight') as Set<AbortController> | undefined;
   const parts = {
     process: processListeners,
     stateChange: sizeOf(Reflect.get(supervisor, 'listeners')),
     transition: sizeOf(Reflect.get(supervisor, 'transitionListeners')),
-    creatorAbort: stop ? getEventListeners(stop.signal, 'abort').length : 0,
+    creatorAbort: [...(inFlight ?? [])].reduce(
+      (sum, controller) => sum + 1 + getEventListeners(controller.signal, 'abort').length,
+      0,
+    ),
   };
   return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };
 }
