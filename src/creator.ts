@@ -218,7 +218,8 @@ export class WorkflowCreator {
         if (!isTemporalUnavailableError(error)) throw error;
         maybeApplied ||= error.maybeApplied;
         const retryable =
-          error.reason === 'connection_lost' && clock.now() + this.options.retryDelayMs < deadline;
+          (error.reason === 'connection_lost' || error.reason === 'server_busy') &&
+          clock.now() + this.options.retryDelayMs < deadline;
         if (!retryable) throw withRequest(error, requestId, workflowId, attempts, maybeApplied);
         this.log.log('warn', 'Workflow request lost its connection; retrying', {
           workflowId,

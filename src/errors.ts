@@ -58,7 +58,9 @@ export type UnavailableReason =
   /** Too many requests already wait for the connection (`requests.maxPending`). */
   | 'queue_full'
   /** The call itself failed with UNAVAILABLE: the server went away while it ran. */
-  | 'connection_lost';
+  | 'connection_lost'
+  /** The server refused the call for lack of resources (RESOURCE_EXHAUSTED, after the SDK's own retries). */
+  | 'server_busy';
 
 export interface TemporalUnavailableErrorFields {
   readonly reason: UnavailableReason;

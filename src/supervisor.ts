@@ -603,6 +603,11 @@ export class Supervisor {
       if (isClosedChannel(error)) {
         throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });
       }
+      if (grpcStatusOf(error) === GRPC_RESOURCE_EXHAUSTED) {
+        // An overloaded server (rate limits, a flood of starts) that the SDK's retries did not outlast: an
+        // availability failure, not the caller's; a creator retries it within the deadline.
+        throw this.unavailable('server_busy', { maybeApplied: false, cause: error });
+      }
       if (classifyFailure(error, this.redact).code === 'NAMESPACE_NOT_FOUND') {
         // The namespace existed when this connection was made (connecting checks it): a server that does not
         // know it now is one restarting (the dev server answers NOT_FOUND while it loads its namespaces; seen
@@ -951,6 +956,8 @@ export class Supervisor {
       queue_full: `${this.options.requests.maxPending} requests already wait for the connection (requests.maxPending)`,
       connection_lost:
         'the call failed with UNAVAILABLE: the server went away while it ran; it may or may not have reached the server',
+      server_busy:
+        'the server refused the call for lack of resources (RESOURCE_EXHAUSTED); nothing was applied',
     };
     const detail = [
       `state ${view.state}`,
@@ -978,6 +985,8 @@ export class Supervisor {
     return this.redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   }
 }
+
+const GRPC_RESOURCE_EXHAUSTED = 8;
 
 const NO_CONNECTION: FailureInfo = {
   kind: 'transient',

@@ -120,7 +120,9 @@ export const outage: Benchmark = {
         continue;
       }
       if (!isTemporalUnavailableError(o.error)) {
-        problem(`other error: ${String(o.error).slice(0, 80)}`);
+        problem(
+          `other error: ${String(o.error).slice(0, 80)} (gRPC status ${(o.error as { cause?: { code?: unknown } })?.cause?.code ?? (o.error as { code?: unknown })?.code ?? 'none'})`,
+        );
         continue;
       }
       reasons.set(o.error.reason, (reasons.get(o.error.reason) ?? 0) + 1);

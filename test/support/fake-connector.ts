@@ -2,6 +2,7 @@ import {
   type Client,
   type Connection,
   NamespaceNotFoundError,
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/client';
 import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
@@ -62,7 +63,12 @@ export const failures = {
 } satisfies Record<string, FailureInfo>;
 
 /** What the fake server does with the next start: answer, fail before applying, or apply and lose the answer. */
-export type StartFault = 'unavailable-before' | 'unavailable-after' | 'hang' | 'namespace-not-found';
+export type StartFault =
+  | 'unavailable-before'
+  | 'unavailable-after'
+  | 'hang'
+  | 'namespace-not-found'
+  | 'resource-exhausted';
 
 /**
  * The fake's server side, shared by all connections: workflow starts with Temporal's semantics as measured
@@ -116,6 +122,10 @@ export class FakeTemporal {
     if (fault === 'hang') return new Promise(() => {});
     if (fault === 'unavailable-before') throw unavailableError();
     // What a restarting dev server answers for a moment (seen in the soak), as the SDK raises it.
+    if (fault === 'resource-exhausted')
+      throw new ServiceError('Failed to start Workflow', {
+        cause: Object.assign(new Error('8 RESOURCE_EXHAUSTED: namespace rate limit exceeded'), { code: 8 }),
+      });
     if (fault === 'namespace-not-found') throw new NamespaceNotFoundError('default');
     this.startCalls++;
     const workflowId = String(options.workflowId);

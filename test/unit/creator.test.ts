@@ -213,6 +213,23 @@ describe('WorkflowCreator', () => {
     expect(connector.server.executions.size).toBe(1);
   });
 
+  it('retries a start the server refused for lack of resources (RESOURCE_EXHAUSTED) within the deadline, else rejects it typed', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 100 });
+    await connect(s, connector);
+    connector.server.inject('resource-exhausted');
+    const retried = orders.start('wf', options('busy-1'), { timeout: 1_000 });
+    await flush();
+    clock.advance(100);
+    await flush();
+    expect(await retried).toMatchObject({ runId: 'run-1', attempts: 2 });
+    connector.server.inject('resource-exhausted');
+    const error = await orders
+      .start('wf', options('busy-2'), { timeout: 50 })
+      .catch((e: unknown) => e as TemporalUnavailableError);
+    expect(isTemporalUnavailableError(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 'server_busy', maybeApplied: false });
+  });
+
   it('rejects with the typed error, not maybeApplied, when "namespace not found" lasts past the deadline', async () => {
     const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 1_000 });
     await connect(s, connector);
