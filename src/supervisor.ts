@@ -603,6 +603,15 @@ export class Supervisor {
       if (isClosedChannel(error)) {
         throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });
       }
+      if (grpcStatusOf(error) === GRPC_CANCELLED) {
+        // Cancelled, and not by our deadline: the channel was closed under the call (the connection was
+        // released), whatever grpc-js's wording. Seen in the outage benchmark as the SDK's untyped
+        // ServiceError('Failed to start Workflow') with status 1.
+        if (controller.signal.aborted) {
+          throw this.unavailable('deadline', { maybeApplied: true, cause: error, waitedMs: remainingMs });
+        }
+        throw this.unavailable('connection_lost', { maybeApplied: true, cause: error });
+      }
       if (grpcStatusOf(error) === GRPC_RESOURCE_EXHAUSTED) {
         // An overloaded server (rate limits, a flood of starts) that the SDK's retries did not outlast: an
         // availability failure, not the caller's; a creator retries it within the deadline.
@@ -986,6 +995,7 @@ export class Supervisor {
   }
 }
 
+const GRPC_CANCELLED = 1;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 
 const NO_CONNECTION: FailureInfo = {

@@ -68,7 +68,8 @@ export type StartFault =
   | 'unavailable-after'
   | 'hang'
   | 'namespace-not-found'
-  | 'resource-exhausted';
+  | 'resource-exhausted'
+  | 'cancelled-after';
 
 /**
  * The fake's server side, shared by all connections: workflow starts with Temporal's semantics as measured
@@ -147,6 +148,11 @@ export class FakeTemporal {
       this.executions.set(workflowId, { runId, requestId, workflowType });
     }
     if (fault === 'unavailable-after') throw unavailableError();
+    // Applied, then the call cancelled by its channel closing (grpc-js's wording varies), as the SDK wraps it.
+    if (fault === 'cancelled-after')
+      throw new ServiceError('Failed to start Workflow', {
+        cause: Object.assign(new Error('1 CANCELLED: Channel closed before call ended'), { code: 1 }),
+      });
     return { workflowId, firstExecutionRunId: runId };
   }
 }

@@ -230,6 +230,19 @@ describe('WorkflowCreator', () => {
     expect(error).toMatchObject({ reason: 'server_busy', maybeApplied: false });
   });
 
+  it('a start cancelled under it (its channel closed) is connection_lost, maybeApplied, and retried once by request id', async () => {
+    const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 100 });
+    await connect(s, connector);
+    connector.server.inject('cancelled-after');
+    const request = orders.start('wf', options('cancelled'), { timeout: 1_000 });
+    await flush();
+    clock.advance(100);
+    await flush();
+    // The first attempt was applied: the retry, with the same request id, gets that run back.
+    expect(await request).toMatchObject({ runId: 'run-1', attempts: 2 });
+    expect(connector.server.executions.size).toBe(1);
+  });
+
   it('rejects with the typed error, not maybeApplied, when "namespace not found" lasts past the deadline', async () => {
     const { clock, connector, supervisor: s, orders } = setup({ retryDelay: 1_000 });
     await connect(s, connector);
