@@ -108,6 +108,10 @@ export const workerMachine = setup({
       disconnectedAt: ({ context }) =>
         context.connected ? (context.disconnectedAt ?? 0) + 1 : context.disconnectedAt,
     }),
+    /** Keeps what an actor's failure said (`xstate.error.actor.*` events). */
+    recordFailure: assign({
+      lastFailure: ({ event }) => toFailureInfo((event as { error?: unknown }).error),
+    }),
     markExited: assign({
       lastFailure: {
         kind: 'transient',
@@ -170,22 +174,22 @@ export const workerMachine = setup({
           {
             guard: 'isPermanentFailure',
             target: 'givenUp',
-            actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+            actions: 'recordFailure',
           },
           // The server went away under it: not the worker's fault, so not counted against its intensity.
           {
             guard: 'isOutage',
             target: 'restarting',
-            actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+            actions: 'recordFailure',
           },
           {
             guard: 'isBeyondIntensity',
             target: 'givenUp',
-            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+            actions: ['recordFailure', 'recordRestart'],
           },
           {
             target: 'restarting',
-            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+            actions: ['recordFailure', 'recordRestart'],
           },
         ],
       },
@@ -205,16 +209,16 @@ export const workerMachine = setup({
           {
             guard: 'isOutage',
             target: 'restarting',
-            actions: assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }),
+            actions: 'recordFailure',
           },
           {
             guard: 'isBeyondIntensity',
             target: 'givenUp',
-            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+            actions: ['recordFailure', 'recordRestart'],
           },
           {
             target: 'restarting',
-            actions: [assign({ lastFailure: ({ event }) => toFailureInfo(event.error) }), 'recordRestart'],
+            actions: ['recordFailure', 'recordRestart'],
           },
         ],
       },
