@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConnectionState } from '../machines/connection.machine.js';
+import type { ConnectionState } from '../machines/connection.types.js';
 import type { FailureInfo } from '../machines/failure.js';
-import type { Supervisor } from './supervisor.js';
+import type { Supervisor } from './supervisor/supervisor.js';
 
 /** What the health endpoints report (also the JSON body). Secret-free, like every snapshot. */
 export interface HealthReport {

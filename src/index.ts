@@ -1,25 +1,20 @@
-export type {
-  ConnectionConfig,
-  ConnectionEvent,
-  ConnectionState,
-  RetryReason,
-} from '../machines/connection.machine.js';
-export { CONNECTION_STATES, connectionMachine } from '../machines/connection.machine.js';
+/**
+ * The public API of temporal-supervisor: what a service needs to embed it, and nothing else (docs/api.md,
+ * "Public surface"). Internals used by the package's own tools live behind `temporal-supervisor/internal`, with
+ * no stability promise.
+ */
+export type { ConnectionEvent, ConnectionState, RetryReason } from '../machines/connection.types.js';
+export { CONNECTION_STATES } from '../machines/connection.types.js';
 export type { CreatorState } from '../machines/creator.machine.js';
 export type { FailureInfo } from '../machines/failure.js';
-export { type BackoffPolicy, backoffDelayMs, nominalDelayMs } from './backoff.js';
-export { type Clock, systemClock } from './clock.js';
-export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
-export type { CoreLogsOptions, SdkLogLevel } from './core-logs.js';
+export type { WorkerState } from '../machines/worker.machine.js';
 export {
   type CreatorCallOptions,
-  type CreatorOptions,
   type StartOutcome,
   WorkflowCreator,
-} from './creator.js';
+} from './children/creator.js';
 export {
   ConnectionFailureError,
-  classifyFailure,
   isSupervisorOptionsError,
   isTemporalUnavailableError,
   isWorkflowConflictError,
@@ -45,7 +40,13 @@ export {
   startInspector,
   type TimelineEntry,
 } from './inspector/server.js';
-export type { LogFields, LoggerOption, LogLevel, MessageMetaLogger, SupervisorLogger } from './logger.js';
+export type {
+  LogFields,
+  LoggerOption,
+  LogLevel,
+  MessageMetaLogger,
+  SupervisorLogger,
+} from './logging/logger.js';
 export {
   type GraphState,
   type GraphTransition,
@@ -60,29 +61,22 @@ export {
   transitionLabel,
 } from './machine-graph.js';
 export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
-export {
-  type BackoffOptions,
-  DEFAULTS,
-  type Duration,
-  type EnvConfigOptions,
-  type HealthCheckMethod,
-  type HealthCheckOptions,
-  type RequestOptions,
-  type ResolvedOptions,
-  resolveOptions,
-  type SupervisorOptions,
-  type TlsOption,
-} from './options.js';
-export {
-  type ActorTransition,
-  createSupervisor,
-  type Disposable,
-  type RequestCallOptions,
-  type RequestContext,
-  type StateChange,
-  Supervisor,
-  type SupervisorSnapshot,
-  statePath,
-} from './supervisor.js';
-export { createTemporalConnector } from './temporal-connector.js';
-export { CHILD_MESSAGES } from './transition-log.js';
+export type { CoreLogsOptions, SdkLogLevel } from './options/core-logs.js';
+export type { CreatorOptions } from './options/creator.js';
+export type {
+  BackoffOptions,
+  Duration,
+  EnvConfigOptions,
+  HealthCheckMethod,
+  HealthCheckOptions,
+  RequestOptions,
+  SupervisorOptions,
+  TlsOption,
+} from './options/types.js';
+export type { WorkerOptions } from './options/worker.js';
+export { type Clock, systemClock } from './runtime/clock.js';
+export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './runtime/connector.js';
+export type { RequestCallOptions, RequestContext } from './runtime/request-gate.js';
+export type { ActorTransition, Disposable } from './runtime/transition-hub.js';
+export { createSupervisor, Supervisor } from './supervisor/supervisor.js';
+export type { StateChange, SupervisorSnapshot } from './supervisor/types.js';

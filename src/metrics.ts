@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import { CONNECTION_STATES } from '../machines/connection.machine.js';
+import { CONNECTION_STATES } from '../machines/connection.types.js';
 import { creatorMachine } from '../machines/creator.machine.js';
 import { workerMachine } from '../machines/worker.machine.js';
 import { healthOf } from './health.js';
-import type { Disposable, Supervisor } from './supervisor.js';
+import type { Disposable } from './runtime/transition-hub.js';
+import { runtimeOf } from './supervisor/internals.js';
+import type { Supervisor } from './supervisor/supervisor.js';
 
 export interface MetricsOptions {
   /** Where the metrics are registered. @default a new `Registry` (not prom-client's global one) */
@@ -51,9 +53,10 @@ const CREATOR_STATES = Object.keys(creatorMachine.root.states);
  */
 export function registerMetrics(supervisor: Supervisor, options: MetricsOptions = {}): SupervisorMetrics {
   const { registry, prefix, buckets } = resolveMetricsOptions(options);
-  const clock = supervisor.options.clock;
-  const workers = [...supervisor.options.workers.keys()];
-  const creators = [...supervisor.options.creators.keys()];
+  const runtime = runtimeOf(supervisor);
+  const clock = runtime.clock;
+  const workers = [...runtime.workers.keys()];
+  const creators = [...runtime.creators.keys()];
   const metrics: Metric[] = [];
   const name = (suffix: string) => {
     const full = `${prefix}${suffix}`;

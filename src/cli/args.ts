@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { EnvConfigOptions, SupervisorOptions } from '../options.js';
+import type { EnvConfigOptions, SupervisorOptions } from '../options/types.js';
 import { EXIT } from './exit-codes.js';
 import { COMMAND_NAMES, COMMANDS, type CommandName, type FlagSpec, TOP_LEVEL_FLAGS } from './spec.js';
 

@@ -2,10 +2,12 @@
  * `check`: one connection attempt with the library's connector (TCP, TLS, GetSystemInfo, DescribeNamespace),
  * bounded by `--timeout`, and exactly one line saying why it passed or failed.
  */
-import { classifyFailure, createRedactor } from '../errors.js';
+
 import type { FailureInfo } from '../index.js';
-import { resolveOptions } from '../options.js';
-import { createTemporalConnector } from '../temporal-connector.js';
+import { createRedactor } from '../logging/redact.js';
+import { resolveOptions } from '../options/resolve.js';
+import { classifyFailure } from '../runtime/classify.js';
+import { createTemporalConnector } from '../temporal/connector.js';
 import type { Invocation } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { describeFailure, errorLine, formatDuration, isMisconfiguration, type Output, target } from './io.js';

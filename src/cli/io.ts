@@ -1,6 +1,7 @@
 /** What the commands write to and read from: the process in production, buffers in tests. */
-import { createRedactor } from '../errors.js';
+
 import type { FailureInfo } from '../index.js';
+import { createRedactor } from '../logging/redact.js';
 
 export interface OutputStream {
   write(text: string): unknown;

@@ -1,6 +1,6 @@
 /** Turns the connection flags and the environment into library options, with command-line wording on errors. */
 import { isSupervisorOptionsError } from '../errors.js';
-import type { SupervisorOptions } from '../options.js';
+import type { SupervisorOptions } from '../options/types.js';
 import { type ConnectionFlags, connectionOptions } from './args.js';
 
 /** Configuration that cannot work (bad variable, unreadable file, unknown profile): waiting will not fix it. */

@@ -4,7 +4,8 @@
  * the quick retry when the port opens, and the failure classification are the library's own.
  */
 import type { FailureInfo } from '../index.js';
-import { createSupervisor, type Supervisor } from '../supervisor.js';
+import { runtimeOf } from '../supervisor/internals.js';
+import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
 import type { Invocation } from './args.js';
 import { EXIT } from './exit-codes.js';
 import {
@@ -171,9 +172,9 @@ async function wait(
       },
     };
   }
-  const { options } = supervisor;
-  output.addSecrets(options.secrets);
-  const where = target(options.address, options.namespace);
+  const runtime = runtimeOf(supervisor);
+  output.addSecrets(runtime.secrets());
+  const where = target(runtime.address, runtime.namespace);
   const limit = invocation.timeoutMs > 0 ? ` of ${formatDuration(invocation.timeoutMs)}` : '';
   let attempts = 0;
   let failure: FailureInfo | undefined;
@@ -191,9 +192,9 @@ async function wait(
   const progress = new Progress(output, mode, describe);
 
   const base = {
-    address: options.address,
-    namespace: options.namespace,
-    tls: options.tls !== undefined && options.tls !== false,
+    address: runtime.address,
+    namespace: runtime.namespace,
+    tls: runtime.tls,
   };
   const outcome = await new Promise<{ status: WaitStatus; signal?: StopSignal }>((resolve) => {
     let timer: NodeJS.Timeout | undefined;

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { isTemporalUnavailableError, isWorkflowConflictError } from '../errors.js';
 import { createHealthHandler } from '../health.js';
-import type { LoggerOption } from '../logger.js';
-import { createSupervisor, type Supervisor } from '../supervisor.js';
+import type { LoggerOption } from '../logging/logger.js';
+import { createSupervisor, type Supervisor } from '../supervisor/supervisor.js';
 import * as activities from './activities.js';
 
 export interface OrderServiceOptions {

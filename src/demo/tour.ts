@@ -4,7 +4,7 @@
  * back, a network cut that a short deadline cannot outwait (rejected with the typed error) and a long one can.
  * Every order goes through the service's real `POST /orders`; at the end, each must be accounted for.
  */
-import type { Supervisor } from '../supervisor.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import type { OrderRecord, OrderService } from './service.js';
 
 /** What the tour does to Temporal: the demo supplies the real thing (the dev server, the fault proxy). */

@@ -16,9 +16,10 @@ import type { AddressInfo } from 'node:net';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
-import { createRedactor } from '../errors.js';
 import { type MachineGraph, machineGraph } from '../machine-graph.js';
-import { type ActorTransition, type Disposable, type Supervisor, statePath } from '../supervisor.js';
+import { type ActorTransition, type Disposable, statePath } from '../runtime/transition-hub.js';
+import { runtimeOf } from '../supervisor/internals.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import { PAGE_CSP, renderPage } from './page.js';
 
 /** A button on the inspector page; clicking it POSTs to the inspector, which calls `run`. */
@@ -186,7 +187,7 @@ export async function startInspector(
   options: InspectorOptions = {},
 ): Promise<Inspector> {
   const config = resolve(options);
-  const redact = createRedactor(supervisor.options.secrets);
+  const { redact } = runtimeOf(supervisor);
   const tokenDigest = config.token === undefined ? undefined : digest(config.token);
   const machines: Record<InspectedActor['machine'], MachineGraph> = {
     connection: machineGraph(connectionMachine),

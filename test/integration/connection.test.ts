@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isTemporalUnavailableError, type Supervisor, type SupervisorOptions } from '../../src/index.js';
-import { createSupervisor } from '../../src/supervisor.js';
+import { createSupervisor } from '../../src/supervisor/supervisor.js';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer, findFreePort } from '../harness/dev-server.js';
 import { FaultProxy } from '../harness/fault-proxy.js';

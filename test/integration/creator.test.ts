@@ -9,7 +9,7 @@ import {
   type StartOutcome,
   type TemporalUnavailableError,
 } from '../../src/index.js';
-import { createSupervisor } from '../../src/supervisor.js';
+import { createSupervisor } from '../../src/supervisor/supervisor.js';
 import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';

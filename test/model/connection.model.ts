@@ -14,7 +14,8 @@ import {
 } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import { ConnectionFailureError, isTemporalUnavailableError } from '../../src/errors.js';
-import { createSupervisor, type Supervisor } from '../../src/supervisor.js';
+import { runtimeOf } from '../../src/supervisor/internals.js';
+import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 import { FakeConnector, failures, flush } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
@@ -347,9 +348,7 @@ export class ModelDriver {
 
   /** The runtime's view, in the model's terms. */
   observe() {
-    return observable(
-      (this.supervisor as unknown as { actor: { getSnapshot(): AnyMachineSnapshot } }).actor.getSnapshot(),
-    );
+    return observable(runtimeOf(this.supervisor).machineSnapshot() as AnyMachineSnapshot);
   }
 
   /** What `withClient(…, { failFast: true })` does now: 'served', or the rejection reason. */
@@ -512,12 +511,7 @@ export async function childStepMismatch(
   if (!processed.includes(step.event.type)) {
     return `${name}: ${childId} never processed it (${processed.join(', ') || 'nothing'})`;
   }
-  const actor = (
-    driver.supervisor as unknown as {
-      actor: { getSnapshot(): { children: Record<string, { getSnapshot(): unknown }> } };
-    }
-  ).actor;
-  const child = actor.getSnapshot().children[childId];
+  const child = runtimeOf(driver.supervisor).child(childId);
   if (!child) return `${name}: no child ${childId}`;
   const expected = observe(step.state);
   const actual = observe(child.getSnapshot() as AnyMachineSnapshot);

@@ -6,8 +6,9 @@
  */
 import type { AnyMachineSnapshot } from 'xstate';
 import { type WorkerEvent, workerMachine } from '../../machines/worker.machine.js';
+import type { SupervisedWorker } from '../../src/children/worker.js';
 import { ConnectionFailureError } from '../../src/errors.js';
-import type { SupervisedWorker } from '../../src/worker.js';
+import { runtimeOf } from '../../src/supervisor/internals.js';
 import { failures, flush } from '../support/fake-connector.js';
 import { childStepMismatch, MODEL_WORKER, ModelDriver } from './connection.model.js';
 import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
@@ -221,11 +222,7 @@ export async function replayWorker(
 ): Promise<{ problem: string } | undefined> {
   const driver = new ModelDriver({ worker: { maxRestarts: MAX_RESTARTS, restartDelayMs: RESTART_DELAY_MS } });
   const side = new FakeWorkerSide();
-  side.install(
-    (driver.supervisor as unknown as { workers: Map<string, SupervisedWorker> }).workers.get(
-      MODEL_WORKER,
-    ) as SupervisedWorker,
-  );
+  side.install(runtimeOf(driver.supervisor).workers.get(MODEL_WORKER) as SupervisedWorker);
   try {
     for (const [i, step] of path.steps.entries()) {
       await perform(driver, side, step.event);

@@ -8,9 +8,14 @@ import {
 import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
 import type { ProbeResult } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
-import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../../src/connector.js';
 import { ConnectionFailureError } from '../../src/errors.js';
-import { signalWithStartRequestId } from '../../src/request-id.js';
+import type {
+  ConnectionSignal,
+  Connector,
+  ConnectRequest,
+  LiveConnection,
+} from '../../src/runtime/connector.js';
+import { signalWithStartRequestId } from '../../src/temporal/request-id.js';
 
 /** A deferred promise controlled by the test. */
 export interface Pending<T> {

@@ -1,7 +1,7 @@
 /** Loggers for tests: a real pino logger writing into memory, and a `(message, meta)` logger recording calls. */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { LogFields, MessageMetaLogger } from '../../src/logger.js';
+import type { LogFields, MessageMetaLogger } from '../../src/logging/logger.js';
 
 /** A real pino logger writing JSON lines into memory; `lines()` parses every line written so far. */
 export function pinoToMemory(level: pino.LevelWithSilent = 'trace', options: pino.LoggerOptions = {}) {

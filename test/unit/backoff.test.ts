@@ -5,7 +5,7 @@ import {
   nextRandom,
   nominalDelayMs,
   randomSeed,
-} from '../../src/backoff.js';
+} from '../../machines/backoff.js';
 
 const doubling: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2, jitter: 0 };
 const defaults: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 1.7, jitter: 0.2 };

@@ -23,7 +23,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { packageVersion, run } from '../../src/cli/run.js';
 import { COMMAND_NAMES, COMMANDS } from '../../src/cli/spec.js';
 import { machineGraph, toDot, toMermaid } from '../../src/machine-graph.js';
-import { resolveOptions } from '../../src/options.js';
+import { resolveOptions } from '../../src/options/index.js';
 
 const CERT = fileURLToPath(new URL('../fixtures/tls/test-only-cert.pem', import.meta.url));
 const KEY = fileURLToPath(new URL('../fixtures/tls/test-only-key.pem', import.meta.url));

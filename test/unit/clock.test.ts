@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { type Clock, sleep, systemClock } from '../../src/clock.js';
+import { type Clock, sleep, systemClock } from '../../src/runtime/clock.js';
 
 /** Lets pending promise callbacks run. */
 async function flush(): Promise<void> {

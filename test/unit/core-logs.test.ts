@@ -5,10 +5,10 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForwardingLogger } from '../../src/core-logs.js';
-import { createRedactor } from '../../src/errors.js';
 import { createSupervisor, isSupervisorOptionsError, type SupervisorOptions } from '../../src/index.js';
-import { toSupervisorLogger } from '../../src/logger.js';
+import { toSupervisorLogger } from '../../src/logging/logger.js';
+import { createRedactor } from '../../src/logging/redact.js';
+import { ForwardingLogger } from '../../src/temporal/core-logs.js';
 import { FakeConnector } from '../support/fake-connector.js';
 import { pinoToMemory } from '../support/loggers.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -5,20 +5,16 @@ import type { FailureInfo } from '../../machines/failure.js';
 import { toFailureInfo } from '../../machines/failure.js';
 import {
   ConnectionFailureError,
-  classifyFailure,
-  createRedactor,
-  GRPC_DEADLINE_EXCEEDED,
-  GRPC_UNAVAILABLE,
-  grpcStatusOf,
   isSupervisorOptionsError,
   isTemporalUnavailableError,
-  isUnavailableStatus,
-  redactFailure,
   SupervisorOptionsError,
   SupervisorTimeoutError,
   TemporalUnavailableError,
   type TemporalUnavailableErrorFields,
 } from '../../src/errors.js';
+import { createRedactor, redactFailure } from '../../src/logging/redact.js';
+import { classifyFailure, grpcStatusOf, isUnavailableStatus } from '../../src/runtime/classify.js';
+import { status } from '../../src/runtime/grpc-status.js';
 
 const STATUS_NAMES: Record<number, string> = {
   2: 'UNKNOWN',
@@ -371,8 +367,8 @@ describe('grpcStatusOf', () => {
 
 describe('isUnavailableStatus', () => {
   it('is true for UNAVAILABLE and DEADLINE_EXCEEDED, anywhere in the chain', () => {
-    expect(GRPC_UNAVAILABLE).toBe(14);
-    expect(GRPC_DEADLINE_EXCEEDED).toBe(4);
+    expect(status.UNAVAILABLE).toBe(14);
+    expect(status.DEADLINE_EXCEEDED).toBe(4);
     expect(isUnavailableStatus(grpcError(14))).toBe(true);
     expect(isUnavailableStatus(sdkServiceError(4))).toBe(true);
   });

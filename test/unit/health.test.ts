@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthHandler, createSupervisor, healthOf, type Supervisor } from '../../src/index.js';
+import { runtimeOf } from '../../src/supervisor/internals.js';
 import { FakeConnector, failures, flush, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 
@@ -96,9 +97,7 @@ describe('health endpoints', () => {
 
   it('liveness fails only when a child has given up beyond its restart intensity', async () => {
     const { clock, connector, supervisor } = setup({ maxRestarts: 1 });
-    const worker = (
-      supervisor as unknown as { workers: Map<string, { create: () => Promise<void> }> }
-    ).workers.get('w');
+    const worker = runtimeOf(supervisor).workers.get('w');
     if (!worker) throw new Error('no worker');
     worker.create = () => Promise.reject(new Error('refused by the SDK'));
     const base = await serve(supervisor);

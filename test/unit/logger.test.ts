@@ -7,7 +7,7 @@ import {
   type MessageMetaLogger,
   type SupervisorLogger,
   toSupervisorLogger,
-} from '../../src/logger.js';
+} from '../../src/logging/logger.js';
 import { pinoToMemory as memoryPino, messageMetaLogger } from '../support/loggers.js';
 
 function pinoToMemory(level: pino.LevelWithSilent = 'trace') {

@@ -16,6 +16,7 @@ import {
   type Supervisor,
   type SupervisorOptions,
 } from '../../src/index.js';
+import { runtimeOf } from '../../src/supervisor/internals.js';
 import { FakeConnector, failures, flush } from '../support/fake-connector.js';
 import { messageMetaLogger, pinoToMemory } from '../support/loggers.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -62,9 +63,7 @@ function setup(logger: SupervisorOptions['logger']) {
     creators: { orders: {} },
   });
   // The worker's SDK side fails with a message that quotes the API key.
-  const worker = (
-    supervisor as unknown as { workers: Map<string, { create: () => Promise<void> }> }
-  ).workers.get('w');
+  const worker = runtimeOf(supervisor).workers.get('w');
   if (!worker) throw new Error('no worker');
   worker.create = () => Promise.reject(new Error(`Worker.create refused: apiKey ${API_KEY} rejected`));
   const registry = new Registry();

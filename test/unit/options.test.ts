@@ -3,11 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { systemClock } from '../../src/clock.js';
-import type { Connector } from '../../src/connector.js';
 import { isSupervisorOptionsError, type SupervisorOptionsError } from '../../src/errors.js';
-import type { MessageMetaLogger } from '../../src/logger.js';
-import { DEFAULTS, type ResolvedOptions, resolveOptions, type SupervisorOptions } from '../../src/options.js';
+import type { MessageMetaLogger } from '../../src/logging/logger.js';
+import {
+  DEFAULTS,
+  type ResolvedOptions,
+  resolveOptions,
+  type SupervisorOptions,
+} from '../../src/options/index.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import type { Connector } from '../../src/runtime/connector.js';
 
 /** Options with one (possibly nested) field set: `at('backoff.jitter', 0.5)`. */
 function at(path: string, value: unknown): SupervisorOptions {
@@ -75,7 +80,18 @@ describe('resolveOptions: defaults', () => {
       reachabilityIntervalMs: r.reachabilityIntervalMs,
       requests: r.requests,
       creator: DEFAULTS.creator,
+      worker: DEFAULTS.worker,
+      coreLogs: DEFAULTS.coreLogs,
     }).toStrictEqual(DEFAULTS);
+    // The worker and core-log defaults are those a worker and `coreLogs: {}` resolve to.
+    const w = resolveOptions({
+      envConfig: false,
+      coreLogs: {},
+      workers: { w: { taskQueue: 'q', activities: {} } },
+    });
+    const { options: _given, ...worker } = w.workers.get('w')!;
+    expect(worker).toStrictEqual(DEFAULTS.worker);
+    expect(w.coreLogs).toStrictEqual(DEFAULTS.coreLogs);
     expect(r.creators.size).toBe(0);
     expect(Object.keys(r.machine).sort()).toEqual(
       ['backoff', 'connectTimeoutMs', 'healthCheck', 'permanentRetryDelayMs', 'stablePeriodMs'].sort(),
@@ -112,6 +128,14 @@ describe('resolveOptions: defaults', () => {
       reachabilityIntervalMs: 250,
       requests: { deadlineMs: 10_000, maxPending: 1_000, failFast: false },
       creator: { retryDelayMs: 100 },
+      worker: {
+        maxRestarts: 5,
+        restartWindowMs: 60_000,
+        restartDelayMs: 1_000,
+        drainTimeoutMs: 10_000,
+        refreshAfterOutageMs: 1_000,
+      },
+      coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
     });
   });
 

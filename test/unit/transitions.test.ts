@@ -3,7 +3,8 @@
  * state changes, substates included, in order, each once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ActorTransition, createSupervisor, statePath } from '../../src/index.js';
+import { type ActorTransition, createSupervisor } from '../../src/index.js';
+import { statePath } from '../../src/internal.js';
 import { FakeConnector, flush, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 

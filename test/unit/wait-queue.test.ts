@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WaitQueue } from '../../src/wait-queue.js';
+import { WaitQueue } from '../../src/runtime/wait-queue.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 describe('WaitQueue', () => {
@@ -9,7 +9,7 @@ describe('WaitQueue', () => {
     const a = queue.wait(1_000, undefined, () => 'late').then((v) => order.push(`a:${v}`));
     const b = queue.wait(1_000, undefined, () => 'late').then((v) => order.push(`b:${v}`));
     expect(queue.size).toBe(2);
-    queue.releaseAll('conn');
+    queue.release('conn', Number.POSITIVE_INFINITY);
     await Promise.all([a, b]);
     expect(order).toEqual(['a:conn', 'b:conn']);
     expect(queue.size).toBe(0);

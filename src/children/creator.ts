@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
 import {
   type Client,
   type Workflow,
@@ -7,32 +8,34 @@ import {
   type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
-import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
-import { sleep } from './clock.js';
-import { isTemporalUnavailableError, TemporalUnavailableError, WorkflowConflictError } from './errors.js';
-import type { SupervisorLogger } from './logger.js';
-import { signalWithStartRequestId } from './request-id.js';
-import type { RequestCallOptions, Supervisor } from './supervisor.js';
+import {
+  isTemporalUnavailableError,
+  type TemporalUnavailableError,
+  WorkflowConflictError,
+} from '../errors.js';
+import type { SupervisorLogger } from '../logging/logger.js';
+import type { ResolvedCreatorOptions } from '../options/creator.js';
+import { deadlineOf } from '../options/per-call.js';
+import { isRetryableReason } from '../runtime/call-failure.js';
+import { type Clock, sleep } from '../runtime/clock.js';
+import type { RequestCallOptions } from '../runtime/request-gate.js';
+import { withRequest } from '../runtime/unavailable.js';
+import { signalWithStartRequestId } from '../temporal/request-id.js';
+import { withRequestId } from '../temporal/start-options.js';
 
-/** Options of one workflow creator, all optional. */
-export interface CreatorOptions {
-  /** Deadline of a request that gives none. @default the supervisor's `requests.deadline` */
-  deadline?: Duration;
-  /** Requests of this creator that may be outstanding at once; more reject with `queue_full`. @default 1000 */
-  maxPending?: number;
-  /** Reject at once instead of waiting while the connection is not serving. @default the supervisor's `requests.failFast` */
-  failFast?: boolean;
-  /** Pause before retrying a start whose connection was lost, within the deadline. @default 100 ms */
-  retryDelay?: Duration;
-}
-
-/** A creator's options, resolved. */
-export interface ResolvedCreatorOptions {
-  readonly deadlineMs: number;
-  readonly maxPending: number;
-  readonly failFast: boolean;
-  readonly retryDelayMs: number;
+/**
+ * What a creator needs of the supervisor, and nothing more: a clock, a way to run a call on the serving
+ * connection (waiting for one up to the deadline, failures read from the failure table), and the supervisor's
+ * wording and counting of rejections.
+ */
+export interface RequestRunner {
+  readonly clock: Clock;
+  /** Runs `fn` on the serving connection by `deadline` (as `withClient`, without counting a rejection). */
+  run<T>(fn: (client: Client) => Promise<T>, options: RequestCallOptions & { deadline: number }): Promise<T>;
+  /** Counts a request that ended with `error`, if it is a `TemporalUnavailableError`. */
+  noteRejected(error: unknown, source: string): void;
+  /** A rejection in the supervisor's terms (state, attempt, last failure), with `detail` as its reason. */
+  unavailable(reason: 'stopped' | 'queue_full', detail: string): TemporalUnavailableError;
 }
 
 /** Per-call options of a creator's request. */
@@ -79,9 +82,23 @@ export class WorkflowCreator {
   constructor(
     readonly name: string,
     private readonly options: ResolvedCreatorOptions,
-    private readonly supervisor: Supervisor,
+    runner: RequestRunner,
     private readonly log: SupervisorLogger,
-  ) {}
+  ) {
+    this.#runner = runner;
+  }
+
+  /** The supervisor's side: #private, so that no JSON.stringify or util.inspect of a creator reaches it. */
+  readonly #runner: RequestRunner;
+
+  /** What `JSON.stringify(creator)` writes: its name and load, nothing of the supervisor. */
+  toJSON(): { name: string; pending: number; accepting: boolean } {
+    return { name: this.name, pending: this.pending, accepting: this.accepting };
+  }
+
+  [inspect.custom](): string {
+    return `WorkflowCreator ${inspect(this.toJSON())}`;
+  }
 
   /** Requests accepted and not yet settled. */
   get pending(): number {
@@ -106,11 +123,7 @@ export class WorkflowCreator {
     call: CreatorCallOptions = {},
   ): Promise<StartOutcome> {
     return this.submit(options.workflowId, call, async (client, requestId) => {
-      const startOptions = {
-        ...options,
-        [InternalWorkflowStartOptionsSymbol]: { requestId },
-      } as WorkflowStartOptions;
-      const handle = await client.workflow.start(workflowType, startOptions);
+      const handle = await client.workflow.start(workflowType, withRequestId(options, requestId));
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, handle };
     });
   }
@@ -144,7 +157,7 @@ export class WorkflowCreator {
     const source = `creator:${this.name}`;
     const refuse = (reason: 'stopped' | 'queue_full') => {
       const error = this.reject(reason, requestId, workflowId, 0);
-      this.supervisor.noteRejected(error, source);
+      this.#runner.noteRejected(error, source);
       return Promise.reject(error);
     };
     if (!this.accepting) return refuse('stopped');
@@ -153,7 +166,7 @@ export class WorkflowCreator {
     this.outstanding.add(request);
     const settled = () => void this.outstanding.delete(request);
     request.then(settled, (error: unknown) => {
-      this.supervisor.noteRejected(error, source);
+      this.#runner.noteRejected(error, source);
       settled();
     });
     return request;
@@ -165,13 +178,7 @@ export class WorkflowCreator {
     requestId: string,
     attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
   ): Promise<StartOutcome> {
-    const clock = this.supervisor.options.clock;
-    const deadline =
-      call.deadline !== undefined
-        ? call.deadline instanceof Date
-          ? call.deadline.getTime()
-          : call.deadline
-        : clock.now() + (call.timeout !== undefined ? msToNumber(call.timeout) : this.options.deadlineMs);
+    const deadline = deadlineOf(this.#runner.clock, call, this.options.deadlineMs);
     const own = new AbortController();
     if (this.stopReason !== undefined) own.abort(this.stopReason);
     this.inFlight.add(own);
@@ -191,12 +198,12 @@ export class WorkflowCreator {
     deadline: number,
     signal: AbortSignal,
   ): Promise<StartOutcome> {
-    const clock = this.supervisor.options.clock;
+    const { clock } = this.#runner;
     // Whether any attempt so far may have reached the server: the request's answer, not only the last one's.
     let maybeApplied = false;
     for (let attempts = 1; ; attempts++) {
       try {
-        const outcome = await this.supervisor.runWithClient((client) => attempt(client, requestId), {
+        const outcome = await this.#runner.run((client) => attempt(client, requestId), {
           deadline,
           failFast: call.failFast ?? this.options.failFast,
           signal,
@@ -217,10 +224,10 @@ export class WorkflowCreator {
         }
         if (!isTemporalUnavailableError(error)) throw error;
         maybeApplied ||= error.maybeApplied;
+        const request = { requestId, workflowId, attempts };
         const retryable =
-          (error.reason === 'connection_lost' || error.reason === 'server_busy') &&
-          clock.now() + this.options.retryDelayMs < deadline;
-        if (!retryable) throw withRequest(error, requestId, workflowId, attempts, maybeApplied);
+          isRetryableReason(error.reason) && clock.now() + this.options.retryDelayMs < deadline;
+        if (!retryable) throw withRequest(error, request, maybeApplied);
         this.log.log('warn', 'Workflow request lost its connection; retrying', {
           workflowId,
           attempt: attempts,
@@ -229,9 +236,7 @@ export class WorkflowCreator {
         try {
           await sleep(clock, this.options.retryDelayMs, signal);
         } catch (aborted) {
-          throw isTemporalUnavailableError(aborted)
-            ? withRequest(aborted, requestId, workflowId, attempts, maybeApplied)
-            : aborted;
+          throw isTemporalUnavailableError(aborted) ? withRequest(aborted, request, maybeApplied) : aborted;
         }
       }
     }
@@ -254,31 +259,12 @@ export class WorkflowCreator {
     workflowId: string | undefined,
     attempts: number,
   ) {
-    const error = this.supervisor.createUnavailableError(reason, {
-      detail:
-        reason === 'queue_full'
-          ? `creator '${this.name}' already has ${this.options.maxPending} requests pending`
-          : `creator '${this.name}' is stopped`,
-    });
-    return requestId === undefined ? error : withRequest(error, requestId, workflowId, attempts, false);
+    const error = this.#runner.unavailable(
+      reason,
+      reason === 'queue_full'
+        ? `creator '${this.name}' already has ${this.options.maxPending} requests pending`
+        : `creator '${this.name}' is stopped`,
+    );
+    return requestId === undefined ? error : withRequest(error, { requestId, workflowId, attempts }, false);
   }
-}
-
-function withRequest(
-  error: TemporalUnavailableError,
-  requestId: string,
-  workflowId: string | undefined,
-  attempts: number,
-  earlierMaybeApplied: boolean,
-): TemporalUnavailableError {
-  return new TemporalUnavailableError(error.message, {
-    reason: error.reason,
-    state: error.state,
-    attempt: error.attempt,
-    lastFailure: error.lastFailure,
-    retryAfterMs: error.retryAfterMs,
-    maybeApplied: earlierMaybeApplied || error.maybeApplied,
-    cause: error.cause,
-    request: { requestId, workflowId, attempts },
-  });
 }

@@ -1,134 +1,11 @@
-import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
-import {
-  bundleWorkflowCode,
-  NativeConnection,
-  type WorkerOptions as SdkWorkerOptions,
-  Worker,
-  type WorkflowBundle,
-} from '@temporalio/worker';
-import type { Clock } from './clock.js';
-import { ConnectionFailureError, classifyFailure, SupervisorOptionsError } from './errors.js';
-import type { SupervisorLogger } from './logger.js';
-import type { ResolvedOptions } from './options.js';
-
-/** One supervised worker. */
-export interface WorkerOptions {
-  /** The task queue it polls. */
-  taskQueue: string;
-  /** Workflow code: a path to bundle (bundled once, reused by every restart), or a prebuilt bundle. */
-  workflowsPath?: string;
-  workflowBundle?: WorkflowBundle;
-  /** Activity implementations. */
-  activities?: object;
-  /** Every other option of the SDK's `Worker.create` (not connection, namespace, taskQueue, workflows, activities). */
-  worker?: Omit<
-    SdkWorkerOptions,
-    'connection' | 'namespace' | 'taskQueue' | 'workflowsPath' | 'workflowBundle' | 'activities'
-  >;
-  /** Restart intensity, as an OTP supervisor has it. */
-  restart?: {
-    /** Restarts allowed within `within`; one more and the worker is given up. @default 5 */
-    maxRestarts?: number;
-    /** The window of `maxRestarts`. @default 1 min */
-    within?: Duration;
-    /** Pause before each restart. @default 1 s */
-    delay?: Duration;
-  };
-  /** Bound on draining at stop: `shutdown()`, then `run()` awaited this long. @default 10 s */
-  drainTimeout?: Duration;
-  /**
-   * When the connection comes back after an outage at least this long, a new worker (which polls at once)
-   * takes over instead of waiting for the old one's poll backoff (up to ~10 s after a long outage). The old
-   * worker finishes what it has in flight in the background, then is drained. `false` never replaces.
-   * @default 1 s
-   */
-  refreshAfterOutage?: Duration | false;
-}
-
-export interface ResolvedWorkerOptions {
-  readonly options: WorkerOptions;
-  readonly maxRestarts: number;
-  readonly restartWindowMs: number;
-  readonly restartDelayMs: number;
-  readonly drainTimeoutMs: number;
-  readonly refreshAfterOutageMs: number | false;
-}
-
-const WORKER_OPTION_KEYS: readonly string[] = [
-  'taskQueue',
-  'workflowsPath',
-  'workflowBundle',
-  'activities',
-  'worker',
-  'restart',
-  'drainTimeout',
-  'refreshAfterOutage',
-] satisfies readonly (keyof WorkerOptions)[];
-
-export function resolveWorkerOptions(field: string, options: WorkerOptions): ResolvedWorkerOptions {
-  const fail = (name: string, expected: string, fix: string): never => {
-    const path = name ? `${field}.${name}` : field;
-    throw new SupervisorOptionsError(path, `Invalid option \`${path}\`: expected ${expected}. ${fix}`);
-  };
-  if (typeof options !== 'object' || options === null)
-    fail('', 'an object', 'Pass e.g. `{ taskQueue: "orders", workflowsPath }`.');
-  if (typeof options.taskQueue !== 'string' || options.taskQueue.length === 0) {
-    fail('taskQueue', 'a non-empty string', "Pass e.g. `taskQueue: 'orders'`.");
-  }
-  if (
-    options.workflowsPath === undefined &&
-    options.workflowBundle === undefined &&
-    options.activities === undefined
-  ) {
-    fail(
-      'workflowsPath',
-      'workflowsPath, workflowBundle or activities (a worker with nothing to run)',
-      'Pass at least one.',
-    );
-  }
-  const unknownKey = (keys: readonly string[], value: object, prefix: string) => {
-    const extra = Object.keys(value).find((key) => !keys.includes(key));
-    if (extra !== undefined) {
-      const path = `${field}.${prefix}${extra}`;
-      throw new SupervisorOptionsError(
-        path,
-        `Unknown option \`${path}\`. Known options${prefix ? ` of \`${field}.${prefix.slice(0, -1)}\`` : ''}: ${keys.join(', ')}. SDK worker options go under \`worker\`.`,
-      );
-    }
-  };
-  unknownKey(WORKER_OPTION_KEYS, options, '');
-  if (options.restart !== undefined) {
-    if (typeof options.restart !== 'object' || options.restart === null)
-      fail('restart', 'an object', 'Pass e.g. `restart: { maxRestarts: 5, within: "1m", delay: "1s" }`.');
-    unknownKey(['maxRestarts', 'within', 'delay'], options.restart, 'restart.');
-  }
-  const ms = (name: string, value: Duration | undefined, fallback: number) => {
-    if (value === undefined) return fallback;
-    let n: number;
-    try {
-      n = typeof value === 'number' ? value : msToNumber(value);
-    } catch {
-      n = Number.NaN;
-    }
-    if (!Number.isFinite(n) || n < 1)
-      fail(name, 'a duration of at least 1 ms', `Pass e.g. \`${name}: '${fallback}ms'\`.`);
-    return n;
-  };
-  const maxRestarts = options.restart?.maxRestarts ?? 5;
-  if (!Number.isInteger(maxRestarts) || maxRestarts < 0)
-    fail('restart.maxRestarts', 'a whole number ≥ 0', 'Pass e.g. `maxRestarts: 5`.');
-  return {
-    options,
-    maxRestarts,
-    restartWindowMs: ms('restart.within', options.restart?.within, 60_000),
-    restartDelayMs: ms('restart.delay', options.restart?.delay, 1_000),
-    drainTimeoutMs: ms('drainTimeout', options.drainTimeout, 10_000),
-    refreshAfterOutageMs:
-      options.refreshAfterOutage === false
-        ? false
-        : ms('refreshAfterOutage', options.refreshAfterOutage, 1_000),
-  };
-}
+import { inspect } from 'node:util';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { ConnectionFailureError } from '../errors.js';
+import type { SupervisorLogger } from '../logging/logger.js';
+import type { ConnectionSettings } from '../options/connection.js';
+import type { ResolvedWorkerOptions } from '../options/worker.js';
+import { classifyFailure } from '../runtime/classify.js';
+import type { Clock } from '../runtime/clock.js';
 
 interface Current {
   readonly worker: Worker;
@@ -159,6 +36,8 @@ const FAILED_CHECK_MS = 1_000;
  * SDK worker and its native connection at a time, and never leaves either behind.
  */
 export class SupervisedWorker {
+  /** Address and credentials: a #private field, so that no JSON.stringify or util.inspect of ours shows them. */
+  readonly #settings: Omit<ConnectionSettings, 'secrets'>;
   private bundle: Promise<WorkflowBundle | undefined> | undefined;
   private current: Current | undefined;
   /**
@@ -176,15 +55,21 @@ export class SupervisedWorker {
   constructor(
     readonly name: string,
     readonly config: ResolvedWorkerOptions,
-    private readonly supervisor: ResolvedOptions,
+    settings: Omit<ConnectionSettings, 'secrets'>,
     private readonly clock: Clock,
     private readonly log: SupervisorLogger,
     private readonly redact: (text: string) => string,
-  ) {}
+  ) {
+    this.#settings = settings;
+  }
 
-  /** The SDK worker's state, for snapshots (`undefined` when there is none). */
-  get sdkState(): string | undefined {
-    return this.current?.worker.getState();
+  /** What `JSON.stringify(worker)` writes: its name and task queue, never the connection settings. */
+  toJSON(): { name: string; taskQueue: string } {
+    return { name: this.name, taskQueue: this.config.options.taskQueue };
+  }
+
+  [inspect.custom](): string {
+    return `SupervisedWorker ${inspect(this.toJSON())}`;
   }
 
   /** Creates the native connection and the worker, and starts `run()`. Closes what it made if abandoned. */
@@ -199,10 +84,10 @@ export class SupervisedWorker {
     try {
       const workflowBundle = await this.bundle;
       connection = await NativeConnection.connect({
-        address: this.supervisor.address,
-        ...(this.supervisor.tls !== undefined ? { tls: this.supervisor.tls } : {}),
-        ...(this.supervisor.apiKey !== undefined ? { apiKey: this.supervisor.apiKey } : {}),
-        metadata: { ...this.supervisor.metadata },
+        address: this.#settings.address,
+        ...(this.#settings.tls !== undefined ? { tls: this.#settings.tls } : {}),
+        ...(this.#settings.apiKey !== undefined ? { apiKey: this.#settings.apiKey } : {}),
+        metadata: { ...this.#settings.metadata },
       });
       // The new connection now keeps the SDK's runtime alive: the retired ones can go.
       await this.closeRetired();
@@ -210,7 +95,7 @@ export class SupervisedWorker {
       const worker = await Worker.create({
         ...options.worker,
         connection,
-        namespace: this.supervisor.namespace,
+        namespace: this.#settings.namespace,
         taskQueue: options.taskQueue,
         ...(workflowBundle ? { workflowBundle } : {}),
         ...(options.activities ? { activities: options.activities } : {}),
@@ -367,11 +252,6 @@ export class SupervisedWorker {
     this.disposed = true;
     await this.shutdown();
     await this.closeRetired();
-  }
-
-  /** Native connections open for this worker: the current one and the retired ones (for tests). */
-  get openConnections(): number {
-    return this.retired.length + (this.current ? 1 : 0);
   }
 
   /**

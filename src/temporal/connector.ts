@@ -1,175 +1,33 @@
 import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import type { ProbeResult } from '../machines/connection.machine.js';
-import type { FailureInfo } from '../machines/failure.js';
-import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './connector.js';
-import { ConnectionFailureError, classifyFailure, grpcStatusOf } from './errors.js';
+import { Client, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import type { ProbeResult } from '../../machines/connection.types.js';
+import type { FailureInfo } from '../../machines/failure.js';
+import { ConnectionFailureError } from '../errors.js';
+import type { ResolvedOptions } from '../options/types.js';
+import { classifyFailure, grpcStatusOf } from '../runtime/classify.js';
+import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../runtime/connector.js';
+import { status } from '../runtime/grpc-status.js';
+import {
+  CHANNEL_FAILED,
+  CHANNEL_SHUTDOWN,
+  CONNECTING,
+  failFastOnChannelFailure,
+  IDLE,
+  READY,
+  SHUTDOWN,
+  SupervisedConnection,
+  TRANSIENT_FAILURE,
+  untilReady,
+  watchChannel,
+} from './channel.js';
 import { closedChannelGuard } from './grpc-guard.js';
-import type { ResolvedOptions } from './options.js';
 import { requestIdInterceptor } from './request-id.js';
-
-/** grpc-js connectivity states (`@grpc/grpc-js` ConnectivityState). */
-const IDLE = 0;
-const CONNECTING = 1;
-const READY = 2;
-const TRANSIENT_FAILURE = 3;
-const SHUTDOWN = 4;
 
 /** `grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING`. */
 const SERVING = 1;
 /** The service name the Temporal frontend reports health for. */
 const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
-
-interface ChannelLike {
-  getConnectivityState(tryToConnect: boolean): number;
-  watchConnectivityState(current: number, deadline: Date | number, callback: (error?: Error) => void): void;
-}
-
-/**
- * A `Connection` that exposes its gRPC channel's connectivity. This reads the SDK's protected `client`
- * field: not public API, pinned by the exact @temporalio/client version and covered by the real-server tests.
- */
-class SupervisedConnection extends Connection {
-  get channel(): ChannelLike {
-    return this.client.getChannel() as unknown as ChannelLike;
-  }
-
-  /**
-   * Closes the connection, and keeps grpc-js (1.14.7) from reconnecting it afterwards. A subchannel that
-   * loses its last reference while in TRANSIENT_FAILURE, with a connect requested (`continueConnecting`),
-   * still reconnects when its backoff timer fires, and that TCP connection then stays open with nobody to
-   * use or close it: one leaked connection per connection closed during an outage (measured: 10 outages,
-   * 10 connections still open 90 s after stop()). Its own `unref()` only resets CONNECTING and READY
-   * subchannels. Only subchannels nobody references any more are touched.
-   */
-  async closeQuietly(): Promise<void> {
-    const subchannels = subchannelsOf(this.client.getChannel());
-    await this.close();
-    const settle = () => {
-      for (const subchannel of subchannels) {
-        if (subchannel.refcount === 0) subchannel.continueConnecting = false;
-      }
-    };
-    settle();
-    // The load balancer may drop its references a tick later.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    settle();
-  }
-}
-
-/** The internals of grpc-js 1.14.7 that `closeQuietly` relies on (pinned; a missing field is skipped). */
-interface SubchannelInternals {
-  refcount: number;
-  continueConnecting: boolean;
-}
-
-function subchannelsOf(channel: unknown): SubchannelInternals[] {
-  const pool = (channel as { internalChannel?: { subchannelPool?: { pool?: Record<string, unknown> } } })
-    .internalChannel?.subchannelPool?.pool;
-  if (!pool) return [];
-  const found: SubchannelInternals[] = [];
-  for (const entries of Object.values(pool)) {
-    if (!Array.isArray(entries)) continue;
-    for (const entry of entries as { subchannel?: Partial<SubchannelInternals> }[]) {
-      const subchannel = entry.subchannel;
-      if (typeof subchannel?.refcount === 'number' && typeof subchannel.continueConnecting === 'boolean') {
-        found.push(subchannel as SubchannelInternals);
-      }
-    }
-  }
-  return found;
-}
-
-/** Calls `onChange(previous, next)` on every connectivity change until the returned function is called. */
-function watchChannel(channel: ChannelLike, onChange: (previous: number, next: number) => void): () => void {
-  let stopped = false;
-  let current = channel.getConnectivityState(false);
-  const arm = () => {
-    if (stopped || current === SHUTDOWN) return;
-    channel.watchConnectivityState(current, Number.POSITIVE_INFINITY, () => {
-      if (stopped) return;
-      const previous = current;
-      current = channel.getConnectivityState(false);
-      arm();
-      onChange(previous, current);
-    });
-  };
-  arm();
-  return () => {
-    stopped = true;
-  };
-}
-
-const CHANNEL_FAILED: FailureInfo = {
-  kind: 'transient',
-  code: 'UNAVAILABLE',
-  grpcCode: 14,
-  name: 'ChannelFailure',
-  message: 'The gRPC channel could not connect to the server (refused, reset or unreachable)',
-};
-
-const CHANNEL_SHUTDOWN: FailureInfo = {
-  kind: 'transient',
-  code: 'CHANNEL_SHUTDOWN',
-  name: 'ChannelShutdown',
-  message: 'The gRPC channel was shut down',
-};
-
-/**
- * Rejects as soon as the channel reports TRANSIENT_FAILURE (a refused or reset connection), so that an
- * attempt or a probe fails in milliseconds instead of waiting out its deadline in the SDK's retries.
- */
-function failFastOnChannelFailure(channel: ChannelLike): { promise: Promise<never>; dispose: () => void } {
-  let dispose = () => {};
-  const promise = new Promise<never>((_, reject) => {
-    if (channel.getConnectivityState(false) === TRANSIENT_FAILURE) {
-      reject(new ConnectionFailureError(CHANNEL_FAILED));
-      return;
-    }
-    dispose = watchChannel(channel, (_previous, next) => {
-      if (next === TRANSIENT_FAILURE) reject(new ConnectionFailureError(CHANNEL_FAILED));
-    });
-  });
-  promise.catch(() => {});
-  return { promise, dispose: () => dispose() };
-}
-
-/**
- * Resolves when the channel is READY, asking it to connect (as `Connection.ensureConnected()` does, which this
- * replaces); rejects at the deadline or on SHUTDOWN. Unlike the SDK's `waitForReady` loop, it stops at
- * `dispose()`. That loop asks the channel to connect (`getConnectivityState(true)`) on every state change,
- * the SHUTDOWN of `close()` included, and on a closed channel that rebuilds its load balancer (grpc-js
- * 1.14.7): the balancer takes a new reference on the shared subchannel, which reconnects once the server is
- * back and keeps that TCP connection open for good, with nothing left to close it. One abandoned attempt
- * during an outage was enough to leave a connection behind after `stop()`.
- */
-function untilReady(channel: ChannelLike, deadline: number): { promise: Promise<void>; dispose: () => void } {
-  let stopped = false;
-  const promise = new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (stopped) return;
-      const state = channel.getConnectivityState(true);
-      if (state === READY) resolve();
-      else if (state === SHUTDOWN) reject(new ConnectionFailureError(CHANNEL_SHUTDOWN));
-      else {
-        channel.watchConnectivityState(state, deadline, (error) => {
-          if (stopped) return;
-          if (error) reject(new Error('Failed to connect before the deadline'));
-          else check();
-        });
-      }
-    };
-    check();
-  });
-  promise.catch(() => {});
-  return {
-    promise,
-    dispose: () => {
-      stopped = true;
-    },
-  };
-}
 
 function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
   let onAbort = () => {};
@@ -179,7 +37,7 @@ function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: 
         new ConnectionFailureError({
           kind: 'transient',
           code: 'CANCELLED',
-          grpcCode: 1,
+          grpcCode: status.CANCELLED,
           name: 'AbortError',
           message: 'Abandoned by the supervisor (deadline or stop)',
         }),
@@ -199,16 +57,21 @@ class LiveTemporalConnection implements LiveConnection {
     readonly id: number,
     readonly connection: SupervisedConnection,
     readonly client: Client,
-    private readonly options: ResolvedOptions,
+    options: ResolvedOptions,
     private readonly redact: (text: string) => string,
-  ) {}
+  ) {
+    this.#options = options;
+  }
+
+  /** The connection's options, credentials included: #private, so that no JSON or inspect output shows them. */
+  readonly #options: ResolvedOptions;
 
   toJSON(): unknown {
     return {
       id: this.id,
-      address: this.options.address,
-      namespace: this.options.namespace,
-      tls: this.options.tls !== undefined && this.options.tls !== false,
+      address: this.#options.address,
+      namespace: this.#options.namespace,
+      tls: this.#options.tls !== undefined && this.#options.tls !== false,
     };
   }
 
@@ -230,7 +93,7 @@ class LiveTemporalConnection implements LiveConnection {
 
   private async call(deadline: number): Promise<void> {
     const { connection } = this;
-    switch (this.options.healthCheckMethod) {
+    switch (this.#options.healthCheckMethod) {
       case 'health': {
         const response = await connection.withDeadline(deadline, () =>
           connection.healthService.check({ service: WORKFLOW_SERVICE }),
@@ -250,7 +113,7 @@ class LiveTemporalConnection implements LiveConnection {
         return;
       case 'namespace':
         await connection.withDeadline(deadline, () =>
-          connection.workflowService.describeNamespace({ namespace: this.options.namespace }),
+          connection.workflowService.describeNamespace({ namespace: this.#options.namespace }),
         );
         return;
     }
@@ -321,12 +184,12 @@ export function createTemporalConnector(
           aborted.promise,
         ]);
       } catch (error) {
-        if (grpcStatusOf(error) === 5) {
+        if (grpcStatusOf(error) === status.NOT_FOUND) {
           throw new ConnectionFailureError(
             {
               kind: 'permanent',
               code: 'NAMESPACE_NOT_FOUND',
-              grpcCode: 5,
+              grpcCode: status.NOT_FOUND,
               name: 'NamespaceNotFoundError',
               message: `Namespace '${options.namespace}' does not exist on ${options.address}`,
             },

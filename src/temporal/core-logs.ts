@@ -1,82 +1,16 @@
+/**
+ * The SDK's process-global Runtime: core log forwarding, and installing it without signal handlers.
+ *
+ * Reliance on non-public SDK members (checked against @temporalio/worker 1.24.0): `Runtime._instance`,
+ * `Runtime.instantiator` and `Runtime.defaultOptions`, read to know whether someone else's Runtime exists
+ * and to leave no forwarding behind after stop. Caught by test/unit/core-logs.test.ts and
+ * test/integration/observability.test.ts (core log lines arrive in the supervisor's logger).
+ */
 import type { LogMetadata, Logger as SdkLogger, LogLevel as SdkLogLevel } from '@temporalio/common';
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
-import { SupervisorOptionsError } from './errors.js';
-import type { LogFields, LogLevel, SupervisorLogger } from './logger.js';
-
-export type { SdkLogLevel };
-
-/**
- * Forwarding of the Temporal SDK's own logs (its Rust core, and the TypeScript side of its workers) to the
- * supervisor's logger. The SDK's `Runtime` is process-global: see {@link CoreLogForwarder}.
- */
-export interface CoreLogsOptions {
-  /** Lowest level of the core's (Rust) logs forwarded. @default 'WARN' */
-  level?: SdkLogLevel;
-  /**
-   * Lowest level of the SDK's TypeScript-side logs forwarded (worker lifecycle, and workflow and activity
-   * context loggers, which log through the same Runtime logger). @default 'INFO' (the SDK's own default)
-   */
-  sdkLevel?: SdkLogLevel;
-}
-
-export interface ResolvedCoreLogs {
-  readonly level: SdkLogLevel;
-  readonly sdkLevel: SdkLogLevel;
-}
-
-const SDK_LEVELS: readonly SdkLogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-const KNOWN_KEYS = ['level', 'sdkLevel'];
-
-/** Validates the `coreLogs` option (`undefined`: no forwarding). */
-export function resolveCoreLogs(
-  value: CoreLogsOptions | undefined,
-  hasWorkers: boolean,
-): ResolvedCoreLogs | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SupervisorOptionsError(
-      'coreLogs',
-      `Invalid option \`coreLogs\`: expected an object, received ${describe(value)}. Pass e.g. \`coreLogs: { level: 'WARN' }\`, or leave it out to keep the SDK's logs on stderr.`,
-    );
-  }
-  for (const key of Object.keys(value)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      throw new SupervisorOptionsError(
-        `coreLogs.${key}`,
-        `Unknown option \`coreLogs.${key}\`. Known options of \`coreLogs\`: ${KNOWN_KEYS.join(', ')}.`,
-      );
-    }
-  }
-  const level = sdkLevel('coreLogs.level', value.level, 'WARN');
-  const sdk = sdkLevel('coreLogs.sdkLevel', value.sdkLevel, 'INFO');
-  if (!hasWorkers) {
-    throw new SupervisorOptionsError(
-      'coreLogs',
-      'Invalid option `coreLogs`: the Temporal core runs only inside workers, and no `workers` are configured, so there would be nothing to forward. Configure `workers`, or leave `coreLogs` out.',
-    );
-  }
-  return { level, sdkLevel: sdk };
-}
-
-function sdkLevel(field: string, value: unknown, fallback: SdkLogLevel): SdkLogLevel {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !SDK_LEVELS.includes(value as SdkLogLevel)) {
-    throw new SupervisorOptionsError(
-      field,
-      `Invalid option \`${field}\`: expected one of ${SDK_LEVELS.map((l) => `'${l}'`).join(', ')} (the SDK's level names, upper case), received ${describe(value)}. Pass e.g. \`${field}: '${fallback}'\`.`,
-    );
-  }
-  return value as SdkLogLevel;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+import { SupervisorOptionsError } from '../errors.js';
+import type { LogFields, LogLevel, SupervisorLogger } from '../logging/logger.js';
+import { type ResolvedCoreLogs, SDK_LEVELS } from '../options/core-logs.js';
 
 /** The one supervisor in this process that forwards core logs (they are process-global). */
 let owner: CoreLogForwarder | undefined;

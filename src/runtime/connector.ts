@@ -1,6 +1,6 @@
 import type { Client, Connection } from '@temporalio/client';
-import type { ConnectionHandle, ProbeResult } from '../machines/connection.machine.js';
-import type { FailureInfo } from '../machines/failure.js';
+import type { ConnectionHandle, ProbeResult } from '../../machines/connection.types.js';
+import type { FailureInfo } from '../../machines/failure.js';
 
 /** A passive signal from a live connection. */
 export type ConnectionSignal =

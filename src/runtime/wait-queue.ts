@@ -27,7 +27,7 @@ export class WaitQueue<T> {
   }
 
   /**
-   * Waits for `releaseAll`. Rejects with `onTimeout()` after `waitMs`, with the signal's reason when it
+   * Waits for `release`. Rejects with `onTimeout()` after `waitMs`, with the signal's reason when it
    * aborts, or with what `rejectAll` gives.
    */
   wait(waitMs: number, signal: AbortSignal | undefined, onTimeout: () => unknown): Promise<T> {
@@ -52,11 +52,6 @@ export class WaitQueue<T> {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(waiter);
     });
-  }
-
-  /** Hands `value` to every waiter, oldest first. */
-  releaseAll(value: T): void {
-    this.release(value, Number.POSITIVE_INFINITY);
   }
 
   /** Hands `value` to the `count` oldest waiters (fewer if fewer wait); returns how many it released. */

@@ -1,4 +1,5 @@
-import type { FailureInfo } from '../machines/failure.js';
+import type { ConnectionState } from '../../machines/connection.types.js';
+import type { FailureInfo } from '../../machines/failure.js';
 import type { LogFields, LogLevel } from './logger.js';
 
 /** The fixed message of each kind of supervised child's state changes. */
@@ -63,4 +64,45 @@ export function childTransitionEntry(
     fields.connectionId = c.connectionId;
   }
   return { level, message: CHILD_MESSAGES[kind], fields };
+}
+
+const LEVEL_BY_STATE: Readonly<Record<ConnectionState, LogLevel>> = {
+  disconnected: 'info',
+  connecting: 'debug',
+  connected: 'info',
+  degraded: 'warn',
+  backoff: 'warn',
+  stopping: 'info',
+};
+
+/** What the connection's log line reads of the supervisor's snapshot. */
+interface ConnectionView {
+  readonly attempt: number;
+  readonly retryDelayMs: number;
+  readonly lastFailure: FailureInfo | undefined;
+  readonly lastProbeLatencyMs: number | undefined;
+}
+
+/**
+ * The log line of one change of the connection's lifecycle state: `backoff` and `degraded` at warn with the
+ * failure, a permanent failure at error, `connecting` at debug, the rest at info.
+ */
+export function connectionTransitionEntry(
+  from: ConnectionState,
+  to: ConnectionState,
+  event: string,
+  view: ConnectionView,
+  redact: (text: string) => string,
+): LogEntry {
+  const permanent = to === 'backoff' && view.lastFailure?.kind === 'permanent';
+  const level: LogLevel = permanent ? 'error' : LEVEL_BY_STATE[to];
+  const fields: LogFields = { from, to, event, attempt: view.attempt };
+  if (to === 'backoff') fields.delayMs = view.retryDelayMs;
+  if ((to === 'backoff' || to === 'degraded') && view.lastFailure) {
+    fields.code = view.lastFailure.code;
+    fields.kind = view.lastFailure.kind;
+    fields.cause = redact(view.lastFailure.message);
+  }
+  if (to === 'connected' && view.lastProbeLatencyMs !== undefined) fields.latencyMs = view.lastProbeLatencyMs;
+  return { level, message: 'Temporal connection state changed', fields };
 }

@@ -1,0 +1,34 @@
+/**
+ * Every default of the supervisor, in one place: the connection, its health checks and backoff, requests,
+ * creators, workers and core log forwarding. docs/api.md and docs/states.md quote these numbers; the table tests
+ * in test/unit pin them.
+ */
+export const DEFAULTS = {
+  address: 'localhost:7233',
+  namespace: 'default',
+  connectTimeoutMs: 5_000,
+  backoff: { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 1.7, jitter: 0.2 },
+  permanentRetryDelayMs: 30_000,
+  stablePeriodMs: 10_000,
+  closeTimeoutMs: 5_000,
+  healthCheck: {
+    method: 'health',
+    intervalMs: 2_000,
+    degradedIntervalMs: 500,
+    timeoutMs: 1_000,
+    slowThresholdMs: 500,
+    failuresToDisconnect: 3,
+    successesToRecover: 2,
+  },
+  reachabilityIntervalMs: 250,
+  requests: { deadlineMs: 10_000, maxPending: 1_000, failFast: false },
+  creator: { retryDelayMs: 100 },
+  worker: {
+    maxRestarts: 5,
+    restartWindowMs: 60_000,
+    restartDelayMs: 1_000,
+    drainTimeoutMs: 10_000,
+    refreshAfterOutageMs: 1_000,
+  },
+  coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+} as const;

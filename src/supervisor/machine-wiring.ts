@@ -1,0 +1,119 @@
+import { fromCallback, fromPromise } from 'xstate';
+import {
+  type ConnectionEvent,
+  type ConnectionHandle,
+  connectionMachine,
+} from '../../machines/connection.machine.js';
+import type { ConnectionConfig } from '../../machines/connection.types.js';
+import { creatorMachine } from '../../machines/creator.machine.js';
+import type { FailureInfo } from '../../machines/failure.js';
+import { provideWorkerMachine, type WorkerHost } from '../children/worker-actors.js';
+import { ConnectionFailureError } from '../errors.js';
+import type { ConnectionRegistry } from '../runtime/connection-registry.js';
+import type { ConnectionSignal, Connector } from '../runtime/connector.js';
+
+/** What the connection statechart's implementations need of the supervisor. */
+export interface WiringHost extends WorkerHost {
+  readonly config: ConnectionConfig;
+  readonly connector: Connector;
+  readonly registry: ConnectionRegistry;
+  /** While backing off after the server was unreachable: how often to dial its port (`false`: never). */
+  readonly reachabilityIntervalMs: number | false;
+  /** Bound on closing every connection at stop. */
+  readonly closeTimeoutMs: number;
+  /** Stops the supervised children in order, bounded (creators, then workers drained). */
+  stopChildren(): Promise<void>;
+  /** Lets a creator settle its requests (its statechart's `settleRequests`). */
+  settleCreator(name: string): Promise<void>;
+  /** Each health check's outcome, for the metrics. */
+  probed(result: { readonly ok: boolean; readonly seconds: number }): void;
+}
+
+const NO_CONNECTION: FailureInfo = {
+  kind: 'transient',
+  code: 'NO_CONNECTION',
+  name: 'NoConnection',
+  message: 'There is no live connection to probe',
+};
+
+/** The connection statechart with its real implementations (and its children's). */
+export function provideConnectionMachine(host: WiringHost) {
+  const { clock, connector, registry, config, reachabilityIntervalMs } = host;
+  return connectionMachine.provide({
+    actors: {
+      connect: fromPromise(({ input, signal }) =>
+        registry.connect(input.attempt, config.connectTimeoutMs, signal),
+      ),
+      probe: fromPromise(async ({ input, signal }) => {
+        const live = registry.get(input.connection);
+        if (!live) throw new ConnectionFailureError(NO_CONNECTION);
+        const started = clock.now();
+        try {
+          const result = await live.probe({ timeoutMs: config.healthCheck.timeoutMs, signal });
+          host.probed({ ok: true, seconds: result.latencyMs / 1000 });
+          return result;
+        } catch (error) {
+          if (!signal.aborted) host.probed({ ok: false, seconds: (clock.now() - started) / 1000 });
+          throw error;
+        }
+      }),
+      watchConnection: fromCallback<ConnectionEvent, { connection: ConnectionHandle | undefined }>(
+        ({ input, sendBack }) => {
+          const live = registry.get(input.connection);
+          if (!live) return;
+          return live.watch((signal) => sendBack(toEvent(signal)));
+        },
+      ),
+      watchReachability: fromCallback<ConnectionEvent, { lastFailure: FailureInfo | undefined }>(
+        ({ input, sendBack }) => {
+          if (reachabilityIntervalMs === false || input.lastFailure?.kind === 'permanent') return;
+          let stopped = false;
+          let sawUnreachable = false;
+          let timer: unknown;
+          const tick = async () => {
+            const reachable = await connector.isReachable(Math.min(reachabilityIntervalMs, 1_000));
+            if (stopped) return;
+            if (!reachable) sawUnreachable = true;
+            else if (sawUnreachable) {
+              sendBack({ type: 'RETRY_NOW', reason: 'server_reachable' });
+              return;
+            }
+            timer = clock.setTimeout(() => void tick(), reachabilityIntervalMs);
+          };
+          void tick();
+          return () => {
+            stopped = true;
+            clock.clearTimeout(timer);
+          };
+        },
+      ),
+      disconnect: fromPromise(() => registry.closeAllWithin(host.closeTimeoutMs)),
+      stopChildren: fromPromise(() => host.stopChildren()),
+      worker: provideWorkerMachine(host),
+      creator: creatorMachine.provide({
+        actors: {
+          settleRequests: fromPromise<void, { readonly name: string }>(({ input }) =>
+            host.settleCreator(input.name),
+          ),
+        },
+      }),
+    },
+    actions: {
+      releaseConnection: (_args, params) => {
+        const live = registry.get(params.connection);
+        if (live) registry.release(live);
+      },
+    },
+  });
+}
+
+function toEvent(signal: ConnectionSignal): ConnectionEvent {
+  switch (signal.type) {
+    case 'check':
+      return { type: 'CHECK_NOW' };
+    case 'unavailable':
+      return { type: 'UNAVAILABLE_SEEN', source: 'channel', failure: signal.failure };
+    case 'lost':
+      return { type: 'CONNECTION_LOST', failure: signal.failure };
+  }
+}

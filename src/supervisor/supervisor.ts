@@ -1,0 +1,182 @@
+import { inspect } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { CONNECTION_STATES, type ConnectionState } from '../../machines/connection.types.js';
+import type { WorkflowCreator } from '../children/creator.js';
+import { resolveOptions } from '../options/resolve.js';
+import type { SupervisorOptions } from '../options/types.js';
+import type { RequestCallOptions, RequestContext } from '../runtime/request-gate.js';
+import type { ActorTransition, Disposable } from '../runtime/transition-hub.js';
+import { type Duration, durationMs } from '../temporal/duration.js';
+import { registerRuntime } from './internals.js';
+import { SupervisorRuntime } from './runtime.js';
+import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+
+/**
+ * Keeps one Temporal connection alive through outages: a running connection statechart, its supervised workers
+ * and creators, and the request gate in front of it. Create it with {@link createSupervisor}.
+ *
+ * Holds no option, credential or connection as a visible property: `JSON.stringify(supervisor)` is its
+ * (secret-free) snapshot, and `util.inspect` shows its state only.
+ */
+export class Supervisor {
+  readonly #runtime: SupervisorRuntime;
+
+  /** @throws {SupervisorOptionsError} on bad options, naming the field and the fix. */
+  constructor(options: SupervisorOptions = {}) {
+    this.#runtime = new SupervisorRuntime(resolveOptions(options));
+    registerRuntime(this, this.#runtime);
+  }
+
+  /**
+   * Starts connecting. Never throws because Temporal is down: watch `state` or `waitFor('connected')`.
+   * @throws {Error} after `stop()`: a stopped supervisor cannot be restarted.
+   */
+  start(): void {
+    if (this.#runtime.stopped) {
+      throw new Error(
+        'This supervisor was stopped: its workers and creators are gone for good. Create a new supervisor with createSupervisor() to start again.',
+      );
+    }
+    this.#runtime.start();
+  }
+
+  /**
+   * Stops for good: rejects every waiting request (reason `stopped`), ends every timer, probe and watcher,
+   * stops the creators, drains the workers, and closes every connection. Idempotent; afterwards nothing of the
+   * supervisor keeps the process alive.
+   */
+  stop(): Promise<void> {
+    return this.#runtime.stop();
+  }
+
+  /**
+   * The supervised workflow creator configured under `name` (option `creators`).
+   * @throws {TypeError} when no creator has that name.
+   */
+  creator(name: string): WorkflowCreator {
+    const creator = this.#runtime.creators.get(name);
+    if (!creator) {
+      const known = [...this.#runtime.creators.keys()];
+      throw new TypeError(
+        `No workflow creator named ${JSON.stringify(name)}. ${
+          known.length ? `Configured creators: ${known.join(', ')}.` : 'None is configured:'
+        } Configure it with createSupervisor({ creators: { ${JSON.stringify(name)}: {} } }).`,
+      );
+    }
+    return creator;
+  }
+
+  /**
+   * Gives a worker that was given up (beyond its restart intensity) a fresh start.
+   * @throws {TypeError} when no worker has that name.
+   */
+  restartWorker(name: string): void {
+    this.#runtime.worker(name);
+    this.#runtime.child(`worker:${name}`)?.send({ type: 'RESTART' });
+  }
+
+  /** Skips the rest of a backoff delay and tries to connect now (for operators). */
+  retryNow(): void {
+    this.#runtime.send({ type: 'RETRY_NOW', reason: 'operator' });
+  }
+
+  /** The lifecycle state. */
+  get state(): ConnectionState {
+    return this.#runtime.state;
+  }
+
+  /** A plain, serializable, secret-free view of the supervisor. */
+  snapshot(): SupervisorSnapshot {
+    return this.#runtime.snapshot();
+  }
+
+  /**
+   * Calls `listener` on every state transition of every actor: the connection machine's substates included,
+   * and each worker and creator. Listeners run synchronously; one that throws is logged and kept.
+   */
+  onTransition(listener: (transition: ActorTransition) => void): Disposable {
+    return this.#runtime.hub.listeners.add(listener);
+  }
+
+  /** Calls `listener` on every lifecycle state change. One that throws is logged and kept. */
+  onStateChange(listener: (change: StateChange) => void): Disposable {
+    return this.#runtime.stateListeners.add(listener);
+  }
+
+  /**
+   * Resolves with the snapshot once the state is one of `states` (at once if it already is); rejects with
+   * a `SupervisorTimeoutError` after `timeout`.
+   */
+  waitFor(
+    states: ConnectionState | readonly ConnectionState[],
+    options: { timeout?: Duration } = {},
+  ): Promise<SupervisorSnapshot> {
+    const wanted = typeof states === 'string' ? [states] : states;
+    for (const state of wanted) {
+      if (!CONNECTION_STATES.includes(state)) {
+        return Promise.reject(
+          new TypeError(
+            `waitFor: unknown state ${JSON.stringify(state)}; expected one of ${CONNECTION_STATES.join(', ')}`,
+          ),
+        );
+      }
+    }
+    const timeoutMs = options.timeout === undefined ? undefined : durationMs(options.timeout);
+    return this.#runtime.untilState(wanted, timeoutMs).then(() => this.snapshot());
+  }
+
+  /**
+   * Runs `fn` with a client of a serving connection, bounded by the request's deadline. While the
+   * connection is not serving, waits for it (bounded by the deadline) or, with `failFast`, rejects at once.
+   *
+   * @throws {TemporalUnavailableError} when no connection serves before the deadline, after a permanent
+   * failure, after `stop()`, or when the call itself fails with UNAVAILABLE or passes its deadline (then
+   * `maybeApplied` is true: the call may have reached the server).
+   */
+  async withClient<T>(
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+    options: RequestCallOptions = {},
+  ): Promise<T> {
+    try {
+      return await this.#runtime.run(fn, options);
+    } catch (error) {
+      this.#runtime.noteRejected(error, 'client');
+      throw error;
+    }
+  }
+
+  /**
+   * A client of the serving connection, waiting for one as `withClient` does. The client is bound to the
+   * connection of the moment: after a reconnection its calls fail, so prefer `withClient` for each use.
+   */
+  async getClient(options: RequestCallOptions = {}): Promise<Client> {
+    const runtime = this.#runtime;
+    try {
+      return await runtime.gate.client(options, runtime.deadlineOf(options));
+    } catch (error) {
+      runtime.noteRejected(error, 'client');
+      throw error;
+    }
+  }
+
+  /** @internal Registers an observer of health checks and rejections (see `registerMetrics`). */
+  observe(observer: SupervisorObserver): Disposable {
+    return this.#runtime.observers.add((call) => call(observer));
+  }
+
+  /** The snapshot: what `JSON.stringify(supervisor)` writes (secret-free). */
+  toJSON(): SupervisorSnapshot {
+    return this.snapshot();
+  }
+
+  /** What `util.inspect` and `console.log` show: the state, never options or credentials. */
+  [inspect.custom](): string {
+    const { state, attempt, pendingRequests, children } = this.snapshot();
+    return `Supervisor ${inspect({ state, attempt, pendingRequests, children })}`;
+  }
+}
+
+/** Creates a supervisor; call `start()` to begin connecting. Throws `SupervisorOptionsError` on bad options. */
+export function createSupervisor(options?: SupervisorOptions): Supervisor {
+  return new Supervisor(options);
+}
