@@ -10,12 +10,13 @@ import {
 } from '@temporalio/client';
 import {
   isTemporalUnavailableError,
+  SupervisorOptionsError,
   type TemporalUnavailableError,
   WorkflowConflictError,
 } from '../errors.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { ResolvedCreatorOptions } from '../options/creator.js';
-import { deadlineOf } from '../options/per-call.js';
+import { callBoolean, callRequestId, callSignal, deadlineOf } from '../options/per-call.js';
 import { isRetryableReason } from '../runtime/call-failure.js';
 import { type Clock, sleep } from '../runtime/clock.js';
 import type { RequestCallOptions } from '../runtime/request-gate.js';
@@ -153,7 +154,21 @@ export class WorkflowCreator {
     call: CreatorCallOptions,
     attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
   ): Promise<StartOutcome> {
-    const requestId = call.requestId ?? randomUUID();
+    let requestId: string;
+    try {
+      if (call === null || typeof call !== 'object') {
+        throw new SupervisorOptionsError(
+          'call',
+          `Expected call options as an object, received ${typeof call}.`,
+        );
+      }
+      requestId = callRequestId(call.requestId) ?? randomUUID();
+      callBoolean('failFast', call.failFast);
+      callSignal(call.signal);
+      deadlineOf(this.#runner.clock, call, this.options.deadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const source = `creator:${this.name}`;
     const refuse = (reason: 'stopped' | 'queue_full') => {
       const error = this.reject(reason, requestId, workflowId, 0);

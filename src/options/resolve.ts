@@ -1,11 +1,11 @@
 import { randomSeed } from '../../machines/backoff.js';
-import { toSupervisorLogger } from '../logging/logger.js';
 import { systemClock } from '../runtime/clock.js';
 import { boolean, checkKeys, duration, fail, integer, namedEntries, objectOption } from './check.js';
 import { resolveConnectionSettings } from './connection.js';
 import { resolveCoreLogs } from './core-logs.js';
 import { type RequestDefaults, type ResolvedCreatorOptions, resolveCreatorOptions } from './creator.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveLogger } from './logger.js';
 import { resolveMachineConfig } from './machine.js';
 import type { RequestOptions, ResolvedOptions, SupervisorOptions } from './types.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker.js';
@@ -71,6 +71,23 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     );
   }
 
+  const { connector } = options;
+  if (connector !== undefined) {
+    const c = connector as unknown as Record<string, unknown> | null;
+    const missing =
+      typeof c === 'object' && c !== null
+        ? ['connect', 'isReachable'].filter((name) => typeof c[name] !== 'function')
+        : ['connect', 'isReachable'];
+    if (missing.length > 0) {
+      fail(
+        'connector',
+        'an object with connect(request) and isReachable(timeoutMs) methods (the Connector interface)',
+        connector,
+        `It lacks ${missing.join(' and ')}. Leave \`connector\` out to use the Temporal client, or implement both.`,
+      );
+    }
+  }
+
   const requests = objectOption('requests', options.requests, REQUEST_KEYS);
   const requestDefaults: RequestDefaults = {
     deadlineMs: duration('requests.deadline', requests.deadline, DEFAULTS.requests.deadlineMs),
@@ -99,7 +116,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     healthCheckMethod,
     reachabilityIntervalMs,
     requests: requestDefaults,
-    logger: toSupervisorLogger(options.logger),
+    logger: resolveLogger(options.logger, connection.secrets),
     coreLogs: resolveCoreLogs(options.coreLogs, workers.size > 0),
     clock,
     seed: options.seed ?? randomSeed(),

@@ -111,6 +111,9 @@ export class RequestGate {
   ): Promise<T> {
     const { live, queued } = await this.acquire(deadline, options);
     try {
+      // Released from the queue after its deadline (the release and the deadline timer raced): nothing was sent.
+      if (this.host.clock.now() >= deadline)
+        throw this.unavailable('deadline', { maybeApplied: false, waitedMs: 0 });
       return await this.runOn(live, deadline, fn);
     } finally {
       if (queued) this.drained();

@@ -6,11 +6,18 @@ import { CONNECTION_STATES, type ConnectionState } from '../../machines/connecti
 import type { FailureInfo } from '../../machines/failure.js';
 import { type RequestRunner, WorkflowCreator } from '../children/creator.js';
 import { SupervisedWorker } from '../children/worker.js';
-import { SupervisorTimeoutError, TemporalUnavailableError, type UnavailableReason } from '../errors.js';
+import {
+  SupervisorOptionsError,
+  SupervisorTimeoutError,
+  TemporalUnavailableError,
+  type UnavailableReason,
+} from '../errors.js';
+import { catchAsync, describeThrown, FaultReporter } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import { createRedactor, redactFailure } from '../logging/redact.js';
 import { childTransitionEntry, connectionTransitionEntry } from '../logging/transition-log.js';
-import { deadlineOf } from '../options/per-call.js';
+import { tlsEnabled } from '../options/connection.js';
+import { resolveCall } from '../options/per-call.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { ConnectionRegistry } from '../runtime/connection-registry.js';
@@ -62,6 +69,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** The credentials' strings, for redaction by the package's own tools: #private, never serialized. */
   readonly #secrets: readonly string[];
   private readonly coreLogs: CoreLogForwarder | undefined;
+  /** Faults in user code (connector, connection, inspect observer), reported rate-limited to the logger. */
+  private readonly faults: FaultReporter;
   private readonly inspect: ((event: InspectionEvent) => void) | undefined;
   private readonly actor: Actor<ConnectionMachine>;
   /** The last context seen of each supervised child, for its transition log lines. */
@@ -79,7 +88,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.closeTimeoutMs = options.closeTimeoutMs;
     this.address = options.address;
     this.namespace = options.namespace;
-    this.tls = options.tls !== undefined && options.tls !== false;
+    this.tls = tlsEnabled(options);
     this.#secrets = options.secrets;
     this.inspect = options.inspect;
     this.redact = createRedactor(options.secrets);
@@ -90,6 +99,13 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.hub = new TransitionHub(this.clock, this.log, this.describe);
     this.stateListeners = new Listeners(this.log, 'State change listener', this.describe);
     this.observers = new Listeners(this.log, 'Supervisor observer', this.describe);
+    this.faults = new FaultReporter((kind, error, suppressed) => {
+      this.log.log('error', 'User code threw; the supervisor carries on', {
+        where: kind,
+        error: this.describe(error),
+        ...(suppressed > 0 ? { suppressed } : {}),
+      });
+    });
     this.since = this.clock.now();
     this.coreLogs = options.coreLogs
       ? new CoreLogForwarder(options.coreLogs, options.logger, this.redact)
@@ -139,8 +155,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     return `SupervisorRuntime ${inspect({ state: this.current, address: this.address })}`;
   }
 
-  readonly describe = (error: unknown): string =>
-    this.redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  readonly describe = (error: unknown): string => this.redact(describeThrown(error));
 
   get state(): ConnectionState {
     return this.current;
@@ -238,18 +253,48 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.observers.emit((observer) => observer.probe?.(result));
   }
 
+  fault(kind: string, error: unknown): void {
+    this.faults.report(kind, error);
+  }
+
+  guard(kind: string, fn: () => unknown): void {
+    try {
+      catchAsync(fn(), (error) => this.fault(kind, error));
+    } catch (error) {
+      this.fault(kind, error);
+    }
+  }
+
   // ——— RequestRunner ———
 
   run<T>(
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions,
   ): Promise<T> {
-    return this.gate.run(fn, options, this.deadlineOf(options));
+    let call: ReturnType<typeof resolveCall>;
+    try {
+      if (typeof fn !== 'function') {
+        throw new SupervisorOptionsError(
+          'fn',
+          `Expected a function (client, context) => …, received ${typeof fn}.`,
+        );
+      }
+      call = resolveCall(this.clock, options ?? {}, this.gate.defaultDeadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.gate.run(fn, { failFast: call.failFast, signal: call.signal }, call.deadline);
   }
 
-  /** A request's absolute deadline: its own, or `requests.deadline` from now. */
-  deadlineOf(options: RequestCallOptions): number {
-    return deadlineOf(this.clock, options, this.gate.defaultDeadlineMs);
+  /** The serving connection's client, waiting as `run` does. */
+  client(options: RequestCallOptions): Promise<Client> {
+    let call: ReturnType<typeof resolveCall>;
+    try {
+      call = resolveCall(this.clock, options ?? {}, this.gate.defaultDeadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.gate.client({ failFast: call.failFast, signal: call.signal }, call.deadline);
   }
 
   noteRejected(error: unknown, source: string): void {
@@ -296,10 +341,25 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** Resolves once the state is one of `states`; rejects with `SupervisorTimeoutError` after `timeoutMs`. */
   untilState(states: readonly ConnectionState[], timeoutMs?: number): Promise<void> {
     if (states.includes(this.current)) return Promise.resolve();
+    // A stopped supervisor never reaches a state of its life again: say so instead of waiting forever.
+    const unreachable = () =>
+      this.gate.unavailable('stopped', {
+        detail: `the supervisor was stopped, so it will never be ${states.join(' or ')}`,
+      });
+    if (this.stopped && (this.current === 'disconnected' || !states.includes('disconnected'))) {
+      return Promise.reject(unreachable());
+    }
     let subscription: { dispose(): void } | undefined;
-    const reached = new Promise<void>((resolve) => {
+    const reached = new Promise<void>((resolve, reject) => {
       subscription = this.stateListeners.add(({ to }) => {
         if (states.includes(to)) resolve();
+        else if (
+          this.stopped &&
+          (to === 'stopping' || to === 'disconnected') &&
+          !states.includes('disconnected')
+        ) {
+          reject(unreachable());
+        }
       });
     });
     const bounded =
@@ -327,7 +387,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
         this.hub.note(ref.id, childStateOf(snapshot), snapshot.value, inspection.event.type);
       }
     }
-    this.inspect?.(inspection);
+    const { inspect } = this;
+    if (inspect) this.guard('inspect', () => inspect(inspection));
   }
 
   private onSnapshot(snapshot: ConnectionSnapshot, event: AnyEventObject): void {

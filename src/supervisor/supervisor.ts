@@ -2,11 +2,12 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { CONNECTION_STATES, type ConnectionState } from '../../machines/connection.types.js';
 import type { WorkflowCreator } from '../children/creator.js';
+import { callDuration } from '../options/per-call.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { SupervisorOptions } from '../options/types.js';
 import type { RequestCallOptions, RequestContext } from '../runtime/request-gate.js';
 import type { ActorTransition, Disposable } from '../runtime/transition-hub.js';
-import { type Duration, durationMs } from '../temporal/duration.js';
+import type { Duration } from '../temporal/duration.js';
 import { registerRuntime } from './internals.js';
 import { SupervisorRuntime } from './runtime.js';
 import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
@@ -111,7 +112,7 @@ export class Supervisor {
     states: ConnectionState | readonly ConnectionState[],
     options: { timeout?: Duration } = {},
   ): Promise<SupervisorSnapshot> {
-    const wanted = typeof states === 'string' ? [states] : states;
+    const wanted = typeof states === 'string' ? [states] : Array.isArray(states) ? states : [String(states)];
     for (const state of wanted) {
       if (!CONNECTION_STATES.includes(state)) {
         return Promise.reject(
@@ -121,7 +122,12 @@ export class Supervisor {
         );
       }
     }
-    const timeoutMs = options.timeout === undefined ? undefined : durationMs(options.timeout);
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options?.timeout === undefined ? undefined : callDuration('timeout', options.timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#runtime.untilState(wanted, timeoutMs).then(() => this.snapshot());
   }
 
@@ -152,7 +158,7 @@ export class Supervisor {
   async getClient(options: RequestCallOptions = {}): Promise<Client> {
     const runtime = this.#runtime;
     try {
-      return await runtime.gate.client(options, runtime.deadlineOf(options));
+      return await runtime.client(options);
     } catch (error) {
       runtime.noteRejected(error, 'client');
       throw error;

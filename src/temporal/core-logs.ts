@@ -137,21 +137,27 @@ export class ForwardingLogger implements SdkLogger {
     this.log('ERROR', message, meta);
   }
 
-  /** Plain JSON fields (bigints as strings, errors as name and message), every secret redacted. */
+  /**
+   * Plain JSON fields (bigints as strings, errors as name and message), every secret redacted in each string
+   * *before* serialization: after it, a secret holding `"`, `\` or a newline (a PEM key) would appear escaped and
+   * no longer match.
+   */
   private fields(meta: LogMetadata | undefined): LogFields {
     if (meta === undefined) return {};
-    const json = JSON.stringify(meta, plain);
-    if (json === undefined) return {};
-    const redacted = this.redact(json);
+    const redact = this.redact;
     try {
-      return JSON.parse(redacted) as LogFields;
+      const json = JSON.stringify(meta, (_key, value: unknown) => {
+        const flat = plain(value);
+        return typeof flat === 'string' ? redact(flat) : flat;
+      });
+      return json === undefined ? {} : (JSON.parse(json) as LogFields);
     } catch {
-      return { meta: redacted };
+      return { meta: '[unserializable metadata]' };
     }
   }
 }
 
-function plain(_key: string, value: unknown): unknown {
+function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return { name: value.name, message: value.message };
   return value;

@@ -57,7 +57,7 @@ function setup(logger: SupervisorOptions['logger']) {
     backoff: { initialDelay: 100, maxDelay: 100, jitter: 0 },
     apiKey: API_KEY,
     tls: { clientCertPair: { crt: TLS_CERT, key: TLS_KEY } },
-    metadata: { authorization: AUTHORIZATION },
+    metadata: { 'x-authorization': AUTHORIZATION },
     logger,
     workers: { w: { taskQueue: 'q', activities: {}, restart: { maxRestarts: 1, delay: 10 } } },
     creators: { orders: {} },

@@ -347,7 +347,10 @@ describe('resolveOptions: every option is honoured', () => {
   });
 
   it('connector', () => {
-    const connector = { connect: async () => Promise.reject(new Error('unused')) } as unknown as Connector;
+    const connector = {
+      connect: async () => Promise.reject(new Error('unused')),
+      isReachable: async () => false,
+    } as unknown as Connector;
     expect(resolve({ connector }).connector).toBe(connector);
   });
 
@@ -714,7 +717,7 @@ describe('resolveOptions: envconfig', () => {
         'api_key = "staging-api-key"',
         '',
         '[profile.staging.grpc_meta]',
-        'authorization = "Bearer staging-token"',
+        'x-auth-token = "Bearer staging-token"',
         'x-tenant = "acme"',
         '',
       ].join('\n'),
@@ -723,7 +726,7 @@ describe('resolveOptions: envconfig', () => {
     expect(r.address).toBe('staging.example.com:7233');
     expect(r.namespace).toBe('staging-ns');
     expect(r.apiKey).toBe('staging-api-key');
-    expect(r.metadata).toStrictEqual({ authorization: 'Bearer staging-token', 'x-tenant': 'acme' });
+    expect(r.metadata).toStrictEqual({ 'x-auth-token': 'Bearer staging-token', 'x-tenant': 'acme' });
     expect(r.secrets).toEqual(['staging-api-key', 'Bearer staging-token', 'staging-token']);
   });
 
@@ -787,7 +790,7 @@ describe('resolveOptions: secrets', () => {
       apiKey: 'api-key-0001',
       tls: { clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from(key) } },
       metadata: {
-        authorization: 'Bearer xyz',
+        'x-authorization': 'Bearer xyz',
         'x-api-key': 'meta-api-key',
         'x-auth-token': 'tok-123456',
         cookie: 'session=abcdef',
