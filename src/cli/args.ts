@@ -212,7 +212,7 @@ function missingValue(
 ): UsageError {
   const at = args.findIndex((arg) => arg === `--${flag.name}` || (flag.short && arg === `-${flag.short}`));
   const next = at === -1 ? undefined : args[at + 1];
-  if (next !== undefined && next.startsWith('-')) {
+  if (next?.startsWith('-')) {
     if (flag.value === 'DURATION' && /^-\d/.test(next)) {
       // Throws the "must be positive" error for this value.
       parseDuration(flag.name, next, { min: flag.name === 'timeout' && command === 'wait' ? 0 : 1, command });
