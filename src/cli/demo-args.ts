@@ -3,6 +3,7 @@
  * anything.
  */
 import { parseArgs } from 'node:util';
+import { closest } from './args.js';
 
 export interface DemoOptions {
   /** An existing Temporal frontend (`host:port`); without it the demo starts a dev server of its own. */
@@ -44,33 +45,74 @@ The dev server is the \`temporal\` CLI: TEMPORAL_CLI, else \`temporal\` on PATH,
 few minutes, and the demo says so first). --address skips it; Ctrl-C stops it.
 `;
 
-/** Parses the demo's flags. @throws Error naming the flag and the fix. */
-export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      tour: { type: 'boolean' },
-      address: { type: 'string' },
-      namespace: { type: 'string' },
-      port: { type: 'string' },
-      'inspector-port': { type: 'string' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return 'help';
-  const port = (flag: string, value: string | undefined) => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n > 65_535) {
-      throw new Error(
-        `Expected ${flag} to be a port number from 0 to 65535 (0: any free port), got '${value}'.`,
+/** The demo's flags, for `parseArgs`. */
+const DEMO_FLAGS = {
+  tour: { type: 'boolean' },
+  address: { type: 'string' },
+  namespace: { type: 'string' },
+  port: { type: 'string' },
+  'inspector-port': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+const VALUES: Readonly<Record<string, string>> = {
+  address: 'host:port',
+  namespace: 'NAME',
+  port: 'N',
+  'inspector-port': 'N',
+};
+
+function port(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) {
+    throw new Error(
+      `Expected ${flag} to be a port number from 0 to 65535 (0: any free port), got '${value}'.`,
+    );
+  }
+  return n;
+}
+
+/** Node's parser errors, reworded: the flag, the value when there is one, and a "did you mean". */
+function reworded(error: unknown, argv: readonly string[]): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const name = /'-{1,2}([^'\s<=]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const suggestion = closest(name, Object.keys(DEMO_FLAGS));
+    return new Error(
+      `Unknown flag --${name} for \`demo\`.${suggestion ? ` Did you mean --${suggestion}?` : ''}`,
+    );
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name in VALUES) {
+    const next = argv[argv.indexOf(`--${name}`) + 1];
+    // `--port -1`: Node reads "-1" as a flag; it is a bad port.
+    if (next !== undefined && (name === 'port' || name === 'inspector-port')) port(`--${name}`, next);
+    if (next !== undefined) {
+      return new Error(
+        `--${name} needs a value, and ${JSON.stringify(next)} reads as a flag. A value that starts with "-" is written --${name}=VALUE.`,
       );
     }
-    return n;
-  };
+    return new Error(`--${name} needs a value: --${name} ${VALUES[name]}.`);
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const stray = /'([^']*)'/.exec(message)?.[1] ?? '';
+    return new Error(`\`demo\` takes no arguments, only flags; got ${JSON.stringify(stray)}.`);
+  }
+  return new Error(message.split('\n', 1)[0]);
+}
+
+/** Parses the demo's flags. @throws Error naming the flag and the fix. */
+export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
+  let values: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof DEMO_FLAGS; strict: true }>
+  >['values'];
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: DEMO_FLAGS }));
+  } catch (error) {
+    throw reworded(error, argv);
+  }
+  if (values.help) return 'help';
   if (values.namespace !== undefined && values.address === undefined) {
     throw new Error(
       '--namespace applies to a server given with --address; the demo’s own server has only "default".',
