@@ -9,7 +9,7 @@
  * 4. a fresh build into that cache with `go install <module>@<version>` (needs Go ≥ 1.23 and the Go module
  *    proxy; a cold build takes a few minutes).
  *
- * Runnable as a script: `npx tsx src/testing/temporal-cli.ts` (or its shim `test/harness/temporal-cli.ts`) prints
+ * Runnable as a script through its shim: `npx tsx test/harness/temporal-cli.ts` prints
  * the path on stdout (progress on stderr) and exits 0, or prints the error and exits 1.
  */
 import { spawn } from 'node:child_process';
@@ -284,5 +284,3 @@ function isMainModule(moduleUrl: string): boolean {
     return false;
   }
 }
-
-runIfMain(import.meta.url);
