@@ -5,7 +5,8 @@
  * Each run is a fresh `node` process that imports the built package through its own `exports` (dist, not
  * the sources), creates a supervisor with one workflow creator and no worker, starts it against a closed
  * port (so it keeps retrying, as a service does while Temporal is down), waits 2 s and reports
- * `process.memoryUsage().rss` and which `@temporalio/*` packages were loaded. For comparison, the same for a
+ * `process.memoryUsage().rss` and which `@temporalio/*` packages were loaded; once through `import` (the ESM
+ * build), once through `require` (the CommonJS build). For comparison, the same for a
  * process that imports only `@temporalio/client` and creates a lazy `Connection` against the same port.
  * Prints the median of each, in MB, and one JSON line (`--json`).
  */
@@ -40,6 +41,26 @@ const scenarios = {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     ${report}
     await supervisor.stop();
+    process.exit(0);
+  `,
+  'creator-only, require()': (port) => `
+    import { createRequire } from 'node:module';
+    const { createSupervisor } = createRequire(import.meta.url)('temporal-supervisor');
+    const supervisor = createSupervisor({ envConfig: false, address: '127.0.0.1:${port}', creators: { orders: {} } });
+    supervisor.start();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    ${report}
+    await supervisor.stop();
+    process.exit(0);
+  `,
+  // The floor a lazy @temporalio/worker could reach: every runtime dependency but the worker.
+  'deps without the worker': (port) => `
+    import { Connection } from '@temporalio/client';
+    await Promise.all(['@temporalio/envconfig', '@grpc/grpc-js', 'xstate', 'pino', 'prom-client'].map((m) => import(m)));
+    const connection = Connection.lazy({ address: '127.0.0.1:${port}' });
+    connection.workflowService.getSystemInfo({}).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    ${report}
     process.exit(0);
   `,
   '@temporalio/client alone': (port) => `
