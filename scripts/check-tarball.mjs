@@ -99,7 +99,7 @@ try {
   // Node 20.19+ and 22.12+ can require() ES modules: switch that off, so that the CommonJS build is what
   // answers `require`, as in Node 20.3 to 20.18, which the package's engines include.
   const noRequireEsm = 'require_module' in process.features ? ['--no-experimental-require-module'] : [];
-  const node = (dir, file) => run(process.execPath, [...noRequireEsm, file], { cwd: dir });
+  const node = (dir, file, ...args) => run(process.execPath, [...noRequireEsm, file, ...args], { cwd: dir });
 
   // What each consumer runs: both module systems, from one process, compared.
   const probe = `
@@ -167,6 +167,11 @@ try {
   const testOnlyLoaded = JSON.parse(node(alone, 'index.js'));
   if (testOnlyLoaded.length > 0) fail(`require('temporal-supervisor') loads ${testOnlyLoaded.join(', ')}`);
 
+  // The bin, as installed.
+  const bin = join('node_modules', 'temporal-supervisor', pkg.bin['temporal-supervisor']);
+  const version = node(cjsDir, bin, '--version').trim();
+  if (version !== pkg.version) fail(`the installed bin printed ${version}, not ${pkg.version}`);
+
   // 3. TypeScript consumers: typecheck (the types must be found, not `any`), compile, run.
   const tsMain = `
     import { createSupervisor, isTemporalUnavailableError, type Supervisor } from 'temporal-supervisor';
@@ -230,7 +235,7 @@ try {
   console.log(
     `tarball ${packed.filename}: ${files.size} files, ${Math.round(packed.size / 1024)} kB (${Math.round(packed.unpackedSize / 1024)} kB unpacked), ${maps} source maps resolve; ` +
       `require and import of ${SUBPATHS.length} subpaths agree in a CommonJS and an ESM consumer${noRequireEsm.length ? ' (require(esm) off)' : ''}; ` +
-      `${tsConsumers.length} TypeScript consumers (${tsConsumers.map(([name]) => name).join(', ')}) typecheck and run`,
+      `${tsConsumers.length} TypeScript consumers (${tsConsumers.map(([name]) => name).join(', ')}) typecheck and run; the installed bin runs`,
   );
 } finally {
   if (!process.env.KEEP_TARBALL_CHECK) rmSync(work, { recursive: true, force: true });
