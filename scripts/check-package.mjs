@@ -1,9 +1,10 @@
 /**
- * `npm run check:package` (after `tsc -p tsconfig.build.json`): the built package loads in plain Node through
+ * `npm run check:package` (after `npm run build`): the built package loads in plain Node through
  * its own `exports` (from dist, not the sources), has its public API, and its inspector serves the page
  * from dist: the page's assets are TypeScript string modules, so tsc ships them and nothing else is needed.
  * And the `temporal-supervisor` bin named in package.json runs from dist: `--help` of each command.
- * `temporal-supervisor/testing` loads too, and the demo's files are in dist.
+ * `temporal-supervisor/testing` loads too, and the demo's files are in dist. Then check-tarball.mjs: the packed
+ * tarball, installed into fresh CommonJS, ESM and TypeScript consumer projects.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -74,3 +75,5 @@ if (version !== pkg.version) throw new Error(`${bin} --version printed ${version
 console.log(
   `bin temporal-supervisor runs from ${bin}: --help of ${commands.length} commands, version ${version}`,
 );
+
+await import('./check-tarball.mjs');

@@ -38,7 +38,7 @@ export async function runCheck(
   output: Output,
 ): Promise<number> {
   const result = await check(invocation, env, output);
-  if (invocation.json) output.out(JSON.stringify(result));
+  if (invocation.json) output.json(result);
   else output.out(verdictLine(result));
   return result.ok ? EXIT.ok : EXIT.failed;
 }

@@ -14,6 +14,8 @@ export interface FlagSpec {
   readonly env?: string;
   /** The default, as shown in help. */
   readonly default?: string;
+  /** Its value is a secret: never echoed, scrubbed from every line the commands print. */
+  readonly secret?: boolean;
   readonly help: string;
 }
 
@@ -58,6 +60,7 @@ export const CONNECTION_FLAGS: readonly FlagSpec[] = [
     type: 'string',
     value: 'KEY',
     env: 'TEMPORAL_API_KEY',
+    secret: true,
     help: 'API key (Temporal Cloud); turns TLS on. Prefer the variable: a flag is visible in the process list.',
   },
   { name: 'tls', type: 'boolean', env: 'TEMPORAL_TLS', help: 'Connect with TLS (system roots by default).' },

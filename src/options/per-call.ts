@@ -80,7 +80,7 @@ export function callRequestId(value: unknown): string | undefined {
     typeof value !== 'string' ||
     value.length === 0 ||
     value.length > 255 ||
-    /[\u0000-\u001f]/.test(value)
+    ![...value].every((char) => char >= ' ')
   ) {
     refuse(
       'requestId',

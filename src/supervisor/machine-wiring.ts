@@ -100,7 +100,8 @@ export function provideConnectionMachine(host: WiringHost) {
               host.fault('connector.isReachable', error);
             }
             if (stopped) return;
-            const refusedJustBefore = first && input.lastFailure?.code === 'UNAVAILABLE' && !openAtFirstDialUsed;
+            const refusedJustBefore =
+              first && input.lastFailure?.code === 'UNAVAILABLE' && !openAtFirstDialUsed;
             first = false;
             if (!reachable) {
               sawUnreachable = true;

@@ -9,7 +9,7 @@
  * 4. a fresh build into that cache with `go install <module>@<version>` (needs Go ≥ 1.23 and the Go module
  *    proxy; a cold build takes a few minutes).
  *
- * Runnable as a script: `npx tsx src/testing/temporal-cli.ts` (or its shim `test/harness/temporal-cli.ts`) prints
+ * Runnable as a script through its shim: `npx tsx test/harness/temporal-cli.ts` prints
  * the path on stdout (progress on stderr) and exits 0, or prints the error and exits 1.
  */
 import { spawn } from 'node:child_process';
@@ -32,6 +32,11 @@ const GO_DEFAULT_PATH = '/usr/local/go/bin/go';
 export interface ResolveTemporalCliOptions {
   /** Receives progress lines (which binary was chosen, build output). @default no output */
   log?: (line: string) => void;
+  /**
+   * Aborts a build (the `go install` child is sent SIGTERM) or the wait for another process's build: the
+   * promise then rejects with an error saying it was interrupted. @default never aborted
+   */
+  signal?: AbortSignal;
 }
 
 const INSTALL_HINT =
@@ -55,7 +60,27 @@ export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): strin
  */
 export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}): Promise<string> {
   const log = options.log ?? (() => {});
+  const found = await findTemporalCli(log);
+  if (found !== undefined) return found;
+  const dir = temporalCliCacheDir();
+  // Go's own installer puts it in /usr/local/go/bin, which is not always on PATH.
+  const go =
+    (await findOnPath('go')) ?? ((await isExecutableFile(GO_DEFAULT_PATH)) ? GO_DEFAULT_PATH : undefined);
+  if (go === undefined) {
+    throw new Error(
+      `No \`temporal\` CLI found (not in TEMPORAL_CLI, PATH, nor ${join(dir, 'temporal')}) and no \`go\` on PATH or at ${GO_DEFAULT_PATH}. ${INSTALL_HINT}`,
+    );
+  }
+  await buildWithLock(go, dir, log, options.signal);
+  return join(dir, 'temporal');
+}
 
+/**
+ * Steps 1 to 3 of {@link resolveTemporalCli}: the binary if one is there already, `undefined` when it would
+ * have to be built (which takes minutes: a caller can say so first).
+ * @throws Error when `TEMPORAL_CLI` names a missing or non-executable file.
+ */
+export async function findTemporalCli(log: (line: string) => void = () => {}): Promise<string | undefined> {
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv !== undefined && fromEnv !== '') {
     const path = resolve(fromEnv);
@@ -75,23 +100,19 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
     return onPath;
   }
 
-  const dir = temporalCliCacheDir();
-  const cached = join(dir, 'temporal');
+  const cached = join(temporalCliCacheDir(), 'temporal');
   if (await isExecutableFile(cached)) {
     log(`temporal CLI from cache: ${cached}`);
     return cached;
   }
+  return undefined;
+}
 
-  // Go's own installer puts it in /usr/local/go/bin, which is not always on PATH.
-  const go =
-    (await findOnPath('go')) ?? ((await isExecutableFile(GO_DEFAULT_PATH)) ? GO_DEFAULT_PATH : undefined);
-  if (go === undefined) {
-    throw new Error(
-      `No \`temporal\` CLI found (not in TEMPORAL_CLI, PATH, nor ${cached}) and no \`go\` on PATH or at ${GO_DEFAULT_PATH}. ${INSTALL_HINT}`,
-    );
-  }
-  await buildWithLock(go, dir, log);
-  return cached;
+/** The build was stopped (by the caller's signal, or by a signal to `go` itself): not a missing Go. */
+function interrupted(spec: string, how: string): Error {
+  return new Error(
+    `The build of the temporal CLI (\`go install ${spec}\`) was interrupted (${how}); nothing was installed. Go keeps what it compiled in its build cache, so the next run resumes from there.`,
+  );
 }
 
 async function isExecutableFile(path: string): Promise<boolean> {
@@ -120,13 +141,19 @@ async function findOnPath(name: string): Promise<string | undefined> {
  * GOBIN and is renamed into place, so nobody ever sees a half-written binary. A lock left by a dead process is
  * taken over.
  */
-async function buildWithLock(go: string, dir: string, log: (line: string) => void): Promise<void> {
+async function buildWithLock(
+  go: string,
+  dir: string,
+  log: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const target = join(dir, 'temporal');
   const lockPath = join(dir, '.build.lock');
   let waitingSince: number | undefined;
   for (;;) {
     if (await isExecutableFile(target)) return;
+    if (signal?.aborted) throw interrupted(`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`, 'aborted');
     let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
       handle = await open(lockPath, 'wx');
@@ -138,7 +165,7 @@ async function buildWithLock(go: string, dir: string, log: (line: string) => voi
         await handle.writeFile(String(process.pid));
         await handle.close();
         if (await isExecutableFile(target)) return;
-        await build(go, dir, target, log);
+        await build(go, dir, target, log, signal);
       } finally {
         await rm(lockPath, { force: true });
       }
@@ -174,7 +201,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function build(go: string, dir: string, target: string, log: (line: string) => void): Promise<void> {
+async function build(
+  go: string,
+  dir: string,
+  target: string,
+  log: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const gobin = await mkdtemp(join(dir, '.gobin-'));
   const spec = `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
   const started = Date.now();
@@ -184,6 +217,7 @@ async function build(go: string, dir: string, target: string, log: (line: string
     const child = spawn(go, ['install', spec], {
       env: { ...process.env, GOBIN: gobin },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal } : {}),
     });
     const onLine = (line: string): void => {
       tail.push(line);
@@ -196,9 +230,17 @@ async function build(go: string, dir: string, target: string, log: (line: string
       log(`still building the temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`);
     }, 30_000);
     const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done, fail) => {
-      child.once('error', fail);
-      child.once('close', (code, signal) => done({ code, signal }));
+      // An abort emits 'error' (AbortError) and then 'close' with the signal: the close says it better.
+      child.once('error', (error) => {
+        if (!signal?.aborted) fail(error);
+      });
+      child.once('close', (code, killedBy) => done({ code, signal: killedBy }));
     }).finally(() => clearInterval(heartbeat));
+    if (signal?.aborted) throw interrupted(spec, 'aborted');
+    if (result.code === null || result.code === 130 || result.code === 143) {
+      // Ctrl-C reaches `go` too (same process group): that is not a missing or broken Go.
+      throw interrupted(spec, result.code === null ? `${result.signal}` : `exit code ${result.code}`);
+    }
     if (result.code !== 0) {
       throw new Error(
         `\`go install ${spec}\` failed (${result.code === null ? `signal ${result.signal}` : `exit code ${result.code}`}). ` +
@@ -242,5 +284,3 @@ function isMainModule(moduleUrl: string): boolean {
     return false;
   }
 }
-
-runIfMain(import.meta.url);
