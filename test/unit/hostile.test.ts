@@ -345,3 +345,28 @@ describe('per-call options', () => {
     expect(called).toStrictEqual([]);
   });
 });
+
+describe('the reachability race', () => {
+  it('an attempt refused just before the port opened retries at the first dial, once, not after the backoff', async () => {
+    const { clock, connector, supervisor } = setup({ reachabilityInterval: 250 });
+    supervisor.start();
+    await flush();
+    connector.reachable = true; // the port opened right after the refusal
+    connector.fail(failures.unavailable);
+    await flush();
+    // The first dial finds the port open: retry at once, not after the ~100 ms backoff… of attempt 1, nor later.
+    expect(supervisor.state).toBe('connecting');
+    expect(connector.attempts).toHaveLength(2);
+    // An impostor that accepts TCP and refuses every handshake: the second time, the backoff is waited out.
+    connector.fail(failures.unavailable);
+    await flush();
+    expect(supervisor.state).toBe('backoff');
+    clock.advance(supervisor.snapshot().retryDelayMs - 1);
+    await flush();
+    expect(supervisor.state).toBe('backoff');
+    clock.advance(1);
+    await flush();
+    expect(supervisor.state).toBe('connecting');
+    expect(connector.attempts).toHaveLength(3);
+  });
+});
