@@ -37,6 +37,7 @@ import {
 import type { AvailabilityView } from '../runtime/unavailable.js';
 import { createTemporalConnector } from '../temporal/connector.js';
 import { CoreLogForwarder, ensureRuntimeWithoutSignalHandlers } from '../temporal/core-logs.js';
+import { loadWorkerPackage } from '../temporal/worker-package.js';
 import { provideConnectionMachine, type WiringHost } from './machine-wiring.js';
 import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
@@ -119,6 +120,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
         new SupervisedWorker(name, workerOptions, settings, this.clock, log, this.redact),
       );
     }
+    // Workers are configured: start loading @temporalio/worker now, off the path of the first connection.
+    if (options.workers.size > 0) loadWorkerPackage().catch(() => {});
     for (const [name, creatorOptions] of options.creators) {
       this.creators.set(
         name,
@@ -227,10 +230,10 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     return worker;
   }
 
-  beforeCreate(): void {
+  async beforeCreate(): Promise<void> {
     // The process-global Runtime must exist, with forwarding, before the worker's native objects.
-    if (this.coreLogs) this.coreLogs.ensureInstalled();
-    else ensureRuntimeWithoutSignalHandlers();
+    if (this.coreLogs) await this.coreLogs.ensureInstalled();
+    else await ensureRuntimeWithoutSignalHandlers();
   }
 
   async stopChildren(): Promise<void> {

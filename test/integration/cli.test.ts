@@ -305,10 +305,15 @@ describe('demo with no server and no temporal CLI', () => {
     };
   }
 
+  /** Whether `pid` still runs: a zombie (exited, not yet reaped by its new parent) has stopped. */
   function alive(pid: number): boolean {
     try {
       process.kill(pid, 0);
-      return true;
+    } catch {
+      return false;
+    }
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     } catch {
       return false;
     }
@@ -334,7 +339,7 @@ describe('demo with no server and no temporal CLI', () => {
     expect(run.stdout).toContain('stopped the build of the temporal CLI: nothing was started.');
     expect(run.stderr).not.toMatch(/Install Go/);
     expect(run.code).toBe(0);
-    await waitUntil(() => !alive(pid), { timeoutMs: 5_000, what: 'the build to be stopped' });
+    await waitUntil(() => !alive(pid), { timeoutMs: 20_000, what: 'the build to be stopped' });
   });
 
   it('on Ctrl-C (SIGINT to the whole process group, go included) says it was stopped, not "Install Go"', async () => {
