@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { ProcessOutput } from './output.js';
 import { ADDRESS_IN_USE, findFreePort, startOnSamePort } from './ports.js';
 import {
   disarmReaper,
@@ -22,9 +23,16 @@ import {
   untrackProcess,
   untrackTempDir,
 } from './reaper.js';
+import {
+  type DevServerExit,
+  DevServerStartError,
+  describeExit,
+  summarizeAttempt,
+  withEarlierAttempts,
+} from './start-error.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 
-export { findFreePort };
+export { type DevServerExit, DevServerStartError, findFreePort };
 
 export interface DevServerOptions {
   /** gRPC frontend port. @default a free port, found by binding 127.0.0.1:0 */
@@ -41,6 +49,11 @@ export interface DevServerOptions {
   logLevel?: string;
   /** The `temporal` binary. @default resolveTemporalCli() */
   cliPath?: string;
+  /**
+   * Receives what the harness has to say besides errors: a start attempt that failed and is retried, with the
+   * first lines of the server's output. @default a line on stderr
+   */
+  log?: (line: string) => void;
 }
 
 /** Durations measured by the last operation of each kind, in milliseconds. */
@@ -55,11 +68,6 @@ export interface DevServerTimings {
   restartToReadyMs?: number;
 }
 
-export interface DevServerExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 type ResolvedOptions = Required<DevServerOptions>;
 
 interface ServerProcess {
@@ -68,10 +76,13 @@ interface ServerProcess {
   reaper: ChildProcess | undefined;
   exited: Promise<DevServerExit>;
   exit: DevServerExit | undefined;
+  /** Settles once stdout and stderr are closed: all output is recorded (an exit can be seen before). */
+  outputDone: Promise<void>;
 }
 
 const HOST = '127.0.0.1';
-const OUTPUT_LINES_KEPT = 200;
+/** A start whose process exits before it is ready is tried this many times in all, each on a new free port. */
+const START_ATTEMPTS = 3;
 const POLL_INTERVAL_MS = 100;
 
 export class DevServer {
@@ -86,7 +97,7 @@ export class DevServer {
 
   readonly #options: ResolvedOptions;
   readonly #tempDir: string | undefined;
-  readonly #output: string[] = [];
+  readonly #output = new ProcessOutput();
   #process: ServerProcess | undefined;
   #lastPid: number | undefined;
   #disposed = false;
@@ -102,8 +113,14 @@ export class DevServer {
   /**
    * Starts a dev server and resolves once a real client can describe its namespaces.
    *
-   * @throws RangeError on a bad option; Error when the process exits before it is ready or is not ready
-   *   within `readyTimeoutMs` (the message has the port, the elapsed time and the server's last output).
+   * A process that exits before it is ready (its port taken in between, or a crash such as a Go panic at
+   * start-up under load) is tried again, on a new free port, up to 3 attempts in all; each failed attempt is
+   * reported to `log` with the first lines of its output. With a `port` given, the retries use that port,
+   * except when the output says it is taken.
+   *
+   * @throws RangeError on a bad option; {@link DevServerStartError} when the last attempt exits before it is
+   *   ready or the server is not ready within `readyTimeoutMs` (the message has the port, the elapsed time, the
+   *   first and last lines of the output, and a summary of the earlier attempts).
    */
   static async start(options: DevServerOptions = {}): Promise<DevServer> {
     validate(options);
@@ -116,7 +133,7 @@ export class DevServer {
       trackTempDir(tempDir);
       dbFile = join(tempDir, 'db.sqlite');
     }
-    // A free port found by binding :0 can be taken by someone else before the server binds it: pick another.
+    const earlier: string[] = [];
     for (let attempt = 1; ; attempt++) {
       const port = options.port ?? (await findFreePort());
       const server = new DevServer(addDefaults(options, { port, dbFile, cliPath }), tempDir);
@@ -125,14 +142,20 @@ export class DevServer {
         return server;
       } catch (error) {
         await server.kill().catch(() => {});
-        const retry = !portGiven && attempt < 3 && ADDRESS_IN_USE.test(server.outputTail());
-        if (!retry) {
+        const exitedEarly = error instanceof DevServerStartError && error.exit !== undefined;
+        const portTaken = ADDRESS_IN_USE.test(server.outputTail(200));
+        if (!exitedEarly || attempt >= START_ATTEMPTS || (portGiven && portTaken)) {
           if (tempDir !== undefined) {
             untrackTempDir(tempDir);
             await rm(tempDir, { recursive: true, force: true });
           }
-          throw error;
+          throw withEarlierAttempts(error, earlier, attempt, START_ATTEMPTS);
         }
+        const summary = summarizeAttempt(attempt, error);
+        earlier.push(summary);
+        server.#log(`${summary}\nretrying on ${portGiven ? 'the same' : 'a new'} port`);
+        // A half-created SQLite file of the harness's own may be what made it fail: start from nothing.
+        if (tempDir !== undefined) await removeDbFiles(dbFile);
       }
     }
   }
@@ -154,7 +177,7 @@ export class DevServer {
 
   /** The last `lines` lines the server wrote to stdout and stderr. */
   outputTail(lines = 40): string {
-    return this.#output.slice(-lines).join('\n');
+    return this.#output.tail(lines);
   }
 
   /** SIGTERM, wait for the exit, SIGKILL if it takes longer than `timeoutMs`. Records `timings.stopMs`. */
@@ -195,9 +218,10 @@ export class DevServer {
 
   /**
    * Starts the server again after `kill()` or `stop()`, on the same port and SQLite file, and waits until it is
-   * ready. Retries a few times while the port is still held by the previous process.
+   * ready. Retries a few times while the port is still held by the previous process, and, like `start()`, up to
+   * 3 attempts in all when the process exits before it is ready for another reason (reported to `log`).
    *
-   * @throws Error if the server is running or disposed, or does not become ready.
+   * @throws Error if the server is running or disposed; {@link DevServerStartError} if it does not become ready.
    */
   async startAgain(): Promise<void> {
     if (this.#disposed) throw new Error(`DevServer on ${this.address} was disposed; start a new one.`);
@@ -206,11 +230,33 @@ export class DevServer {
         `DevServer on ${this.address} is still running (pid ${this.pid}); stop() or kill() it first.`,
       );
     }
-    await startOnSamePort(
-      this.port,
-      () => this.#spawnAndWait(),
-      () => this.outputTail(10),
-    );
+    const earlier: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await startOnSamePort(
+          this.port,
+          () => this.#spawnAndWait(),
+          () => this.outputTail(10),
+        );
+        return;
+      } catch (error) {
+        const exitedEarly = error instanceof DevServerStartError && error.exit !== undefined;
+        if (!exitedEarly || attempt >= START_ATTEMPTS || ADDRESS_IN_USE.test(this.outputTail(200))) {
+          throw withEarlierAttempts(error, earlier, attempt, START_ATTEMPTS);
+        }
+        earlier.push(summarizeAttempt(attempt, error));
+        this.#log(`${earlier.at(-1)}\nretrying on the same port`);
+      }
+    }
+  }
+
+  /** Passes `line` to the `log` option; a callback that throws is ignored (it must not fail a start). */
+  #log(line: string): void {
+    try {
+      this.#options.log(line);
+    } catch {
+      // ignored, see above
+    }
   }
 
   /** Kills the server if it runs and removes the temp dir the default `dbFile` lives in. Idempotent. */
@@ -255,23 +301,29 @@ export class DevServer {
       ]);
       if (outcome === 'ready') break;
       if (outcome === 'exited' || proc.exit !== undefined) {
-        const { code, signal } = await proc.exited;
-        const how =
-          code !== null ? `exit code ${code}` : signal !== null ? `signal ${signal}` : 'spawn failed';
-        throw new Error(
-          `Temporal dev server on ${this.address} exited before it was ready (${how}, after ` +
-            `${Math.round(performance.now() - started)} ms). Command: ${this.#options.cliPath} ` +
-            `${this.#args().join(' ')}\nLast output:\n${this.outputTail()}`,
+        const exit = await proc.exited;
+        const elapsedMs = Math.round(performance.now() - started);
+        // The exit can be seen before the last output is read: wait for the pipes to close (bounded).
+        await Promise.race([proc.outputDone, sleep(1000, undefined, { ref: false })]);
+        const output = this.#output.describe();
+        throw new DevServerStartError(
+          `Temporal dev server on ${this.address} exited before it was ready (${describeExit(exit)}, after ` +
+            `${elapsedMs} ms). Command: ${this.#options.cliPath} ${this.#args().join(' ')}\n` +
+            `Output (${this.#output.count} lines; first and last):\n${output}`,
+          { port: this.port, exit, elapsedMs, output },
         );
       }
       if (performance.now() >= deadline) {
         proc.child.kill('SIGKILL');
         await proc.exited;
-        throw new Error(
+        const elapsedMs = Math.round(performance.now() - started);
+        const output = this.#output.describe();
+        throw new DevServerStartError(
           `Temporal dev server on ${this.address} (pid ${proc.pid}) was not ready after ` +
-            `${Math.round(performance.now() - started)} ms (readyTimeoutMs ${this.#options.readyTimeoutMs}). ` +
+            `${elapsedMs} ms (readyTimeoutMs ${this.#options.readyTimeoutMs}). ` +
             `Last probe error: ${describeError(lastError)}. Raise readyTimeoutMs on a slow machine.\n` +
-            `Last output:\n${this.outputTail()}`,
+            `Output (${this.#output.count} lines; first and last):\n${output}`,
+          { port: this.port, exit: undefined, elapsedMs, output },
         );
       }
       await Promise.race([sleep(POLL_INTERVAL_MS), proc.exited]);
@@ -300,10 +352,12 @@ export class DevServer {
     const exited = new Promise<DevServerExit>((resolve) => {
       resolveExit = resolve;
     });
+    const outputDone = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const pid = child.pid;
+    this.#output.clear();
     if (pid === undefined) {
       // spawn failed (ENOENT, EACCES): 'error' follows on the next tick.
-      const proc: ServerProcess = { child, pid: -1, reaper: undefined, exited, exit: undefined };
+      const proc: ServerProcess = { child, pid: -1, reaper: undefined, exited, exit: undefined, outputDone };
       child.once('error', (error) => {
         this.#record(`spawn ${this.#options.cliPath} failed: ${error.message}`);
         proc.exit = { code: null, signal: null };
@@ -318,11 +372,11 @@ export class DevServer {
       reaper: spawnReaper(pid, this.#tempDir, { name: 'temporal-dev-server-reaper' }),
       exited,
       exit: undefined,
+      outputDone,
     };
     trackProcess(pid);
     this.#process = proc;
     this.#lastPid = pid;
-    this.#output.length = 0;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream !== null) createInterface({ input: stream }).on('line', (line) => this.#record(line));
     }
@@ -338,7 +392,6 @@ export class DevServer {
 
   #record(line: string): void {
     this.#output.push(line);
-    if (this.#output.length > OUTPUT_LINES_KEPT) this.#output.shift();
   }
 }
 
@@ -353,11 +406,15 @@ function addDefaults(
     namespaces: [...(options.namespaces ?? [])],
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     logLevel: options.logLevel ?? 'error',
+    log: options.log ?? ((line) => process.stderr.write(`[DevServer] ${line}\n`)),
   };
 }
 
 function validate(options: DevServerOptions): void {
-  const { port, uiPort, readyTimeoutMs } = options;
+  const { port, uiPort, readyTimeoutMs, log } = options;
+  if (log !== undefined && typeof log !== 'function') {
+    throw new TypeError(`Expected \`log\` to be a function (line: string) => void, got ${typeof log}.`);
+  }
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     throw new RangeError(`Expected \`port\` to be an integer in 1..65535, got ${port}.`);
   }
@@ -371,6 +428,10 @@ function validate(options: DevServerOptions): void {
   if (readyTimeoutMs !== undefined && !(readyTimeoutMs > 0)) {
     throw new RangeError(`Expected \`readyTimeoutMs\` to be a positive number, got ${readyTimeoutMs}.`);
   }
+}
+
+async function removeDbFiles(dbFile: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${dbFile}${suffix}`, { force: true });
 }
 
 function describeError(error: unknown): string {

@@ -6,6 +6,7 @@ export {
   DevServer,
   type DevServerExit,
   type DevServerOptions,
+  DevServerStartError,
   type DevServerTimings,
   findFreePort,
 } from './dev-server.js';

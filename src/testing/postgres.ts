@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { ProcessOutput } from './output.js';
 import { ADDRESS_IN_USE, findFreePort, startOnSamePort } from './ports.js';
 import * as reaper from './reaper.js';
 
@@ -35,7 +36,6 @@ const HOST = '127.0.0.1';
 const SUPERUSER = 'postgres';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
-const OUTPUT_LINES_KEPT = 200;
 const REQUIRED_BINARIES = ['initdb', 'postgres', 'pg_isready', 'psql'] as const;
 const INSTALL_HINT =
   "Install Debian's `postgresql` package (`apt-get install postgresql`; any PostgreSQL ≥ 13 will do), or set " +
@@ -72,7 +72,7 @@ export class PostgresServer {
   readonly #tempDir: string;
   readonly #runAs: RunAs | undefined;
   readonly #log: (line: string) => void;
-  readonly #output: string[] = [];
+  readonly #output = new ProcessOutput();
   #postmaster: Postmaster | undefined;
   #stopped = false;
 
@@ -219,7 +219,7 @@ export class PostgresServer {
     if (code !== 0) {
       throw new Error(
         `initdb failed (${code === null ? 'could not run' : `exit code ${code}`}): ${command} ${argv.join(' ')}\n` +
-          `Output:\n${this.#tail(40)}`,
+          `Output:\n${this.#output.describe()}`,
       );
     }
     // Trust on the unix socket and 127.0.0.1 only: no other address may connect.
@@ -262,13 +262,13 @@ export class PostgresServer {
         throw new Error(
           `PostgreSQL on ${HOST}:${this.port} exited before it was ready (${code !== null ? `exit code ${code}` : `signal ${signal}`}, ` +
             `after ${Math.round(performance.now() - started)} ms). Command: ${command} ${argv.join(' ')}\n` +
-            `Last output:\n${this.#tail(40)}`,
+            `Output (first and last lines):\n${this.#output.describe()}`,
         );
       }
       if (performance.now() >= deadline) {
         throw new Error(
           `PostgreSQL on ${HOST}:${this.port} (pid ${postmaster.pid}) was not ready after ${READY_TIMEOUT_MS} ms.\n` +
-            `Last output:\n${this.#tail(40)}`,
+            `Output (first and last lines):\n${this.#output.describe()}`,
         );
       }
       await Promise.race([sleep(100), postmaster.exited]);
@@ -381,7 +381,6 @@ export class PostgresServer {
 
   #record(line: string): void {
     this.#output.push(line);
-    if (this.#output.length > OUTPUT_LINES_KEPT) this.#output.shift();
     try {
       this.#log(line);
     } catch {
@@ -390,7 +389,7 @@ export class PostgresServer {
   }
 
   #tail(lines: number): string {
-    return this.#output.slice(-lines).join('\n');
+    return this.#output.tail(lines);
   }
 }
 
