@@ -20,6 +20,35 @@ export async function findFreePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * `count` distinct ports in `min..max` that were free a moment ago (each bound until all are found, then
+ * released), picked at random. Below 32768 by default: Temporal stores membership ports in a PostgreSQL
+ * `smallint`, and Linux hands out ephemeral ports (what binding :0 gives) from 32768 up.
+ */
+export async function findFreePorts(count: number, { min = 10_000, max = 32_767 } = {}): Promise<number[]> {
+  const held: ReturnType<typeof createServer>[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries > count * 50)
+        throw new Error(`Could not find ${count} free ports in ${min}..${max} on ${HOST}.`);
+      const port = min + Math.floor(Math.random() * (max - min + 1));
+      if (ports.includes(port)) continue;
+      const server = createServer();
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, HOST, () => resolve(true));
+      });
+      if (!bound) continue;
+      held.push(server);
+      ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
 async function canBind(port: number): Promise<boolean> {
   const server = createServer();
   const bound = await new Promise<boolean>((resolve) => {
