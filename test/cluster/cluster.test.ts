@@ -3,9 +3,11 @@
  * balancer in front of both frontends. One cluster for the file; each test leaves every service running.
  * The partial-outage tests print what the SDK and the health checks see (evidence for issue 16).
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +15,21 @@ import { expectedGreetings } from '../fixtures/index.js';
 import { reachesHistory, TemporalCluster } from '../harness/cluster.js';
 import { GrpcStatus, grpcCodeOf } from '../harness/grpc.js';
 import { startOwner } from '../harness/owner.js';
+import { PostgresServer, resolvePostgresBin } from '../harness/postgres.js';
 import { resolveTemporalServer } from '../harness/temporal-server.js';
 import { isProcessAlive, waitUntil } from '../harness/wait.js';
 import { startWorker } from '../harness/worker.js';
+
+async function psql(server: PostgresServer, sql: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(join(await resolvePostgresBin(), 'psql'), [
+    '-X',
+    '-At',
+    server.connectionString(),
+    '-c',
+    sql,
+  ]);
+  return stdout;
+}
 
 /** How long a frontend reports NOT_SERVING after SIGTERM before it drains (dynamic config). */
 const FAIL_HEALTH_CHECK_MS = 4000;
@@ -266,6 +280,30 @@ describe('TemporalCluster', () => {
     expect(frontend.timings.stopMs).toBeLessThan(FAIL_HEALTH_CHECK_MS);
     await frontend.start();
     expect(await frontend.health()).toBe('SERVING');
+  });
+});
+
+describe('TemporalCluster on a PostgreSQL of the caller', () => {
+  it('keeps its databases there, restarts a service by SIGKILL, and leaves that PostgreSQL running after stop()', async () => {
+    const postgres = await PostgresServer.start();
+    try {
+      const shared = await TemporalCluster.start({ postgres });
+      try {
+        expect(shared.postgres).toBe(postgres);
+        const worker = shared.services.worker;
+        const pid = worker.pid;
+        await worker.restart({ kill: true });
+        expect(worker.pid).not.toBe(pid);
+        expect(await worker.health()).toBe('SERVING');
+      } finally {
+        await shared.stop();
+      }
+      const databases = await psql(postgres, 'select datname from pg_database order by datname');
+      expect(databases).toContain(shared.databases.main);
+      expect(databases).toContain(shared.databases.visibility);
+    } finally {
+      await postgres.stop();
+    }
   });
 });
 
