@@ -28,7 +28,7 @@ export interface ClusterServiceSpec {
   membershipPort: number;
   /** The `temporal-server` binary. */
   server: string;
-  /** `--root` of the cluster: holds `config/<name>.yaml`. */
+  /** `--root` of the cluster: holds `config/<name>.yaml`; the reaper removes it if the test process dies. */
   root: string;
   readyTimeoutMs: number;
   log: (line: string) => void;
@@ -159,6 +159,7 @@ export class ClusterService {
     this.#workerStarted = false;
     const proc = new ManagedProcess(server, args, {
       name: `temporal-cluster-${name}`,
+      tempDir: root,
       onLine: (line) => {
         if (kind === 'worker' && line.includes('"worker service started"')) this.#workerStarted = true;
         this.#spec.log(`[${name}] ${line}`);

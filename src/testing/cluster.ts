@@ -73,6 +73,8 @@ export class TemporalCluster {
   readonly databases: { main: string; visibility: string };
   readonly services: Readonly<Record<ClusterServiceName, ClusterService>>;
   readonly timings: TemporalClusterTimings = {};
+  /** The cluster's temp dir: `config/<service>.yaml` and `dynamicconfig.yaml`; removed by `stop()`. */
+  readonly dir: string;
   readonly #tempDir: string;
   readonly #ownsPostgres: boolean;
   #dynamicConfig: Record<string, unknown>;
@@ -94,6 +96,7 @@ export class TemporalCluster {
     this.databases = fields.databases;
     this.services = fields.services;
     this.#tempDir = fields.tempDir;
+    this.dir = fields.tempDir;
     this.#dynamicConfig = fields.dynamicConfig;
   }
 

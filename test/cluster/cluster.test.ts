@@ -4,6 +4,7 @@
  * The partial-outage tests print what the SDK and the health checks see (evidence for issue 16).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -328,8 +329,8 @@ describe('TemporalCluster without its parts', () => {
     await expect(TemporalCluster.start({ postgres: {} as never })).rejects.toThrow(/`postgres`/);
   });
 
-  it('no process of the cluster (nor its PostgreSQL) outlives its owner killed with SIGKILL', async () => {
-    const owner = await startOwner<{ pids: number[]; postgresPid: number }>(
+  it('no process of the cluster (nor its PostgreSQL) and none of their dirs outlive their owner killed with SIGKILL', async () => {
+    const owner = await startOwner<{ pids: number[]; postgresPid: number; dirs: string[] }>(
       new URL('../harness/child-cluster.ts', import.meta.url).pathname,
     );
     try {
@@ -339,6 +340,10 @@ describe('TemporalCluster without its parts', () => {
       await waitUntil(() => pids.filter(isProcessAlive).length === 0, {
         timeoutMs: 10_000,
         what: 'every cluster process gone',
+      });
+      await waitUntil(() => owner.info.dirs.every((dir) => !existsSync(dir)), {
+        timeoutMs: 5000,
+        what: `${owner.info.dirs.join(' and ')} removed`,
       });
     } finally {
       await owner.kill('SIGKILL');
