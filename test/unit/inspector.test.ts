@@ -4,9 +4,13 @@
  * The page itself is driven in a real browser by test/browser/inspector.test.ts.
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Inspector, type InspectorOptions, startInspector } from '../../src/index.js';
+import type { RequestEvent } from '../../src/inspector/model.js';
 import { PAGE_SCRIPT } from '../../src/inspector/page.js';
+import { isLoopback } from '../../src/inspector/server.js';
+import { DEFAULT_SSE_LIMITS, type SseLimits } from '../../src/inspector/sse.js';
 import { FakeConnector, failures, flush, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 
@@ -18,7 +22,21 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-async function setup(options: InspectorOptions = {}) {
+/** A request-event source the test fires by hand. */
+function requestSource() {
+  const listeners = new Set<(event: RequestEvent) => void>();
+  return {
+    onRequest(listener: (event: RequestEvent) => void) {
+      listeners.add(listener);
+      return { dispose: () => void listeners.delete(listener) };
+    },
+    emit(event: RequestEvent) {
+      for (const listener of listeners) listener(event);
+    },
+  };
+}
+
+async function setup(options: InspectorOptions = {}, limits: SseLimits = DEFAULT_SSE_LIMITS) {
   const clock = new ManualClock();
   const connector = new FakeConnector();
   const supervisor = createSupervisor({
@@ -30,9 +48,10 @@ async function setup(options: InspectorOptions = {}) {
     creators: { orders: {} },
   });
   cleanups.push(() => stopOnFakes(supervisor, connector, clock));
-  const inspector = await startInspector(supervisor, options);
+  const requests = requestSource();
+  const inspector = await startInspector(supervisor, { clock, requests, ...options }, limits);
   cleanups.push(() => inspector.close());
-  return { clock, connector, supervisor, inspector };
+  return { clock, connector, supervisor, inspector, requests };
 }
 
 interface Reply {
@@ -135,8 +154,11 @@ function openEvents(inspector: Inspector, path = '/events') {
 }
 
 interface Hello {
-  machines: Record<string, { id: string; transitions: unknown[] }>;
-  actors: { id: string; machine: string; state: string; path: string }[];
+  machines: Record<
+    string,
+    { graph: { id: string; transitions: unknown[] }; layout: { edges: { transition: number }[] } }
+  >;
+  actors: { id: string; machine: string; state: string; path: string; since?: number }[];
   snapshot: { state: string; children: Record<string, string> };
   timeline: { kind: string; actor?: string; toPath?: string }[];
   actions: { id: string; label: string }[];
@@ -166,9 +188,9 @@ describe('inspector server', () => {
     const hello = (await stream.until((e) => e.event === 'hello', 'hello')).data as Hello;
     expect(stream.status()).toBe(200);
     expect(Object.keys(hello.machines)).toEqual(['connection', 'worker', 'creator']);
-    expect(hello.machines.connection?.transitions.length).toBeGreaterThan(20);
+    expect(hello.machines.connection?.graph.transitions.length).toBeGreaterThan(20);
     expect(hello.actors).toEqual([
-      { id: 'connection', machine: 'connection', state: 'disconnected', path: 'disconnected' },
+      { id: 'connection', machine: 'connection', state: 'disconnected', path: 'disconnected', since: 0 },
       { id: 'creator:orders', machine: 'creator', state: 'waiting', path: 'waiting' },
     ]);
     expect(hello.snapshot).toMatchObject({
@@ -334,5 +356,139 @@ describe('inspector server', () => {
     await expect(startInspector(supervisor, { actions: { ok: { label: '', run } } })).rejects.toThrow(
       /`actions.ok`/,
     );
+  });
+  it('lays each machine out with one arrow per transition, plus one per initial state', async () => {
+    const { inspector } = await setup();
+    const hello = JSON.parse((await call(inspector, '/state.json')).body) as Hello;
+    for (const [name, drawn] of Object.entries(hello.machines)) {
+      const arrows = drawn.layout.edges.filter((e) => e.transition >= 0).map((e) => e.transition);
+      // Every transition drawn exactly once (none of these machines has a multi-target transition).
+      expect(
+        arrows.sort((a, b) => a - b),
+        name,
+      ).toEqual(drawn.graph.transitions.map((_, i) => i));
+    }
+  });
+
+  it('refuses actions from Origin: null (a sandboxed frame or a file: page)', async () => {
+    let runs = 0;
+    const { inspector } = await setup({ actions: { kill: { label: 'Kill', run: () => void runs++ } } });
+    const headers = { 'content-type': 'application/json', origin: 'null' };
+    const refused = await call(inspector, '/actions/kill', { method: 'POST', headers, body: '{}' });
+    expect([refused.status, JSON.parse(refused.body).error]).toEqual([403, 'cross-origin action refused']);
+    const sameOrigin = { 'content-type': 'application/json', origin: inspector.url.replace(/\/$/, '') };
+    expect((await call(inspector, '/actions/kill', { method: 'POST', headers: sameOrigin })).status).toBe(
+      200,
+    );
+    expect(runs).toBe(1);
+  });
+
+  it('anchors the loopback Host check: 127.0.0.1.evil.example and localhost.evil.example are refused', async () => {
+    const { inspector } = await setup();
+    const port = new URL(inspector.url).port;
+    for (const host of ['127.0.0.1.evil.example', 'localhost.evil.example', 'evil127.0.0.1', '127.0.0.1x']) {
+      expect((await call(inspector, '/', { headers: { host: `${host}:${port}` } })).status, host).toBe(403);
+      expect(isLoopback(host), host).toBe(false);
+    }
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '[::1]']) {
+      expect((await call(inspector, '/', { headers: { host: `${host}:${port}` } })).status, host).toBe(200);
+    }
+  });
+
+  it('gives stream slots only with the token, and a new page closes the oldest beyond the cap (3)', async () => {
+    const { inspector } = await setup({ token: TOKEN }, { ...DEFAULT_SSE_LIMITS, maxStreams: 3 });
+    const pages = [0, 1, 2].map(() => openEvents(inspector, `/events?token=${TOKEN}`));
+    for (const page of pages) await page.until((e) => e.event === 'hello', 'hello');
+    // Any number of requests without the token: refused, and no page is closed for them.
+    for (let i = 0; i < 10; i++) expect((await call(inspector, '/events')).status).toBe(401);
+    const fourth = openEvents(inspector, `/events?token=${TOKEN}`);
+    await fourth.until((e) => e.event === 'hello', 'hello on the fourth page');
+    await pages[0]?.ended;
+    const stillOpen = await Promise.race([
+      pages[1]?.ended.then(() => 'ended'),
+      new Promise((r) => setTimeout(() => r('open'), 200)),
+    ]);
+    expect(stillOpen).toBe('open');
+  });
+
+  it('closes a client that stops reading once its queue passes the bound, instead of buffering without end', async () => {
+    const limits = { ...DEFAULT_SSE_LIMITS, maxQueuedBytes: 64 * 1024 };
+    const { inspector, requests } = await setup({ timelineSize: 10 }, limits);
+    const { port } = new URL(inspector.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    cleanups.push(async () => socket.destroy());
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 100));
+    // ~100 bytes a frame, 40 MB in all: far beyond what the kernel's socket buffers take.
+    const emitted = 400_000;
+    for (let i = 0; i < emitted; i++) {
+      requests.emit({ source: 'creator:orders', outcome: 'rejected', reason: 'deadline', at: i });
+      if (i % 20_000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    let received = 0;
+    const ended = new Promise<string>((r) => {
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8').split('event: request').length - 1;
+      });
+      socket.once('close', () => r('closed'));
+      socket.once('end', () => r('closed'));
+    });
+    socket.resume();
+    const outcome = await Promise.race([ended, new Promise((r) => setTimeout(() => r('still open'), 5_000))]);
+    expect(outcome).toBe('closed');
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(emitted);
+  }, 30_000);
+
+  it('keeps at most timelineSize entries and only the history window, and streams request outcomes', async () => {
+    const { inspector, requests } = await setup({ timelineSize: 3, historyWindow: '10s' });
+    const stream = openEvents(inspector);
+    await stream.until((e) => e.event === 'hello', 'hello');
+    for (const at of [0, 1_000, 2_000, 3_000, 4_000]) {
+      requests.emit({ source: 'client', outcome: 'started', at });
+    }
+    await stream.until(
+      (e) => e.event === 'request' && (e.data as { at: number }).at === 4_000,
+      'request 4000',
+    );
+    let hello = JSON.parse((await call(inspector, '/state.json')).body) as { timeline: { at: number }[] };
+    expect(hello.timeline.map((e) => e.at)).toEqual([2_000, 3_000, 4_000]);
+    requests.emit({ source: 'creator:orders', outcome: 'rejected', reason: 'queue_full', at: 13_500 });
+    hello = JSON.parse((await call(inspector, '/state.json')).body) as { timeline: { at: number }[] };
+    expect(hello.timeline).toEqual([
+      { kind: 'request', source: 'client', outcome: 'started', at: 4_000 },
+      { kind: 'request', source: 'creator:orders', outcome: 'rejected', reason: 'queue_full', at: 13_500 },
+    ]);
+  });
+
+  it('serves the session as one self-contained HTML recording that loads nothing', async () => {
+    const { inspector, requests } = await setup();
+    requests.emit({ source: 'client', outcome: 'rejected', reason: 'deadline</script><b>', at: 5 });
+    const recording = await call(inspector, '/recording.html');
+    expect(recording.status).toBe(200);
+    expect(recording.headers['content-disposition']).toMatch(/^attachment; filename="inspector-recording-/);
+    const body = recording.body;
+    expect(body).toMatch(
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none';[^"]*connect-src 'none'/,
+    );
+    expect(body).not.toMatch(/(src|href)="(https?:)?\/\//);
+    // The embedded data cannot close its block: the only </script> are the two real ones.
+    expect(body.split('</script>').length - 1).toBe(2);
+    const json = /<script type="application\/json" id="recording">(.*?)<\/script>/s.exec(body)?.[1] ?? '';
+    const data = JSON.parse(json) as { hello: { timeline: { reason?: string }[] } };
+    expect(data.hello.timeline.at(-1)?.reason).toBe('deadline</script><b>');
+  });
+
+  it('rejects a bad history window and a bad request source', async () => {
+    const { supervisor } = await setup();
+    await expect(startInspector(supervisor, { historyWindow: '10d' })).rejects.toThrow(
+      /`historyWindow`.*1s to 7d/,
+    );
+    await expect(startInspector(supervisor, { historyWindow: 'soon' as never })).rejects.toThrow(
+      /`historyWindow`/,
+    );
+    await expect(startInspector(supervisor, { requests: {} as never })).rejects.toThrow(/`requests`/);
   });
 });
