@@ -84,6 +84,15 @@ export const PAGE_DRAW = String.raw`
     svg.appendChild(states); svg.appendChild(edges);
     if (!zoomed) { svg.setAttribute('width', '100%'); svg.removeAttribute('height'); svg.style.maxWidth = L.width + 'px'; }
     box.replaceChildren(svg);
+    // Keep the current state in view when it changes (and leave the user's scrolling alone otherwise).
+    var where = actor.id + ' ' + actor.path + ' ' + zoomed;
+    var cur = svg.querySelector('.state.current');
+    if (cur && box.getAttribute('data-shown') !== where) {
+      box.setAttribute('data-shown', where);
+      var r = cur.getBoundingClientRect(), b = box.getBoundingClientRect();
+      box.scrollTop += r.top - b.top - b.height / 3;
+      box.scrollLeft += r.left - b.left - b.width / 3;
+    }
   }
 
   // ---- state bands and request marks ----------------------------------------------------------------

@@ -42,6 +42,10 @@ const BEFORE = String.raw`
     var d = new Date(wall(at));
     return pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2) + ':' + pad(d.getSeconds(), 2);
   }
+  function stamp(at) {
+    var d = new Date(wall(at));
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1, 2) + '-' + pad(d.getDate(), 2) + ' ' + clock(at);
+  }
   function clockMs(at) { return clock(at) + '.' + pad(new Date(wall(at)).getMilliseconds(), 3); }
   function span(ms) {
     if (ms < 0 || !isFinite(ms)) return '\u2014';
@@ -208,23 +212,36 @@ const BEFORE = String.raw`
 
 const AFTER = String.raw`
   // ---- the list of entries, loops collapsed --------------------------------------------------------
+  /**
+   * Consecutive entries of one actor that go round the same states (connecting ⇄ backoff), and requests of
+   * one source with the same outcome, are one group; groups are listed by their last entry. Linear.
+   */
   function groupsOf(entries) {
     var groups = [], open = {};
-    entries.forEach(function (e) {
-      if (e.kind !== 'transition') { groups.push({ entries: [e] }); return; }
-      var g = open[e.actor];
-      if (g && g.lastTo === e.fromPath && g.states[e.toPath]) { g.entries.push(e); g.lastTo = e.toPath; groups.splice(groups.indexOf(g), 1); groups.push(g); return; }
-      g = { actor: e.actor, entries: [e], states: {}, order: [e.fromPath, e.toPath], lastTo: e.toPath };
+    entries.forEach(function (e, i) {
+      var g;
+      if (e.kind === 'request') {
+        var key = 'request ' + e.source, what = e.outcome + ' ' + (e.reason || '');
+        g = open[key];
+        if (g && g.what === what) { g.entries.push(e); g.last = i; return; }
+        g = open[key] = { request: true, what: what, entries: [e], last: i };
+        groups.push(g);
+        return;
+      }
+      if (e.kind !== 'transition') { groups.push({ entries: [e], last: i }); return; }
+      g = open[e.actor];
+      if (g && g.lastTo === e.fromPath && g.states[e.toPath]) { g.entries.push(e); g.lastTo = e.toPath; g.last = i; return; }
+      g = { actor: e.actor, entries: [e], states: {}, order: [e.fromPath, e.toPath], lastTo: e.toPath, last: i };
       g.states[e.fromPath] = 1; g.states[e.toPath] = 1;
       open[e.actor] = g; groups.push(g);
     });
-    return groups;
+    return groups.sort(function (x, y) { return x.last - y.last; });
   }
   function short(path) { return path.replace(/^online\./, ''); }
   function listItem(group) {
     var e = group.entries[group.entries.length - 1];
     var li;
-    if (group.entries.length >= 4) {
+    if (!group.request && group.entries.length >= 4) {
       var loops = group.entries.filter(function (x) { return x.toPath === group.order[1]; }).length;
       var first = group.entries[0];
       var failure = e.context && e.context.lastFailure ? ', last failure ' + e.context.lastFailure.code : '';
@@ -239,9 +256,10 @@ const AFTER = String.raw`
         h('span', { text: e.ok ? 'done' : 'failed: ' + e.error }),
       ]);
     } else if (e.kind === 'request') {
-      li = h('li', { 'class': 'request ' + e.outcome, 'data-actor': 'request', 'data-outcome': e.outcome }, [
-        h('span', { 'class': 't', text: clockMs(e.at) }), h('span', { 'class': 'a', text: e.source }),
-        h('span', { text: 'request ' + e.outcome + (e.reason ? ': ' + e.reason : '') }),
+      var n = group.entries.length, from = group.entries[0];
+      li = h('li', { 'class': 'request ' + e.outcome, 'data-actor': 'request', 'data-outcome': e.outcome, 'data-count': n }, [
+        h('span', { 'class': 't', text: n > 1 ? clock(from.at) + '\u2013' + clock(e.at) : clockMs(e.at) }), h('span', { 'class': 'a', text: e.source }),
+        h('span', { text: 'request ' + e.outcome + (e.reason ? ': ' + e.reason : '') + (n > 1 ? ' \u00d7' + n + ', ' + span(e.at - from.at) : '') }),
       ]);
     } else {
       // Fewer than 4 steps: each shown on its own.
@@ -353,7 +371,20 @@ const AFTER = String.raw`
     var live = document.getElementById('live');
     var download = document.getElementById('download');
     download.hidden = false;
-    download.setAttribute('href', token ? 'recording.html?token=' + encodeURIComponent(token) : 'recording.html');
+    // Fetched with the token in a header (never written into the page), saved from a blob.
+    download.addEventListener('click', function () {
+      var headers = token ? { Authorization: 'Bearer ' + token } : {};
+      download.disabled = true;
+      fetch('recording.html', { headers: headers })
+        .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.blob(); })
+        .then(function (blob) {
+          var a = h('a', { href: URL.createObjectURL(blob), download: 'inspector-recording-' + new Date().toISOString().replace(/[:.]/g, '-') + '.html' });
+          document.body.appendChild(a); a.click(); a.remove();
+          setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+        })
+        .catch(function (e) { download.textContent = 'Download failed: ' + e.message; })
+        .then(function () { download.disabled = false; });
+    });
     var source = new EventSource(token ? 'events?token=' + encodeURIComponent(token) : 'events');
     ['hello', 'transition', 'snapshot', 'action', 'request'].forEach(function (name) {
       source.addEventListener(name, function (e) {
@@ -372,7 +403,7 @@ const AFTER = String.raw`
     var first = tl.length ? tl[0].at : model.now, last = Math.max(model.now, data.end || 0, tl.length ? tl[tl.length - 1].at : 0);
     replayAt = last;
     var live = document.getElementById('live');
-    live.className = 'replay'; live.textContent = 'recording, ' + new Date(wall(first)).toISOString().slice(0, 19).replace('T', ' ') + ' \u2013 ' + clock(last);
+    live.className = 'replay'; live.textContent = 'recording, ' + stamp(first) + ' \u2013 ' + stamp(last);
     var bar = document.getElementById('replay-bar'), slider = document.getElementById('replay-at'), label = document.getElementById('replay-label');
     bar.hidden = false;
     slider.min = String(first); slider.max = String(last); slider.value = String(last); slider.step = '1';

@@ -4,7 +4,7 @@ export const PAGE_STYLE = String.raw`
   --current:#1f6feb; --taken:#b54708; --bad:#b42318; --good:#067647; --warn:#b54708; --idle:#98a2b3; }
 * { box-sizing: border-box; }
 body { margin:0; font:13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; background:var(--bg); color:var(--fg); }
-header { display:flex; flex-wrap:wrap; gap:12px; align-items:center; padding:8px 16px; background:#101828; color:#fff; position:sticky; top:0; z-index:2; }
+header { display:flex; flex-wrap:wrap; gap:12px; align-items:center; padding:8px 16px; background:#101828; color:#fff; }
 header h1 { font-size:15px; margin:0 8px 0 0; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; background:#344054; color:#fff; font-weight:600; font-size:12px; }
 .badge.connected, .badge.running, .badge.ready { background:var(--good); }
@@ -18,7 +18,7 @@ header h1 { font-size:15px; margin:0 8px 0 0; }
 #live.on::before { content:"\25CF  "; color:#32d583; }
 #live.off::before { content:"\25CF  "; color:#f04438; }
 #live.replay::before { content:"\25B6  "; color:#fdb022; }
-header a { color:#b2ccff; }
+#download { font:inherit; font-size:12px; padding:2px 10px; border:1px solid #475467; border-radius:6px; background:#1d2939; color:#fff; cursor:pointer; }
 #actions { display:flex; gap:8px; flex-wrap:wrap; padding:6px 16px; border-bottom:1px solid var(--line); background:#fff; align-items:center; }
 #actions:empty { display:none; }
 #actions button { font:inherit; padding:3px 12px; border:1px solid var(--line); border-radius:6px; background:#fff; cursor:pointer; }
@@ -39,7 +39,7 @@ main { display:grid; grid-template-columns: 300px minmax(0, 1fr); gap:12px; padd
 #tree .row .id { font-weight:600; margin-left:6px; }
 #tree .row .meta { display:block; color:var(--muted); font-size:11px; margin-top:1px; }
 #tree .row .meta .bad { color:var(--bad); }
-#graph-box { overflow:auto; max-height:72vh; }
+#graph-box { overflow:auto; max-height:640px; }
 #zoom { margin-left:auto; font:inherit; font-size:11px; padding:1px 8px; border:1px solid var(--line); border-radius:6px; background:#fff; cursor:pointer; }
 svg.chart { display:block; font:11px system-ui, -apple-system, "Segoe UI", sans-serif; }
 svg .state rect.box { fill:#fff; stroke:#98a2b3; stroke-width:1; }

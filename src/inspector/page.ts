@@ -54,7 +54,7 @@ ${head}<link rel="icon" href="data:,">
 <style>${PAGE_STYLE}</style>
 </head>
 <body>
-<header><h1 id="title">${safe}</h1><span id="state" class="badge">…</span><div id="facts"></div><span id="live" class="off">connecting to the inspector</span><a id="download" hidden download>Download recording</a></header>
+<header><h1 id="title">${safe}</h1><span id="state" class="badge">…</span><div id="facts"></div><span id="live" class="off">connecting to the inspector</span><button type="button" id="download" hidden>Download recording</button></header>
 <div id="actions"></div>
 <div id="replay-bar" hidden><span>Replay at</span><input id="replay-at" type="range"><b id="replay-label"></b></div>
 <main>

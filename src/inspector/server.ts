@@ -204,7 +204,8 @@ function secretsOf(supervisor: Supervisor): readonly string[] {
   return Array.isArray(secrets) ? secrets.filter((s): s is string => typeof s === 'string') : [];
 }
 
-async function drawMachines(): Promise<Record<MachineName, DrawnMachine>> {
+/** The three machines with their layouts (cached per process). */
+export async function drawMachines(): Promise<Record<MachineName, DrawnMachine>> {
   const graphs = {
     connection: machineGraph(connectionMachine),
     worker: machineGraph(workerMachine),
