@@ -141,3 +141,21 @@ export class SseStreams {
     for (const stream of [...this.open]) stream.close('closed');
   }
 }
+
+/**
+ * A reader of a Server-Sent Event stream as the inspector writes it (one `event:` and one `data:` line per
+ * frame): feed it the stream's text chunks, it calls `onEvent` with each whole frame's event and data.
+ */
+export function sseReader(onEvent: (event: string, data: string) => void): (chunk: string) => void {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (event !== undefined && data !== undefined) onEvent(event, data);
+    }
+  };
+}

@@ -25,6 +25,7 @@ import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 import { waitUntil } from '../harness/wait.js';
+import { RequestEvents } from '../support/request-events.js';
 
 const defer = useCleanups();
 const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
@@ -81,16 +82,8 @@ describe('inspector page in headless Chromium', () => {
     defer(() => supervisor.stop());
 
     // Request outcomes, reported by this "service" as the page's request marks.
-    const listeners = new Set<(event: RequestEvent) => void>();
-    const requests = {
-      onRequest(listener: (event: RequestEvent) => void) {
-        listeners.add(listener);
-        return { dispose: () => void listeners.delete(listener) };
-      },
-    };
-    const report = (event: RequestEvent) => {
-      for (const listener of listeners) listener(event);
-    };
+    const requests = new RequestEvents();
+    const report = (event: RequestEvent) => requests.emit(event);
     let sending = true;
     let sent = 0;
     const load = (async () => {

@@ -6,13 +6,12 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type Inspector, type InspectorOptions, startInspector } from '../../src/index.js';
-import type { RequestEvent } from '../../src/inspector/model.js';
+import { type Inspector, type InspectorOptions, startInspector } from '../../src/index.js';
 import { PAGE_SCRIPT } from '../../src/inspector/page.js';
 import { isLoopback } from '../../src/inspector/server.js';
-import { DEFAULT_SSE_LIMITS, type SseLimits } from '../../src/inspector/sse.js';
-import { FakeConnector, failures, flush, stopOnFakes } from '../support/fake-connector.js';
-import { ManualClock } from '../support/manual-clock.js';
+import { DEFAULT_SSE_LIMITS, type SseLimits, sseReader } from '../../src/inspector/sse.js';
+import { failures, flush } from '../support/fake-connector.js';
+import { inspectedSupervisor } from '../support/inspected.js';
 
 const API_KEY = 'sk-live-0123456789-very-secret-api-key';
 const TOKEN = 'inspector-token-abcdefghijklmnop';
@@ -22,36 +21,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-/** A request-event source the test fires by hand. */
-function requestSource() {
-  const listeners = new Set<(event: RequestEvent) => void>();
-  return {
-    onRequest(listener: (event: RequestEvent) => void) {
-      listeners.add(listener);
-      return { dispose: () => void listeners.delete(listener) };
-    },
-    emit(event: RequestEvent) {
-      for (const listener of listeners) listener(event);
-    },
-  };
-}
-
-async function setup(options: InspectorOptions = {}, limits: SseLimits = DEFAULT_SSE_LIMITS) {
-  const clock = new ManualClock();
-  const connector = new FakeConnector();
-  const supervisor = createSupervisor({
-    envConfig: false,
-    apiKey: API_KEY,
-    connector,
-    clock,
-    reachabilityInterval: false,
-    creators: { orders: {} },
-  });
-  cleanups.push(() => stopOnFakes(supervisor, connector, clock));
-  const requests = requestSource();
-  const inspector = await startInspector(supervisor, { clock, requests, ...options }, limits);
-  cleanups.push(() => inspector.close());
-  return { clock, connector, supervisor, inspector, requests };
+function setup(options: InspectorOptions = {}, limits: SseLimits = DEFAULT_SSE_LIMITS) {
+  return inspectedSupervisor(cleanups, { apiKey: API_KEY, ...options }, limits);
 }
 
 interface Reply {
@@ -98,28 +69,22 @@ interface ServerEvent {
 function openEvents(inspector: Inspector, path = '/events') {
   const events: ServerEvent[] = [];
   const waiters: { match: (e: ServerEvent) => boolean; resolve: (e: ServerEvent) => void }[] = [];
-  let buffer = '';
   let status = 0;
   const ended = new Promise<void>((resolveEnded, reject) => {
     const req = request(new URL(path, inspector.url), (res) => {
       status = res.statusCode ?? 0;
       res.setEncoding('utf8');
+      const read = sseReader((event, data) => {
+        const parsed = { event, data: JSON.parse(data) as unknown };
+        events.push(parsed);
+        for (const waiter of waiters.splice(0)) {
+          if (waiter.match(parsed)) waiter.resolve(parsed);
+          else waiters.push(waiter);
+        }
+      });
       res.on('data', (chunk: string) => {
         served += chunk;
-        buffer += chunk;
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event === undefined || data === undefined) continue;
-          const parsed = { event, data: JSON.parse(data) as unknown };
-          events.push(parsed);
-          for (const waiter of waiters.splice(0)) {
-            if (waiter.match(parsed)) waiter.resolve(parsed);
-            else waiters.push(waiter);
-          }
-        }
+        read(chunk);
       });
       res.on('end', () => resolveEnded());
       // Destroyed by the cleanup after the test: not a failure.
