@@ -1,12 +1,15 @@
 /**
- * Lays a machine's graph out as a statechart with ELK (elkjs, its layered algorithm, in this process): states
+ * Lays a machine's graph out as a statechart with ELK (elkjs, its layered algorithm, in a worker thread): states
  * as boxes nested in their parents, one labelled arrow per transition (a targetless one as a loop on its
  * state, one declared on the root from an "any state" point), and an arrow from a dot to each initial state.
  *
- * The layout runs on the server, once per machine, so the page only draws the coordinates it is sent: it
- * loads no layout code, and its Content-Security-Policy stays as strict as before (no `unsafe-eval`, no
- * worker). All coordinates are absolute (`elk.json.shapeCoords` / `edgeCoords` = `ROOT`).
+ * The layout runs on the server (in a worker thread), once per machine and process, so the page only draws
+ * the coordinates it is sent: it loads no layout code, and its Content-Security-Policy stays as strict as
+ * before (no `unsafe-eval`, no worker). All coordinates are absolute (`elk.json.shapeCoords` / `edgeCoords`
+ * = `ROOT`).
  */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { GraphState, GraphTransition, MachineGraph } from '../machine-graph.js';
 import { transitionLabel } from '../machine-graph.js';
 
@@ -121,12 +124,11 @@ function label(text: string): ElkLabel {
   return { text, width: textWidth(text), height: LINE_HEIGHT };
 }
 
-/** Computes the layout of `graph` (a few hundred ms for the largest machine; cache the result). */
+/**
+ * Computes the layout of `graph` with ELK, in a worker thread: ELK runs synchronously for up to a second on
+ * the largest machine, which must not stall the service's event loop (its probes and timers). Cache it.
+ */
 export async function layoutMachine(graph: MachineGraph): Promise<MachineLayout> {
-  // A CommonJS module: its `module.exports` (the constructor, which also carries itself as `default`).
-  const loaded = await import('elkjs/lib/elk.bundled.js');
-  const ELK = (loaded.default as unknown as { default?: typeof loaded.default }).default ?? loaded.default;
-  const elk = new (ELK as unknown as new () => { layout(graph: ElkNode): Promise<unknown> })();
   const byId = new Map<string, GraphState>();
   const toNode = (state: GraphState): ElkNode => {
     byId.set(state.id, state);
@@ -165,12 +167,12 @@ export async function layoutMachine(graph: MachineGraph): Promise<MachineLayout>
     if (t.targets.length === 0) addEdge(source, source, index, t.event, text);
     for (const target of t.targets) addEdge(source, target, index, t.event, text);
   });
-  const laid = (await elk.layout({
+  const laid = await runElk({
     id: `${graph.root.id}.__root`,
     layoutOptions: ROOT_OPTIONS,
     children,
     edges,
-  })) as ElkNode;
+  });
 
   const states: LaidOutState[] = [];
   const visit = (node: ElkNode) => {
@@ -232,6 +234,63 @@ export async function layoutMachine(graph: MachineGraph): Promise<MachineLayout>
       };
     }),
   };
+}
+
+/** Runs in the worker (CommonJS, from a string, so that it needs no file of ours at run time). */
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const elk = new (require(workerData.elk))();
+parentPort.on('message', ({ id, graph }) => elk.layout(graph).then(
+  (laid) => parentPort.postMessage({ id, laid }),
+  (error) => parentPort.postMessage({ id, error: String((error && error.message) || error) }),
+));
+`;
+
+interface ElkReply {
+  readonly id: number;
+  readonly laid?: ElkNode;
+  readonly error?: string;
+}
+
+/** One worker thread for the layouts asked for at once (ELK loaded once); it ends when none is left. */
+let shared: { readonly worker: Worker; pending: number } | undefined;
+let nextId = 0;
+
+/** ELK's layered layout of one graph, in the worker thread. */
+async function runElk(graph: ElkNode): Promise<ElkNode> {
+  if (shared === undefined) {
+    const elk = createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js');
+    shared = { worker: new Worker(WORKER, { eval: true, workerData: { elk } }), pending: 0 };
+  }
+  const current = shared;
+  const id = nextId++;
+  current.pending++;
+  try {
+    return await new Promise<ElkNode>((resolve, reject) => {
+      const onMessage = (reply: ElkReply) => {
+        if (reply.id !== id) return;
+        done();
+        if (reply.laid) resolve(reply.laid);
+        else reject(new Error(`the inspector's graph layout (elkjs) failed: ${reply.error}`));
+      };
+      const onExit = (code: number) => {
+        done();
+        reject(new Error(`the inspector's graph layout (elkjs) worker exited with code ${code}`));
+      };
+      const done = () => {
+        current.worker.off('message', onMessage);
+        current.worker.off('exit', onExit);
+      };
+      current.worker.on('message', onMessage);
+      current.worker.on('exit', onExit);
+      current.worker.postMessage({ id, graph });
+    });
+  } finally {
+    if (--current.pending === 0) {
+      if (shared === current) shared = undefined;
+      void current.worker.terminate();
+    }
+  }
 }
 
 /** ELK may return an edge in the node that contains it: gather them all by id. */

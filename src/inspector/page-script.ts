@@ -189,7 +189,7 @@ const BEFORE = String.raw`
     var connMeta = [
       'in state ' + (connSince !== undefined ? span(t - connSince) : '\u2014'),
       ' \u00b7 attempt ' + (replay ? ((lastOf(entries, 'connection') || {}).context || snap).attempt : snap.attempt),
-      ' \u00b7 pending ' + snap.pendingRequests,
+      ' \u00b7 pending ' + (replay ? ((lastOf(entries, 'connection') || {}).context || snap).pendingRequests : snap.pendingRequests),
     ];
     var failure = replay ? ((lastOf(entries, 'connection') || {}).context || {}).lastFailure : snap.lastFailure;
     if (failure && !SERVING[conn.state]) connMeta.push(h('span', { 'class': 'bad', text: ' \u00b7 last failure ' + failure.code }));
