@@ -48,6 +48,8 @@ export interface LaidOutEdge {
 export interface MachineLayout {
   readonly width: number;
   readonly height: number;
+  /** Set when the layout failed: the chart is not drawn, the page says why. */
+  readonly error?: string;
   readonly states: readonly LaidOutState[];
   readonly edges: readonly LaidOutEdge[];
 }

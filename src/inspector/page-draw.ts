@@ -27,7 +27,10 @@ export const PAGE_DRAW = String.raw`
     document.getElementById('graph-path').textContent = actor.path;
     var panel = document.getElementById('graph-panel');
     panel.setAttribute('data-actor', actor.id); panel.setAttribute('data-path', actor.path); panel.setAttribute('data-state', actor.state);
-    if (!drawn) { box.replaceChildren(); return; }
+    if (!drawn || drawn.layout.error) {
+      box.replaceChildren(h('div', { 'class': 'hint', text: drawn ? 'chart not drawn: ' + drawn.layout.error : 'no chart for this actor' }));
+      return;
+    }
     var L = drawn.layout, last = lastOf(entries, actor.id), taken = takenEdge(drawn, last);
     var isFresh = last && fresh[actor.id] === last && !replay;
     var mid = 'arrow-' + actor.machine, tid = 'arrow-taken-' + actor.machine;

@@ -104,5 +104,5 @@ svg marker.taken path { fill:var(--taken); }
 #detail { font-size:12px; max-height:44vh; overflow:auto; }
 #detail pre { background:#f9fafb; border:1px solid #eaecf0; border-radius:6px; padding:6px; margin:4px 0; white-space:pre-wrap; overflow-wrap:anywhere; font-size:11px; }
 #detail h3 { font-size:12px; margin:6px 0 2px; }
-#detail .hint { color:var(--muted); }
+.hint { color:var(--muted); }
 `;

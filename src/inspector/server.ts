@@ -21,9 +21,9 @@ import { creatorMachine } from '../../machines/creator.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
 import { type Clock, systemClock } from '../clock.js';
 import { createRedactor } from '../errors.js';
-import { machineGraph } from '../machine-graph.js';
+import { type MachineGraph, machineGraph } from '../machine-graph.js';
 import type { Supervisor } from '../supervisor.js';
-import { cachedLayout } from './layout.js';
+import { cachedLayout, type MachineLayout } from './layout.js';
 import {
   type DrawnMachine,
   type Hello,
@@ -211,10 +211,22 @@ export async function drawMachines(): Promise<Record<MachineName, DrawnMachine>>
     worker: machineGraph(workerMachine),
     creator: machineGraph(creatorMachine),
   };
+  // A layout that fails (no worker threads here, say) leaves that chart undrawn, with the reason: the rest
+  // of the inspector works without it.
+  const draw = (graph: MachineGraph) =>
+    cachedLayout(graph).catch(
+      (error: unknown): MachineLayout => ({
+        width: 0,
+        height: 0,
+        states: [],
+        edges: [],
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   const [connection, worker, creator] = await Promise.all([
-    cachedLayout(graphs.connection),
-    cachedLayout(graphs.worker),
-    cachedLayout(graphs.creator),
+    draw(graphs.connection),
+    draw(graphs.worker),
+    draw(graphs.creator),
   ]);
   return {
     connection: { graph: graphs.connection, layout: connection },
@@ -266,6 +278,7 @@ function hostName(host: string): string {
  * console.log(`inspector on ${inspector.url}`);
  * // …
  * await inspector.close();
+ * @param limits @internal The event streams' bounds (tests make them small).
  * @throws TypeError or RangeError on bad options, naming the option and the fix; the server's listen error
  *   (e.g. EADDRINUSE) if it cannot bind.
  */

@@ -12,6 +12,7 @@ import { isLoopback } from '../../src/inspector/server.js';
 import { DEFAULT_SSE_LIMITS, type SseLimits, sseReader } from '../../src/inspector/sse.js';
 import { failures, flush } from '../support/fake-connector.js';
 import { inspectedSupervisor } from '../support/inspected.js';
+import { RequestEvents } from '../support/request-events.js';
 
 const API_KEY = 'sk-live-0123456789-very-secret-api-key';
 const TOKEN = 'inspector-token-abcdefghijklmnop';
@@ -455,5 +456,16 @@ describe('inspector server', () => {
       /`historyWindow`/,
     );
     await expect(startInspector(supervisor, { requests: {} as never })).rejects.toThrow(/`requests`/);
+  });
+  it("takes request outcomes from the supervisor's own onRequest when it has one", async () => {
+    const { supervisor, clock } = await setup();
+    const own = new RequestEvents();
+    // As the supervisor will once it reports requests itself.
+    Object.assign(supervisor, { onRequest: own.onRequest.bind(own) });
+    const inspector = await startInspector(supervisor, { clock });
+    cleanups.push(() => inspector.close());
+    own.emit({ source: 'creator:orders', outcome: 'late', at: 7 });
+    const hello = JSON.parse((await call(inspector, '/state.json')).body) as { timeline: unknown[] };
+    expect(hello.timeline).toEqual([{ kind: 'request', source: 'creator:orders', outcome: 'late', at: 7 }]);
   });
 });
