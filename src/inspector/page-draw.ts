@@ -28,11 +28,17 @@ export const PAGE_DRAW = String.raw`
     var panel = document.getElementById('graph-panel');
     panel.setAttribute('data-actor', actor.id); panel.setAttribute('data-path', actor.path); panel.setAttribute('data-state', actor.state);
     if (!drawn || drawn.layout.error) {
+      box.removeAttribute('data-key');
       box.replaceChildren(h('div', { 'class': 'hint', text: drawn ? 'chart not drawn: ' + drawn.layout.error : 'no chart for this actor' }));
       return;
     }
     var L = drawn.layout, last = lastOf(entries, actor.id), taken = takenEdge(drawn, last);
-    var isFresh = last && fresh[actor.id] === last && !replay;
+    // Animated while it is news (2 s); the chart is rebuilt only when what it shows changes.
+    var news = fresh[actor.id];
+    var isFresh = !replay && !!last && !!news && news.entry === last && Date.now() - news.at < 2000;
+    var key = [actor.id, actor.path, last ? last.at + last.event : '', isFresh, zoomed].join(' ');
+    if (box.getAttribute('data-key') === key) return;
+    box.setAttribute('data-key', key);
     var mid = 'arrow-' + actor.machine, tid = 'arrow-taken-' + actor.machine;
     var svg = s('svg', { 'class': 'chart', width: L.width, height: L.height, viewBox: '0 0 ' + L.width + ' ' + L.height, 'data-machine': actor.machine }, [
       s('defs', null, [

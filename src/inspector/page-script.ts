@@ -230,12 +230,18 @@ const AFTER = String.raw`
       }
       if (e.kind !== 'transition') { groups.push({ entries: [e], last: i }); return; }
       g = open[e.actor];
-      if (g && g.lastTo === e.fromPath && g.states[e.toPath]) { g.entries.push(e); g.lastTo = e.toPath; g.last = i; return; }
-      g = { actor: e.actor, entries: [e], states: {}, order: [e.fromPath, e.toPath], lastTo: e.toPath, last: i };
+      if (g && g.lastTo === e.fromPath && g.states[e.toPath]) { g.entries.push(e); g.at.push(i); g.lastTo = e.toPath; g.last = i; return; }
+      g = { actor: e.actor, entries: [e], at: [i], states: {}, order: [e.fromPath, e.toPath], lastTo: e.toPath, last: i };
       g.states[e.fromPath] = 1; g.states[e.toPath] = 1;
       open[e.actor] = g; groups.push(g);
     });
-    return groups.sort(function (x, y) { return x.last - y.last; });
+    // A loop of fewer than 4 steps is not collapsed: its steps are listed each in its own place.
+    var out = [];
+    groups.forEach(function (g) {
+      if (g.at && g.entries.length < 4) g.entries.forEach(function (e, k) { out.push({ entries: [e], last: g.at[k] }); });
+      else out.push(g);
+    });
+    return out.sort(function (x, y) { return x.last - y.last; });
   }
   function short(path) { return path.replace(/^online\./, ''); }
   function listItem(group) {
@@ -280,13 +286,16 @@ const AFTER = String.raw`
     return li;
   }
   function renderList(entries) {
+    var list = document.getElementById('events');
+    var key = entries.length + ' ' + (entries.length ? entries[entries.length - 1].at : '');
+    if (list.getAttribute('data-key') === key) return;
+    list.setAttribute('data-key', key);
     var groups = groupsOf(entries), items = [], i;
     for (i = groups.length - 1; i >= 0 && items.length < MAX_LIST; i--) {
       var made = listItem(groups[i]);
       for (var j = made.length - 1; j >= 0; j--) items.push(made[j]);
     }
     if (i >= 0) items.push(h('li', { 'class': 'more', text: (i + 1) + ' older groups not listed: move the replay slider, or read the bands above' }));
-    var list = document.getElementById('events');
     list.replaceChildren.apply(list, items);
   }
   function choose(group, li) {
@@ -341,7 +350,7 @@ const AFTER = String.raw`
     }
     if (!model) return;
     if (event === 'snapshot') { model.snapshot = data; snapReceived = Date.now(); return; }
-    if (event === 'transition') { upsert(data); fresh[data.actor] = data; }
+    if (event === 'transition') { upsert(data); fresh[data.actor] = { entry: data, at: Date.now() }; }
     model.timeline.push(data);
     trim();
   }
