@@ -30,6 +30,8 @@ export interface RequestEvent {
   readonly at: number;
 }
 
+const OUTCOMES: ReadonlySet<unknown> = new Set(['started', 'rejected', 'late']);
+
 /** The smallest interface the inspector needs to draw request outcomes. */
 export interface RequestEventSource {
   onRequest(listener: (event: RequestEvent) => void): Disposable;
@@ -146,15 +148,18 @@ export class InspectorModel {
     if (requests) {
       this.subscriptions.push(
         requests.onRequest((event) => {
-          if (typeof event !== 'object' || event === null) return;
-          const entry: TimelineEntry = {
-            kind: 'request',
-            source: String(event.source),
-            outcome: event.outcome,
-            ...(event.reason === undefined ? {} : { reason: String(event.reason) }),
-            at: Number.isFinite(event.at) ? event.at : options.now(),
-          };
-          this.record('request', entry);
+          // Whatever the source sends: a malformed event is dropped, and nothing is thrown back at it.
+          try {
+            if (typeof event !== 'object' || event === null || !OUTCOMES.has(event.outcome)) return;
+            const entry: TimelineEntry = {
+              kind: 'request',
+              source: String(event.source).slice(0, 200),
+              outcome: event.outcome,
+              ...(event.reason === undefined ? {} : { reason: String(event.reason).slice(0, 200) }),
+              at: Number.isFinite(event.at) ? event.at : options.now(),
+            };
+            this.record('request', entry);
+          } catch {}
         }),
       );
     }

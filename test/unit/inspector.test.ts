@@ -468,4 +468,23 @@ describe('inspector server', () => {
     const hello = JSON.parse((await call(inspector, '/state.json')).body) as { timeline: unknown[] };
     expect(hello.timeline).toEqual([{ kind: 'request', source: 'creator:orders', outcome: 'late', at: 7 }]);
   });
+  it('drops malformed request events without throwing back at their source', async () => {
+    const { inspector, requests } = await setup();
+    const hostile = {
+      toString: () => {
+        throw new Error('boom');
+      },
+    };
+    for (const event of [
+      null,
+      42,
+      { outcome: 'exploded', source: 'x', at: 1 },
+      { outcome: 'started', source: hostile, at: 2 },
+    ]) {
+      expect(() => requests.emit(event as never)).not.toThrow();
+    }
+    requests.emit({ source: 'client', outcome: 'started', at: 3 });
+    const hello = JSON.parse((await call(inspector, '/state.json')).body) as { timeline: { at: number }[] };
+    expect(hello.timeline.map((e) => e.at)).toEqual([3]);
+  });
 });
