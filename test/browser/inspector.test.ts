@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
+import { run } from '../../src/cli/run.js';
 import { createSupervisor, machineGraph, startInspector, TemporalUnavailableError } from '../../src/index.js';
 import type { RequestEvent } from '../../src/inspector/model.js';
 import { activities, workflowsPath } from '../fixtures/index.js';
@@ -135,6 +136,25 @@ describe('inspector page in headless Chromium', () => {
       },
     });
     defer(() => inspector.close());
+
+    // The CLI records the whole session from the inspector's URL, in this process, until interrupted.
+    let interruptRecorder: (() => void) | undefined;
+    const recorderOut: string[] = [];
+    const recordedFile = join(ARTIFACTS, 'inspector-cli-recording.html');
+    await mkdir(ARTIFACTS, { recursive: true });
+    const recorder = run(['record', '--url', inspector.url, '-o', recordedFile], {
+      stdout: { write: (text: string) => recorderOut.push(text) },
+      stderr: { write: (text: string) => recorderOut.push(text) },
+      env: { TEMPORAL_SUPERVISOR_INSPECTOR_TOKEN: token },
+      onSignal(handler) {
+        interruptRecorder = () => handler('SIGINT');
+        return () => {};
+      },
+    });
+    defer(async () => {
+      interruptRecorder?.();
+      await recorder;
+    });
 
     const browser = await launchChromium();
     defer(() => browser.close());
@@ -297,6 +317,25 @@ describe('inspector page in headless Chromium', () => {
     await offline.screenshot({ path: join(ARTIFACTS, 'inspector-recording.png'), fullPage: true });
     expect(requested.filter((url) => !url.startsWith('file:') && !url.startsWith('data:'))).toEqual([]);
     expect(offlineProblems).toEqual([]);
+
+    // The CLI's recording: what streamed after its hello, replayed offline the same way.
+    interruptRecorder?.();
+    expect(await recorder, recorderOut.join('')).toBe(0);
+    expect(recorderOut.join('')).toMatch(/wrote .*inspector-cli-recording\.html: \d+ entries/);
+    const cliBody = await readFile(recordedFile, 'utf8');
+    expect(cliBody).not.toContain(token);
+    expect(cliBody).not.toContain(API_KEY);
+    const replayed = await browser.context.newPage();
+    const replayProblems: string[] = [];
+    replayed.on('pageerror', (error) => replayProblems.push(error.message));
+    replayed.on('console', (m) => m.type() === 'error' && replayProblems.push(m.text()));
+    await replayed.goto(pathToFileURL(recordedFile).toString());
+    await replayed.waitForSelector(`${tree('connection')}[data-state="connected"]`);
+    await replayed.waitForSelector(`${tree('worker:greeter')}[data-state="running"]`);
+    // The kill, the restart, the black hole and the heal all came as events after the hello.
+    expect(await replayed.locator('#events li[data-actor="action"]').count()).toBe(4);
+    expect(await replayed.locator('#bands .mark.rejected').count()).toBeGreaterThan(0);
+    expect(replayProblems).toEqual([]);
     expect(problems).toEqual([]);
     console.log(
       `inspector browser timings (ms): ${JSON.stringify({
