@@ -143,7 +143,12 @@ describe('inspector server', () => {
     const csp = String(page.headers['content-security-policy']);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toMatch(/unsafe-|worker-src|\*/);
     expect(() => new Function(PAGE_SCRIPT)).not.toThrow();
+    // Nothing received is parsed as HTML or code.
+    expect(PAGE_SCRIPT).not.toMatch(
+      /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setAttribute\('style'/,
+    );
     expect((await call(inspector, '/nope')).status).toBe(404);
     expect((await call(inspector, '/', { method: 'DELETE' })).status).toBe(405);
   });
