@@ -42,8 +42,13 @@ try {
     throw new Error(`the inspector built in dist did not serve its page (HTTP ${page.status})`);
   }
   const state = await (await fetch(new URL('state.json', inspector.url))).json();
-  if (!state.machines?.connection?.transitions?.length || state.actors?.[1]?.id !== 'creator:orders') {
-    throw new Error('the inspector built in dist served no machine graph or actors');
+  const drawn = state.machines?.connection;
+  if (
+    !drawn?.graph?.transitions?.length ||
+    drawn.layout?.edges?.length <= drawn.graph.transitions.length ||
+    state.actors?.[1]?.id !== 'creator:orders'
+  ) {
+    throw new Error('the inspector built in dist served no laid-out machine graph (elkjs) or actors');
   }
   console.log(
     `package loads in plain Node: ${Object.keys(m).length} exports; its inspector serves a ${html.length}-byte page from dist`,

@@ -41,6 +41,7 @@ export function usageResult(error: UsageError): Record<string, unknown> {
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv[0] === 'demo' || (argv[0] === 'help' && argv[1] === 'demo')) return runDemoCommand(argv, io);
+  if (argv[0] === 'record' || (argv[0] === 'help' && argv[1] === 'record')) return runRecordCommand(argv, io);
   const output = new Output(io);
   output.addSecrets(environmentSecrets(io.env));
   let invocation: Invocation;
@@ -109,4 +110,26 @@ async function runDemoCommand(argv: readonly string[], io: CliIo): Promise<numbe
     return EXIT.ok;
   }
   return runDemo(options, { stdout: io.stdout, stderr: io.stderr, onSignal: io.onSignal });
+}
+
+/** `record`: parsed by its own module from its spec (src/cli/spec.ts), like `demo`. */
+async function runRecordCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [{ parseRecordArgs, runRecord }, { commandHelp }, { RECORD_COMMAND }] = await Promise.all([
+    import('./record.js'),
+    import('./help.js'),
+    import('./spec.js'),
+  ]);
+  let options: ReturnType<typeof parseRecordArgs>;
+  try {
+    options = argv[0] === 'help' ? 'help' : parseRecordArgs(argv.slice(1), io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (options === 'help') {
+    io.stdout.write(commandHelp(RECORD_COMMAND));
+    return EXIT.ok;
+  }
+  return runRecord(options, io);
 }
