@@ -79,4 +79,4 @@ export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from
 export type { RequestCallOptions, RequestContext } from './runtime/request-gate.js';
 export type { ActorTransition, Disposable } from './runtime/transition-hub.js';
 export { createSupervisor, Supervisor } from './supervisor/supervisor.js';
-export type { StateChange, SupervisorSnapshot } from './supervisor/types.js';
+export type { RequestOutcome, StateChange, SupervisorSnapshot } from './supervisor/types.js';

@@ -35,6 +35,8 @@ export interface RequestRunner {
   run<T>(fn: (client: Client) => Promise<T>, options: RequestCallOptions & { deadline: number }): Promise<T>;
   /** Counts a request that ended with `error`, if it is a `TemporalUnavailableError`. */
   noteRejected(error: unknown, source: string): void;
+  /** Reports a request that succeeded. */
+  noteRequest(source: string, outcome: 'started' | 'late'): void;
   /** A rejection in the supervisor's terms (state, attempt, last failure), with `detail` as its reason. */
   unavailable(reason: 'stopped' | 'queue_full', detail: string): TemporalUnavailableError;
 }
@@ -180,10 +182,16 @@ export class WorkflowCreator {
     const request = this.run(workflowId, call, requestId, attempt);
     this.outstanding.add(request);
     const settled = () => void this.outstanding.delete(request);
-    request.then(settled, (error: unknown) => {
-      this.#runner.noteRejected(error, source);
-      settled();
-    });
+    request.then(
+      (outcome) => {
+        this.#runner.noteRequest(source, outcome.attempts > 1 ? 'late' : 'started');
+        settled();
+      },
+      (error: unknown) => {
+        this.#runner.noteRejected(error, source);
+        settled();
+      },
+    );
     return request;
   }
 

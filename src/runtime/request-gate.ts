@@ -108,8 +108,10 @@ export class RequestGate {
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions,
     deadline: number,
+    seen?: { queued?: boolean },
   ): Promise<T> {
     const { live, queued } = await this.acquire(deadline, options);
+    if (seen) seen.queued = queued;
     try {
       // Released from the queue after its deadline (the release and the deadline timer raced): nothing was sent.
       if (this.host.clock.now() >= deadline)

@@ -39,7 +39,7 @@ import { createTemporalConnector } from '../temporal/connector.js';
 import { CoreLogForwarder, ensureRuntimeWithoutSignalHandlers } from '../temporal/core-logs.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
 import { provideConnectionMachine, type WiringHost } from './machine-wiring.js';
-import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
 type ConnectionSnapshot = ReturnType<Actor<ConnectionMachine>['getSnapshot']>;
 
@@ -58,6 +58,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   readonly hub: TransitionHub;
   readonly stateListeners: Listeners<StateChange>;
   readonly observers: Listeners<(observer: SupervisorObserver) => void>;
+  /** How each request ended (`onRequest`). */
+  readonly requestListeners: Listeners<RequestOutcome>;
   readonly creators = new Map<string, WorkflowCreator>();
   readonly workers = new Map<string, SupervisedWorker>();
   readonly config: ResolvedOptions['machine'];
@@ -100,6 +102,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.hub = new TransitionHub(this.clock, this.log, this.describe);
     this.stateListeners = new Listeners(this.log, 'State change listener', this.describe);
     this.observers = new Listeners(this.log, 'Supervisor observer', this.describe);
+    this.requestListeners = new Listeners(this.log, 'Request listener', this.describe);
     this.faults = new FaultReporter((kind, error, suppressed) => {
       this.log.log('error', 'User code threw; the supervisor carries on', {
         where: kind,
@@ -273,6 +276,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   run<T>(
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions,
+    seen?: { queued?: boolean },
   ): Promise<T> {
     let call: ReturnType<typeof resolveCall>;
     try {
@@ -286,7 +290,12 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.gate.run(fn, { failFast: call.failFast, signal: call.signal }, call.deadline);
+    return this.gate.run(fn, { failFast: call.failFast, signal: call.signal }, call.deadline, seen);
+  }
+
+  /** Reports how a request ended, to `onRequest` listeners (the inspector's request marks). */
+  noteRequest(source: string, outcome: 'started' | 'late'): void {
+    if (this.requestListeners.size > 0) this.requestListeners.emit({ source, outcome, at: this.clock.now() });
   }
 
   /** The serving connection's client, waiting as `run` does. */
@@ -303,6 +312,14 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   noteRejected(error: unknown, source: string): void {
     if (error instanceof TemporalUnavailableError) {
       this.observers.emit((observer) => observer.rejected?.(error.reason, source));
+      if (this.requestListeners.size > 0) {
+        this.requestListeners.emit({
+          source,
+          outcome: 'rejected',
+          reason: error.reason,
+          at: this.clock.now(),
+        });
+      }
     }
   }
 

@@ -10,7 +10,7 @@ import type { ActorTransition, Disposable } from '../runtime/transition-hub.js';
 import type { Duration } from '../temporal/duration.js';
 import { registerRuntime } from './internals.js';
 import { SupervisorRuntime } from './runtime.js';
-import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
 /**
  * Keeps one Temporal connection alive through outages: a running connection statechart, its supervised workers
@@ -143,8 +143,11 @@ export class Supervisor {
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions = {},
   ): Promise<T> {
+    const seen: { queued?: boolean } = {};
     try {
-      return await this.#runtime.run(fn, options);
+      const result = await this.#runtime.run(fn, options, seen);
+      this.#runtime.noteRequest('client', seen.queued ? 'late' : 'started');
+      return result;
     } catch (error) {
       this.#runtime.noteRejected(error, 'client');
       throw error;
@@ -163,6 +166,14 @@ export class Supervisor {
       runtime.noteRejected(error, 'client');
       throw error;
     }
+  }
+
+  /**
+   * Calls `listener` with how each request ended: started, late (after waiting for a connection), or rejected
+   * with its reason; for `withClient`, `getClient` and every creator. A listener that throws is logged and kept.
+   */
+  onRequest(listener: (outcome: RequestOutcome) => void): Disposable {
+    return this.#runtime.requestListeners.add(listener);
   }
 
   /** @internal Registers an observer of health checks and rejections (see `registerMetrics`). */

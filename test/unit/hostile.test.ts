@@ -370,3 +370,30 @@ describe('the reachability race', () => {
     expect(connector.attempts).toHaveLength(3);
   });
 });
+
+describe('onRequest', () => {
+  it('reports each request: started, late after waiting, rejected with its reason', async () => {
+    const { clock, connector, supervisor } = setup({ creators: { orders: {} } });
+    const seen: string[] = [];
+    supervisor.onRequest(({ source, outcome, reason }) =>
+      seen.push(`${source} ${outcome}${reason ? ` ${reason}` : ''}`),
+    );
+    supervisor.start();
+    await flush();
+    const waiting = supervisor.withClient(async () => 'ok', { timeout: 5_000 });
+    await expect(supervisor.withClient(async () => 'ok', { failFast: true })).rejects.toMatchObject({
+      reason: 'fail_fast',
+    });
+    connector.succeed();
+    await expect(waiting).resolves.toBe('ok');
+    await expect(supervisor.withClient(async () => 'ok')).resolves.toBe('ok');
+    await supervisor.creator('orders').start('wf', { workflowId: 'r-1', taskQueue: 'q', args: [] });
+    expect(seen).toStrictEqual([
+      'client rejected fail_fast',
+      'client late',
+      'client started',
+      'creator:orders started',
+    ]);
+    expect(clock.now()).toBe(0);
+  });
+});
