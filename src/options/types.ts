@@ -20,8 +20,14 @@ export type HealthCheckMethod =
   | 'health'
   /** `GetSystemInfo`: proves the workflow service answers. */
   | 'system-info'
-  /** `DescribeNamespace`: also proves credentials and that the namespace exists; the most expensive. */
-  | 'namespace';
+  /** `DescribeNamespace`: also proves credentials and that the namespace exists. */
+  | 'namespace'
+  /**
+   * `DescribeWorkflowExecution` of a workflow id that does not exist: the frontend must ask the history service,
+   * which answers NOT_FOUND (a pass). Sees what the others cannot: history down while the frontend answers its
+   * health checks SERVING and starts fail (measured on the cluster: docs/connection.md). One history lookup a probe.
+   */
+  | 'history';
 
 export interface BackoffOptions {
   /** Delay before the first retry. @default 100 ms */

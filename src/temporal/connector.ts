@@ -26,6 +26,8 @@ import { closedChannelGuard } from './grpc-guard.js';
 import { probeProtocol } from './protocol-probe.js';
 import { requestIdInterceptor } from './request-id.js';
 
+/** A workflow id nobody uses: the history probe's lookup must end in NOT_FOUND. */
+const HISTORY_PROBE_WORKFLOW_ID = 'temporal-supervisor-history-probe-0b1e9c4d';
 /** `grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING`. */
 const SERVING = 1;
 /** The service name the Temporal frontend reports health for. */
@@ -117,6 +119,20 @@ class LiveTemporalConnection implements LiveConnection {
         await connection.withDeadline(deadline, () =>
           connection.workflowService.describeNamespace({ namespace: this.#options.namespace }),
         );
+        return;
+      case 'history':
+        try {
+          await connection.withDeadline(deadline, () =>
+            connection.workflowService.describeWorkflowExecution({
+              namespace: this.#options.namespace,
+              execution: { workflowId: HISTORY_PROBE_WORKFLOW_ID },
+            }),
+          );
+        } catch (error) {
+          // NOT_FOUND came from history: it answers. Anything else (UNAVAILABLE, a deadline) is the failure.
+          if (grpcStatusOf(error) === status.NOT_FOUND) return;
+          throw error;
+        }
         return;
     }
   }

@@ -260,7 +260,7 @@ describe('resolveOptions: every option is honoured', () => {
     ).toStrictEqual({ initialDelayMs: 1_000, maxDelayMs: 60_000, multiplier: 3, jitter: 0.1 });
   });
 
-  it.each(['health', 'system-info', 'namespace'] as const)('healthCheck.method %s', (method) => {
+  it.each(['health', 'system-info', 'namespace', 'history'] as const)('healthCheck.method %s', (method) => {
     expect(resolve({ healthCheck: { method } }).healthCheckMethod).toBe(method);
   });
 
