@@ -1,6 +1,15 @@
 import { randomSeed } from '../../machines/backoff.js';
 import { systemClock } from '../runtime/clock.js';
-import { boolean, checkKeys, duration, fail, integer, namedEntries, objectOption } from './check.js';
+import {
+  boolean,
+  checkKeys,
+  duration,
+  fail,
+  integer,
+  isPlainObject,
+  namedEntries,
+  objectOption,
+} from './check.js';
 import { resolveConnectionSettings } from './connection.js';
 import { resolveCoreLogs } from './core-logs.js';
 import { type RequestDefaults, type ResolvedCreatorOptions, resolveCreatorOptions } from './creator.js';
@@ -34,6 +43,7 @@ const SUPERVISOR_KEYS = [
   'connector',
   'creators',
   'workers',
+  'escalation',
 ] satisfies readonly (keyof SupervisorOptions)[];
 const REQUEST_KEYS = ['deadline', 'maxPending', 'failFast'] satisfies readonly (keyof RequestOptions)[];
 
@@ -106,8 +116,29 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     ),
   );
 
+  const escalation = options.escalation ?? 'fail-liveness';
+  if (
+    escalation !== 'fail-liveness' &&
+    escalation !== 'stop' &&
+    !(
+      isPlainObject(escalation) &&
+      Object.keys(escalation).join() === 'exit' &&
+      Number.isInteger(escalation.exit) &&
+      escalation.exit >= 0 &&
+      escalation.exit <= 255
+    )
+  ) {
+    fail(
+      'escalation',
+      "'fail-liveness', 'stop' or { exit: code } with a code from 0 to 255",
+      escalation,
+      'Pass e.g. `escalation: { exit: 70 }`, or leave it out to fail liveness only.',
+    );
+  }
+
   return {
     ...connection,
+    escalation,
     creators,
     workers,
     machine,

@@ -128,6 +128,13 @@ export interface SupervisorOptions {
   /** Replaces how connections are made (for tests and custom transports). @default the Temporal client */
   connector?: Connector;
   /**
+   * What happens when a worker marked `significant` is given up beyond its restart intensity (OTP's significant
+   * children): `'fail-liveness'` (the liveness check fails, as for any given-up worker; the orchestrator restarts
+   * the process), `'stop'` (the supervisor stops: creators reject, workers drain, connections close), or
+   * `{ exit: code }` (a clean stop, then `process.exit(code)`). @default 'fail-liveness'
+   */
+  escalation?: 'fail-liveness' | 'stop' | { readonly exit: number };
+  /**
    * Workflow creators to supervise, by name (letters, digits, `.`, `_`, `-`): each starts workflows
    * exactly once per request. Get one with `supervisor.creator(name)`.
    */
@@ -163,4 +170,5 @@ export interface ResolvedOptions {
   readonly secrets: readonly string[];
   readonly creators: ReadonlyMap<string, ResolvedCreatorOptions>;
   readonly workers: ReadonlyMap<string, ResolvedWorkerOptions>;
+  readonly escalation: 'fail-liveness' | 'stop' | { readonly exit: number };
 }

@@ -149,6 +149,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     });
     // Before the start, so that the children's first states are logged too.
     this.hub.listeners.add((transition) => this.logChildTransition(transition));
+    this.hub.listeners.add((transition) => this.escalate(transition, options.escalation));
     this.actor.start();
   }
 
@@ -429,6 +430,24 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
       this.gate.rejectWaiters('permanent_failure');
     else if (next === 'stopping' || next === 'disconnected') this.gate.rejectWaiters(this.gate.closedReason);
     this.stateListeners.emit({ from: previous, to: next, event: event.type, snapshot: view });
+  }
+
+  /** A significant worker given up: the escalation policy (OTP's auto_shutdown for significant children). */
+  private escalate(transition: ActorTransition, policy: ResolvedOptions['escalation']): void {
+    if (transition.to !== 'givenUp' || policy === 'fail-liveness' || this.stopped) return;
+    const [kind, name] = splitChildId(transition.actor);
+    if (kind !== 'worker' || !this.workers.get(name)?.config.significant) return;
+    const exit = typeof policy === 'object' ? policy.exit : undefined;
+    this.log.log('error', 'Significant worker given up: the supervisor stops', {
+      worker: name,
+      ...(exit !== undefined ? { exitCode: exit } : {}),
+    });
+    // Not from inside the transition that reported it: after the statechart has settled.
+    setImmediate(() => {
+      void this.stop().finally(() => {
+        if (exit !== undefined) process.exit(exit);
+      });
+    });
   }
 
   private logChildTransition(transition: ActorTransition): void {
