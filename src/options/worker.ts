@@ -103,7 +103,7 @@ export function resolveWorkerOptions(field: string, options: WorkerOptions): Res
     restartWindowMs: duration(`${field}.restart.within`, restart.within, d.restartWindowMs),
     restartDelayMs: duration(`${field}.restart.delay`, restart.delay, d.restartDelayMs),
     drainTimeoutMs: duration(`${field}.drainTimeout`, options.drainTimeout, d.drainTimeoutMs),
-    significant: boolean(`${field}.significant`, options.significant, false),
+    significant: boolean(`${field}.significant`, options.significant, d.significant),
     refreshAfterOutageMs:
       options.refreshAfterOutage === false
         ? false

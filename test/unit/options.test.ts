@@ -134,6 +134,7 @@ describe('resolveOptions: defaults', () => {
         restartDelayMs: 1_000,
         drainTimeoutMs: 10_000,
         refreshAfterOutageMs: 1_000,
+        significant: false,
       },
       coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
     });
