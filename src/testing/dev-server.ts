@@ -7,15 +7,24 @@
  * even by SIGKILL, the pipe closes and the reaper SIGKILLs the server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { ADDRESS_IN_USE, findFreePort, startOnSamePort } from './ports.js';
+import {
+  disarmReaper,
+  spawnReaper,
+  trackProcess,
+  trackTempDir,
+  untrackProcess,
+  untrackTempDir,
+} from './reaper.js';
 import { resolveTemporalCli } from './temporal-cli.js';
+
+export { findFreePort };
 
 export interface DevServerOptions {
   /** gRPC frontend port. @default a free port, found by binding 127.0.0.1:0 */
@@ -64,7 +73,6 @@ interface ServerProcess {
 const HOST = '127.0.0.1';
 const OUTPUT_LINES_KEPT = 200;
 const POLL_INTERVAL_MS = 100;
-const ADDRESS_IN_USE = /address already in use/i;
 
 export class DevServer {
   /** Frontend port; the same across restarts. */
@@ -105,7 +113,7 @@ export class DevServer {
     let dbFile = options.dbFile;
     if (dbFile === undefined) {
       tempDir = await mkdtemp(join(tmpdir(), 'temporal-dev-server-'));
-      tempDirs.add(tempDir);
+      trackTempDir(tempDir);
       dbFile = join(tempDir, 'db.sqlite');
     }
     // A free port found by binding :0 can be taken by someone else before the server binds it: pick another.
@@ -120,7 +128,7 @@ export class DevServer {
         const retry = !portGiven && attempt < 3 && ADDRESS_IN_USE.test(server.outputTail());
         if (!retry) {
           if (tempDir !== undefined) {
-            tempDirs.delete(tempDir);
+            untrackTempDir(tempDir);
             await rm(tempDir, { recursive: true, force: true });
           }
           throw error;
@@ -198,17 +206,11 @@ export class DevServer {
         `DevServer on ${this.address} is still running (pid ${this.pid}); stop() or kill() it first.`,
       );
     }
-    const deadline = Date.now() + 10_000;
-    for (let attempt = 1; ; attempt++) {
-      await waitForPortFree(this.port, deadline);
-      try {
-        await this.#spawnAndWait();
-        return;
-      } catch (error) {
-        if (attempt >= 5 || !ADDRESS_IN_USE.test(this.outputTail(10))) throw error;
-        await sleep(200 * attempt);
-      }
-    }
+    await startOnSamePort(
+      this.port,
+      () => this.#spawnAndWait(),
+      () => this.outputTail(10),
+    );
   }
 
   /** Kills the server if it runs and removes the temp dir the default `dbFile` lives in. Idempotent. */
@@ -216,7 +218,7 @@ export class DevServer {
     await this.kill();
     this.#disposed = true;
     if (this.#tempDir !== undefined) {
-      tempDirs.delete(this.#tempDir);
+      untrackTempDir(this.#tempDir);
       await rm(this.#tempDir, { recursive: true, force: true });
     }
   }
@@ -313,12 +315,11 @@ export class DevServer {
     const proc: ServerProcess = {
       child,
       pid,
-      reaper: spawnReaper(pid, this.#tempDir),
+      reaper: spawnReaper(pid, this.#tempDir, { name: 'temporal-dev-server-reaper' }),
       exited,
       exit: undefined,
     };
-    livePids.add(pid);
-    installExitHooks();
+    trackProcess(pid);
     this.#process = proc;
     this.#lastPid = pid;
     this.#output.length = 0;
@@ -327,7 +328,7 @@ export class DevServer {
     }
     child.on('error', (error) => this.#record(`[harness] server process error: ${error.message}`));
     child.once('exit', (code, signal) => {
-      livePids.delete(pid);
+      untrackProcess(pid);
       disarmReaper(proc.reaper);
       proc.exit = { code, signal };
       resolveExit(proc.exit);
@@ -379,101 +380,4 @@ function describeError(error: unknown): string {
     return `${error.name}${code === undefined ? '' : ` (code ${String(code)})`}: ${error.message}`;
   }
   return String(error);
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (bind :0, read it, close). */
-export async function findFreePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string')
-    throw new Error('Could not read the port bound on 127.0.0.1:0.');
-  return address.port;
-}
-
-async function canBind(port: number): Promise<boolean> {
-  const server = createServer();
-  const bound = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => resolve(true));
-  });
-  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return bound;
-}
-
-async function waitForPortFree(port: number, deadline: number): Promise<void> {
-  while (!(await canBind(port)) && Date.now() < deadline) await sleep(100);
-}
-
-// ---- never leave a server behind -------------------------------------------------------------------------
-
-const livePids = new Set<number>();
-const tempDirs = new Set<string>();
-let hooksInstalled = false;
-
-function killAllSync(): void {
-  for (const pid of livePids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  livePids.clear();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const handler = (): void => {
-      killAllSync();
-      // Alone on this signal, our listener has replaced Node's default (exit): restore it and re-raise.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        process.kill(process.pid, signal);
-      }
-    };
-    process.on(signal, handler);
-  }
-}
-
-/**
- * `sh` blocks reading a pipe whose write end only this process holds. A line on it ("disarm") lets the
- * reaper exit quietly; end of file (this process died, however) makes it SIGKILL the server and remove the
- * server's temp dir, if the harness created one. The reaper and its pipe are unref'd: they never keep the
- * event loop alive.
- */
-function spawnReaper(pid: number, tempDir: string | undefined): ChildProcess | undefined {
-  const script = 'read line || { kill -9 "$1"; [ -n "$2" ] && sleep 0.2 && rm -rf "$2"; } 2>/dev/null';
-  try {
-    const reaper = spawn(
-      '/bin/sh',
-      ['-c', script, 'temporal-dev-server-reaper', String(pid), tempDir ?? ''],
-      {
-        stdio: ['pipe', 'ignore', 'ignore'],
-        // Own session: a Ctrl-C to the terminal's process group does not reach it before it has done its job.
-        detached: true,
-      },
-    );
-    reaper.on('error', () => {});
-    reaper.stdin?.on('error', () => {});
-    reaper.unref();
-    if (reaper.stdin instanceof Socket) reaper.stdin.unref();
-    return reaper;
-  } catch {
-    return undefined;
-  }
-}
-
-function disarmReaper(reaper: ChildProcess | undefined): void {
-  if (reaper === undefined || reaper.exitCode !== null || reaper.signalCode !== null) return;
-  reaper.stdin?.end('disarm\n');
 }

@@ -15,6 +15,7 @@ export {
   type FaultProxyOptions,
   type FaultProxyStats,
 } from './fault-proxy.js';
+export { PostgresServer, type PostgresServerOptions, resolvePostgresBin } from './postgres.js';
 export {
   MIN_GO_VERSION,
   type ResolveTemporalCliOptions,
