@@ -24,6 +24,9 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  * - `stopping` — `settle`: waits (bounded) for starts in flight and releases what this dispatcher holds.
  *   Out: settled → `stopped`.
  * - `stopped` — final.
+ *
+ * `draining` and `idle` are only entered while connected and `paused` only while not, so only `backoff`
+ * records both `CONNECTION_UP` and `CONNECTION_DOWN`.
  */
 
 export interface DispatcherInput {
@@ -156,7 +159,6 @@ export const dispatcherMachine = setup({
       },
       on: {
         WAKE: { actions: 'markWoken' },
-        CONNECTION_UP: { actions: 'markConnected' },
         CONNECTION_DOWN: { target: 'paused', actions: 'markDisconnected' },
         STOP: 'stopping',
       },
@@ -166,7 +168,6 @@ export const dispatcherMachine = setup({
       after: { pollDelay: 'draining' },
       on: {
         WAKE: 'draining',
-        CONNECTION_UP: { actions: 'markConnected' },
         CONNECTION_DOWN: { target: 'paused', actions: 'markDisconnected' },
         STOP: 'stopping',
       },

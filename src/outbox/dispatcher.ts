@@ -8,7 +8,7 @@ import type { ClaimedIntent, IntentFailureReason, IntentStartOptions, IntentStat
 export type StartIntentFn = (
   intent: ClaimedIntent,
   payload: { readonly args: unknown[]; readonly options: IntentStartOptions },
-  deadline: number,
+  timeoutMs: number,
 ) => Promise<Pick<StartOutcome, 'runId'>>;
 
 export interface DispatcherSettings {
@@ -79,17 +79,23 @@ export class Dispatcher {
     return { dispatched, nextDueInMs: signal.aborted ? undefined : await this.store.nextDueInMs() };
   }
 
-  /** Waits (bounded) for the batch in flight; what it did not send it has released. */
+  /**
+   * Waits (bounded) for the batch in flight, then gives back whatever this dispatcher still holds, so that
+   * another replica need not wait for the lease (a start still in flight then may be sent twice: with one
+   * request id, which the server deduplicates).
+   */
   async settle(): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, this.settings.settleTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, this.settings.settleTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.store.releaseOwner(this.settings.owner);
   }
 
   private async runBatch(
@@ -131,7 +137,7 @@ export class Dispatcher {
     }
     let runId: string;
     try {
-      ({ runId } = await this.startIntent(intent, payload, Date.now() + this.settings.dispatchTimeoutMs));
+      ({ runId } = await this.startIntent(intent, payload, this.settings.dispatchTimeoutMs));
     } catch (error) {
       const verdict = classifyDispatchError(error);
       if (verdict.kind === 'failed') {

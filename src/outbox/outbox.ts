@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
-import { type Actor, createActor, fromPromise } from 'xstate';
+import { type Actor, createActor, fromPromise, type InspectionEvent } from 'xstate';
 import {
   type DispatcherState,
   dispatcherMachine,
   dispatcherRetryDelayMs,
 } from '../../machines/dispatcher.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
-import type { Supervisor, WorkflowCreator } from '../index.js';
+import type { Clock, Supervisor, WorkflowCreator } from '../index.js';
 import { type DispatchCounts, Dispatcher, type StartIntentFn } from './dispatcher.js';
 import { embeddedStore } from './embedded-store.js';
 import { OutboxInputError, OutboxWaitTimeoutError } from './errors.js';
@@ -23,6 +23,10 @@ export interface CreateOutboxOptions extends OutboxOptions {
   readonly supervisor: Supervisor;
   /** The name of a creator configured on the supervisor (`creators: { outbox: {} }`): it makes the starts. */
   readonly creator: string;
+  /** @internal The dispatcher's timers (the supervisor's test clock in the model tests). */
+  readonly clock?: Clock;
+  /** @internal Observes the dispatcher actor (model tests). */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 /** Plain, secret-free: what the outbox is doing. */
@@ -96,7 +100,7 @@ export class Outbox {
   ) {
     this.#options = resolved;
     this.#store = store;
-    const start: StartIntentFn = (intent, payload, deadline) =>
+    const start: StartIntentFn = (intent, payload, timeoutMs) =>
       creator.start(
         intent.workflowType,
         {
@@ -105,7 +109,7 @@ export class Outbox {
           taskQueue: intent.taskQueue,
           args: payload.args,
         },
-        { requestId: intent.id, deadline, failFast: true },
+        { requestId: intent.id, timeout: timeoutMs, failFast: true },
       );
     this.#dispatcher = new Dispatcher(
       store,
@@ -140,6 +144,8 @@ export class Outbox {
         },
       }),
       {
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.inspect ? { inspect: options.inspect } : {}),
         input: {
           name: resolved.name,
           pollIntervalMs: resolved.pollIntervalMs,
@@ -256,19 +262,27 @@ export class Outbox {
   /** Stops dispatching (starts in flight settle, bounded), stops listening, closes an embedded store. */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
+      // STOP first, synchronously: no drain starts once stop() was called.
+      this.#actor.send({ type: 'STOP' });
       for (const dispose of this.#disposers.splice(0))
         await Promise.resolve(dispose()).catch(() => undefined);
-      this.#actor.send({ type: 'STOP' });
-      await new Promise<void>((resolve) => {
-        const sub = this.#actor.subscribe((s) => {
-          if (s.status === 'done') resolve();
+      if (this.#actor.getSnapshot().status !== 'done') {
+        await new Promise<void>((resolve) => {
+          const sub = this.#actor.subscribe((s) => {
+            if (s.status !== 'done') return;
+            sub.unsubscribe();
+            resolve();
+          });
         });
-        if (this.#actor.getSnapshot().status === 'done') resolve();
-        this.#disposers.push(() => sub.unsubscribe());
-      });
+      }
       if (this.#store.kind === 'embedded') await this.#store.close();
     })();
     return this.#stopped;
+  }
+
+  /** @internal The dispatcher actor's snapshot (model tests). */
+  dispatcherSnapshot(): unknown {
+    return this.#actor.getSnapshot();
   }
 
   toJSON(): OutboxSnapshot {

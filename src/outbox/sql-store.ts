@@ -149,6 +149,15 @@ export class SqlOutboxStore implements OutboxStore {
     );
   }
 
+  async releaseOwner(owner: string): Promise<void> {
+    await this.run('releaseOwner', () =>
+      this.db.query(
+        `UPDATE ${this.t} SET lease_owner = NULL, available_at = now() WHERE status = 'pending' AND lease_owner = $1`,
+        [owner],
+      ),
+    );
+  }
+
   async status(id: string): Promise<IntentStatus | undefined> {
     const [r] = await this.run('status', async () => {
       const result = await this.db.query(

@@ -23,6 +23,8 @@ export interface OutboxStore {
   recordFailed(id: string, reason: IntentFailureReason, message: string): Promise<void>;
   /** Gives a claimed intent back, due again in `retryInMs` (a transient failure, or a stop). */
   release(id: string, owner: string, retryInMs: number, error: string | undefined): Promise<void>;
+  /** Gives back every intent `owner` still holds (at stop), due at once for another dispatcher. */
+  releaseOwner(owner: string): Promise<void>;
   status(id: string): Promise<IntentStatus | undefined>;
   depth(): Promise<OutboxDepth>;
   /** Milliseconds until the next pending intent is due (0: one is due now), undefined when none is pending. */
