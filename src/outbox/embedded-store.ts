@@ -4,17 +4,23 @@ import { SqlOutboxStore } from './sql-store.js';
 import type { OutboxStore } from './store.js';
 
 export interface EmbeddedStoreOptions {
-  /** The data directory (created if missing). One process at a time may open it. */
-  readonly path: string;
+  /** The data directory (created if missing; `memory://` for none). One process at a time may open it. */
+  readonly path?: string;
+  /**
+   * Your own PGlite instance instead of a `path`: then your tables and the outbox share one database, and
+   * `enqueue(intent, { tx })` takes the `tx` of your `db.transaction(…)`. You close it.
+   */
+  readonly pglite?: PGliteLike;
   /** @default 'temporal_supervisor' */
   readonly schema: string;
 }
 
-interface PGliteLike extends Queryable {
+/** The part of a PGlite instance the outbox uses. */
+export interface PGliteLike extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
-  waitReady: Promise<void>;
+  readonly waitReady: Promise<void>;
 }
 
 function isQueryable(tx: unknown): tx is Queryable {
@@ -47,8 +53,13 @@ async function openPglite(path: string): Promise<PGliteLike> {
 export function embeddedStore(options: EmbeddedStoreOptions): OutboxStore {
   let db: PGliteLike | undefined;
   let opening: Promise<PGliteLike> | undefined;
+  const own = options.pglite === undefined;
   const get = () => {
-    opening ??= openPglite(options.path).then((opened) => {
+    opening ??= (
+      options.pglite
+        ? options.pglite.waitReady.then(() => options.pglite as PGliteLike)
+        : openPglite(options.path ?? '.temporal-supervisor/outbox')
+    ).then((opened) => {
       db = opened;
       return opened;
     });
@@ -60,7 +71,7 @@ export function embeddedStore(options: EmbeddedStoreOptions): OutboxStore {
     listen: async (channel, onNotify) => (await get()).listen(channel, () => onNotify()),
     close: async () => {
       if (opening) await opening.catch(() => undefined);
-      await db?.close();
+      if (own) await db?.close();
       db = undefined;
       opening = undefined;
     },

@@ -5,7 +5,7 @@ export {
   type DispatcherSettings,
   DispatchPausedError,
 } from './dispatcher.js';
-export { embeddedStore } from './embedded-store.js';
+export { type EmbeddedStoreOptions, embeddedStore, type PGliteLike } from './embedded-store.js';
 export {
   isOutboxInputError,
   isOutboxIntentConflictError,

@@ -1,4 +1,5 @@
 import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
+import type { PGliteLike } from './embedded-store.js';
 import { OutboxInputError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './intent.js';
 import type { PgPoolLike } from './postgres-store.js';
@@ -11,6 +12,8 @@ export type OutboxStoreOption =
   | { readonly pool: PgPoolLike; readonly schema?: string; readonly migrate?: boolean }
   /** An embedded PGlite data directory, for one process with no database server. */
   | { readonly path: string; readonly schema?: string }
+  /** Your own PGlite instance (your tables and the outbox in one database; you close it). */
+  | { readonly pglite: PGliteLike; readonly schema?: string }
   /** A store of your own (tests, other databases). */
   | OutboxStore;
 

@@ -68,10 +68,11 @@ function storeOf(options: ResolvedOutboxOptions): OutboxStore {
       listenRetryMs: 1000,
     });
   }
+  if ('pglite' in store) return embeddedStore({ pglite: store.pglite, schema: options.schema });
   if ('path' in store && typeof store.path === 'string')
     return embeddedStore({ path: store.path, schema: options.schema });
   throw new OutboxInputError(
-    'Expected `store` to be { pool } (a pg Pool), { path } (embedded) or an OutboxStore.',
+    'Expected `store` to be { pool } (a pg Pool), { path } or { pglite } (embedded), or an OutboxStore.',
     'store',
   );
 }
