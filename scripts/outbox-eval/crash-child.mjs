@@ -10,7 +10,7 @@ if (which === 'pglite') {
   for (let i = 0; ; i++) {
     const a = args(i);
     await db.query(INSERT, a);
-    process.stdout.write(a[0] + '\n');
+    process.stdout.write(`${a[0]}\n`);
   }
 } else {
   const db = new Database(path);
@@ -24,7 +24,7 @@ if (which === 'pglite') {
   for (let i = 0; ; i++) {
     const a = args(i);
     ins.run(...a);
-    process.stdout.write(a[0] + '\n');
+    process.stdout.write(`${a[0]}\n`);
     if (i % 50 === 0) await new Promise((r) => setImmediate(r));
   }
 }
