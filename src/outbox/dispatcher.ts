@@ -53,7 +53,11 @@ export class Dispatcher {
     private readonly store: OutboxStore,
     private readonly startIntent: StartIntentFn,
     private readonly settings: DispatcherSettings,
-    private readonly onOutcome: (status: IntentStatus['status'], id: string) => void,
+    private readonly onOutcome: (
+      status: IntentStatus['status'],
+      id: string,
+      failure?: { readonly reason: IntentFailureReason; readonly message: string },
+    ) => void,
   ) {}
 
   /** Claims and starts due intents until none is due, the signal aborts, or Temporal stops serving. */
@@ -165,6 +169,6 @@ export class Dispatcher {
     await this.store.recordFailed(id, reason, message);
     this.counts.failed++;
     this.counts.failedByReason[reason] = (this.counts.failedByReason[reason] ?? 0) + 1;
-    this.onOutcome('failed', id);
+    this.onOutcome('failed', id, { reason, message });
   }
 }

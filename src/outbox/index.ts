@@ -24,7 +24,7 @@ export {
   type OutboxMigration,
   outboxMigrationSql,
 } from './migrations.js';
-export { OUTBOX_DEFAULTS, type OutboxOptions, type OutboxStoreOption } from './options.js';
+export { OUTBOX_DEFAULTS, type OutboxLogger, type OutboxOptions, type OutboxStoreOption } from './options.js';
 export {
   type CreateOutboxOptions,
   createOutbox,

@@ -6,6 +6,14 @@ import type { PgPoolLike } from './postgres-store.js';
 import { isSafeIdentifier } from './sql.js';
 import type { OutboxStore } from './store.js';
 
+/** A logger of Temporal's `(message, meta)` shape; a pino logger fits through `pino.child(...)` adapters. */
+export interface OutboxLogger {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  error(message: string, meta?: Record<string, unknown>): unknown;
+}
+
 /** Where the outbox keeps its intents. */
 export type OutboxStoreOption =
   /** Your PostgreSQL, through your `pg` Pool: shared by every replica. */
@@ -41,6 +49,8 @@ export interface OutboxOptions {
   maxPayloadBytes?: number;
   /** `wait()` reads the status this often when no local dispatch settles it first. @default 250 ms */
   waitPollInterval?: Duration;
+  /** Receives the outbox's logs (`(message, meta)`, as Temporal's and the supervisor's). @default none */
+  logger?: OutboxLogger;
   /** @internal Test hooks. */
   testHooks?: { afterStartSent?: (id: string) => void | Promise<void> };
 }

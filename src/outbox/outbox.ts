@@ -89,6 +89,7 @@ export class Outbox {
   readonly #actor: Actor<typeof dispatcherMachine>;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #disposers: (() => unknown)[] = [];
+  readonly #logger: OutboxOptions['logger'];
   #lastDepth: OutboxDepth | undefined;
   #stopped: Promise<void> | undefined;
 
@@ -101,6 +102,7 @@ export class Outbox {
   ) {
     this.#options = resolved;
     this.#store = store;
+    this.#logger = options.logger;
     const start: StartIntentFn = (intent, payload, timeoutMs) =>
       creator.start(
         intent.workflowType,
@@ -126,7 +128,15 @@ export class Outbox {
         settleTimeoutMs: resolved.dispatchTimeoutMs + 1000,
         afterStartSent: options.testHooks?.afterStartSent,
       },
-      (_status, id) => this.#notify(id),
+      (_status, id, failure) => {
+        if (failure)
+          this.#log('warn', 'Outbox intent failed permanently', {
+            id,
+            reason: failure.reason,
+            message: failure.message,
+          });
+        this.#notify(id);
+      },
     );
     this.#actor = createActor(
       dispatcherMachine.provide({
@@ -167,6 +177,21 @@ export class Outbox {
       if (serving(from) !== serving(to)) tell(to);
     });
     this.#disposers.push(() => subscription.dispose());
+    let previous: string | undefined;
+    const watch = this.#actor.subscribe((snapshot) => {
+      const state = String(snapshot.value);
+      if (state === previous) return;
+      this.#log('debug', 'Outbox dispatcher state changed', { from: previous, to: state });
+      if (state === 'backoff') {
+        this.#log('warn', 'Outbox drain failed; retrying', {
+          failures: snapshot.context.failures,
+          code: snapshot.context.lastFailure?.code,
+          message: snapshot.context.lastFailure?.message,
+        });
+      }
+      previous = state;
+    });
+    this.#disposers.push(() => watch.unsubscribe());
     this.#actor.start();
     if (serving(options.supervisor.state)) tell(options.supervisor.state);
   }
@@ -297,6 +322,14 @@ export class Outbox {
       },
       () => undefined,
     );
+  }
+
+  #log(level: 'debug' | 'warn', message: string, meta: Record<string, unknown>): void {
+    try {
+      this.#logger?.[level](message, { outbox: this.#options.name, ...meta });
+    } catch {
+      // A logger that throws must not break dispatching.
+    }
   }
 
   #notify(id: string): void {

@@ -5,10 +5,11 @@ import { afterAll, beforeAll } from 'vitest';
 export function usePglite(prefix: string): { db: () => PGlite; nextSchema: () => string } {
   let db: PGlite | undefined;
   let schemas = 0;
+  // Creating the cluster takes ~1–3 s, far longer on a loaded machine: not a figure, so a generous bound.
   beforeAll(async () => {
     db = new PGlite();
     await db.waitReady;
-  });
+  }, 120_000);
   afterAll(() => db?.close());
   return {
     db: () => {

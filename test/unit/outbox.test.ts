@@ -127,7 +127,13 @@ describe('outbox on the supervisor runtime', () => {
   });
 
   it("parks an intent whose workflow id is someone else's execution as failed ALREADY_STARTED, not a retry loop", async () => {
-    const { connector, supervisor, outbox, connect } = await setup();
+    const lines: { level: string; message: string; meta: Record<string, unknown> | undefined }[] = [];
+    const line = (level: string) => (message: string, meta?: Record<string, unknown>) => {
+      lines.push({ level, message, meta });
+      if (level === 'debug') throw new Error('a hostile logger'); // must not break dispatching
+    };
+    const logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+    const { connector, supervisor, outbox, connect } = await setup({ logger });
     await connect();
     await supervisor.creator('outbox').start('processOrder', { workflowId: 'order-7', taskQueue: 'orders' });
     await outbox.enqueue(order(7));
@@ -135,6 +141,12 @@ describe('outbox on the supervisor runtime', () => {
     expect(status).toMatchObject({ status: 'failed', reason: 'ALREADY_STARTED', attempts: 1 });
     expect(connector.server.startCalls).toBe(2);
     expect(outbox.snapshot().outcomes).toMatchObject({ failed: 1, failedByReason: { ALREADY_STARTED: 1 } });
+    expect(lines).toContainEqual({
+      level: 'warn',
+      message: 'Outbox intent failed permanently',
+      meta: expect.objectContaining({ outbox: 'outbox', id: 'intent-7', reason: 'ALREADY_STARTED' }),
+    });
+    expect(lines.some((l) => l.message === 'Outbox dispatcher state changed')).toBe(true);
   });
 
   it('enqueue refuses bad input with the field named, and stores nothing', async () => {
