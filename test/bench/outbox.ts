@@ -67,7 +67,13 @@ export const outboxBench: Benchmark = {
       logger: quiet,
     });
     const enqueues = quick ? 300 : 2_000;
-    const onPg = await createOutbox({ supervisor: idle, creator: 'outbox', store: { pool } });
+    // Its own schema: these intents are never dispatched, and must not queue ahead of the later steps'.
+    await migrateOutbox(pool, { schema: 'bench_enqueue' });
+    const onPg = await createOutbox({
+      supervisor: idle,
+      creator: 'outbox',
+      store: { pool, schema: 'bench_enqueue' },
+    });
     const pgRate = await enqueueRate(onPg, enqueues, `enq-pg-${runId}`);
     await onPg.stop();
     const dir = await mkdtemp(join(tmpdir(), 'outbox-bench-'));
