@@ -1,4 +1,9 @@
-import type { DrainOutput } from '../../machines/dispatcher.machine.js';
+import { fromPromise } from 'xstate';
+import {
+  type DrainOutput,
+  dispatcherMachine,
+  dispatcherRetryDelayMs,
+} from '../../machines/dispatcher.machine.js';
 import type { StartOutcome } from '../index.js';
 import { classifyDispatchError, intentRetryDelayMs } from './classify.js';
 import type { OutboxStore } from './store.js';
@@ -171,4 +176,26 @@ export class Dispatcher {
     this.counts.failedByReason[reason] = (this.counts.failedByReason[reason] ?? 0) + 1;
     this.onOutcome('failed', id, { reason, message });
   }
+}
+
+/**
+ * The dispatcher statechart with this dispatcher's work as its actors, ready to run (`createActor`) or to
+ * be spawned by a parent (the connection machine, like workers and creators): the parent then sends it
+ * `CONNECTION_UP`/`CONNECTION_DOWN`/`STOP`, and the store's NOTIFY sends `WAKE`.
+ */
+export function dispatcherMachineFor(dispatcher: Dispatcher, afterDrain: () => void = () => {}) {
+  return dispatcherMachine.provide({
+    actors: {
+      drain: fromPromise(async ({ signal }) => {
+        const output = await dispatcher.drain(signal);
+        afterDrain();
+        return output;
+      }),
+      settle: fromPromise(() => dispatcher.settle()),
+    },
+    delays: {
+      // ±20 % jitter, so that replicas that failed together do not retry together.
+      retryDelay: ({ context }) => Math.round(dispatcherRetryDelayMs(context) * (0.8 + 0.4 * Math.random())),
+    },
+  });
 }

@@ -4,6 +4,7 @@ export {
   Dispatcher,
   type DispatcherSettings,
   DispatchPausedError,
+  dispatcherMachineFor,
 } from './dispatcher.js';
 export { type EmbeddedStoreOptions, embeddedStore, type PGliteLike } from './embedded-store.js';
 export {

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
-import { type Actor, createActor, fromPromise, type InspectionEvent } from 'xstate';
-import {
-  type DispatcherState,
-  dispatcherMachine,
-  dispatcherRetryDelayMs,
-} from '../../machines/dispatcher.machine.js';
+import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { DispatcherState, dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import type { Clock, Supervisor, WorkflowCreator } from '../index.js';
-import { type DispatchCounts, Dispatcher, type StartIntentFn } from './dispatcher.js';
+import { type DispatchCounts, Dispatcher, dispatcherMachineFor, type StartIntentFn } from './dispatcher.js';
 import { embeddedStore } from './embedded-store.js';
 import { OutboxInputError, OutboxWaitTimeoutError } from './errors.js';
 import { toStoredIntent } from './intent.js';
@@ -139,21 +135,7 @@ export class Outbox {
       },
     );
     this.#actor = createActor(
-      dispatcherMachine.provide({
-        actors: {
-          drain: fromPromise(async ({ signal }) => {
-            const output = await this.#dispatcher.drain(signal);
-            this.#refreshDepth();
-            return output;
-          }),
-          settle: fromPromise(() => this.#dispatcher.settle()),
-        },
-        delays: {
-          // ±20 % jitter, so that replicas that failed together do not retry together.
-          retryDelay: ({ context }) =>
-            Math.round(dispatcherRetryDelayMs(context) * (0.8 + 0.4 * Math.random())),
-        },
-      }),
+      dispatcherMachineFor(this.#dispatcher, () => this.#refreshDepth()),
       {
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.inspect ? { inspect: options.inspect } : {}),

@@ -110,7 +110,8 @@ describe('outbox on a real PostgreSQL', () => {
 
   it('PostgreSQL restarted mid-drain: the dispatcher backs off and resumes; enqueue meanwhile rejects, typed', async () => {
     const pool = await database();
-    const { outbox } = await service(pool, { concurrency: 2, batchSize: 10 });
+    // No poll to speak of: after the restart, only NOTIFY (a LISTEN that reconnected) can wake it.
+    const { outbox } = await service(pool, { concurrency: 2, batchSize: 10, pollInterval: '10m' });
     const taskQueue = `outbox-pgdown-${Date.now()}`;
     const count = 300;
     for (let i = 0; i < count; i++) await outbox.enqueue(intent(taskQueue, i));
@@ -139,8 +140,30 @@ describe('outbox on a real PostgreSQL', () => {
     const result = exactlyOnce(await intentRows(pool), await settledRuns(temporal.address, taskQueue, count));
     expect(result).toEqual({ intents: count, lost: 0, duplicates: 0, mismatched: 0, failed: [] });
     await waitUntil(() => outbox.state === 'idle', { timeoutMs: 10_000, what: 'idle again' });
+    // An intent enqueued by another process (here: another store on another pool) wakes it through NOTIFY.
+    const other = new pg.Pool({
+      connectionString: postgres.connectionString(`outbox_pg_${databases}`),
+      max: 1,
+    });
+    defer(() => other.end());
+    const elsewhere = postgresStore({
+      pool: other,
+      schema: 'temporal_supervisor',
+      migrate: false,
+      listenRetryMs: 1_000,
+    });
+    const notifiedAt = performance.now();
+    await elsewhere.enqueue({
+      id: `${taskQueue}-late`,
+      workflowType: 'greetAfterSleep',
+      workflowId: `${taskQueue}-late`,
+      taskQueue,
+      payload: '{"args":["late",10],"options":{}}',
+    });
+    expect(await outbox.wait(`${taskQueue}-late`, { timeout: '20s' })).toMatchObject({ status: 'started' });
+    const wokenMs = performance.now() - notifiedAt;
     console.log(
-      `PostgreSQL SIGKILLed mid-drain and restarted: ${failuresDuringOutage} failed drain(s) in backoff, then ${count} started, lost=0 duplicates=0; enqueue during the outage: ${(rejected as Error).name}`,
+      `PostgreSQL SIGKILLed mid-drain and restarted: ${failuresDuringOutage} failed drain(s) in backoff, then ${count} started, lost=0 duplicates=0; enqueue during the outage: ${(rejected as Error).name}; after the restart an intent from another pool was started ${wokenMs.toFixed(0)} ms after its NOTIFY`,
     );
   });
 
