@@ -56,15 +56,12 @@ export class SqlOutboxStore implements OutboxStore {
 
   async enqueue(intent: StoredIntent, tx?: unknown): Promise<EnqueueResult> {
     const db = tx === undefined ? this.db : this.transactionOf(tx);
-    const [row] = await this.run('enqueue', async () => {
+    const inserted = await this.run('enqueue', async () => {
+      // NOTIFY inside the same statement: delivered at commit (of the caller's transaction, with `tx`).
       const result = await db.query(
-        `WITH ins AS (
-           INSERT INTO ${this.t} (id, workflow_type, workflow_id, task_queue, payload, payload_bytes)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING
-           RETURNING id, pg_notify($7, id) AS notified)
-         SELECT (SELECT count(*) FROM ins) AS inserted,
-                (SELECT workflow_id FROM ${this.t} WHERE id = $1) AS existing_workflow_id,
-                (SELECT workflow_type FROM ${this.t} WHERE id = $1) AS existing_workflow_type`,
+        `INSERT INTO ${this.t} (id, workflow_type, workflow_id, task_queue, payload, payload_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING
+         RETURNING pg_notify($7, id) AS notified`,
         [
           intent.id,
           intent.workflowType,
@@ -75,9 +72,17 @@ export class SqlOutboxStore implements OutboxStore {
           this.channel,
         ],
       );
+      return result.rows.length === 1;
+    });
+    if (inserted) return { id: intent.id, duplicate: false };
+    // Only for a repeated id: is it the same start?
+    const [row] = await this.run('enqueue', async () => {
+      const result = await db.query(
+        `SELECT workflow_id AS existing_workflow_id, workflow_type AS existing_workflow_type FROM ${this.t} WHERE id = $1`,
+        [intent.id],
+      );
       return result.rows;
     });
-    if (Number(row?.inserted) === 1) return { id: intent.id, duplicate: false };
     if (
       row?.existing_workflow_id !== intent.workflowId ||
       row?.existing_workflow_type !== intent.workflowType
