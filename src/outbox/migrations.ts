@@ -38,6 +38,7 @@ CREATE TABLE ${s}.outbox_intents (
   created_at timestamptz NOT NULL DEFAULT now(),
   finished_at timestamptz
 );
+CREATE INDEX outbox_intents_fifo ON ${s}.outbox_intents (created_at) WHERE status = 'pending';
 CREATE INDEX outbox_intents_due ON ${s}.outbox_intents (available_at) WHERE status = 'pending';
 CREATE INDEX outbox_intents_finished ON ${s}.outbox_intents (finished_at) WHERE status <> 'pending';`,
   },

@@ -27,6 +27,8 @@ const text = (value: unknown) => (value === null || value === undefined ? undefi
  * The outbox on PostgreSQL or PGlite: one table, claimed with `FOR UPDATE SKIP LOCKED` under a lease whose
  * expiry is the intent's `available_at` (an intent whose dispatcher died is due again when its lease
  * expires), woken by NOTIFY from the enqueuing transaction (delivered at commit, never on a rollback).
+ * Due intents are claimed oldest first (by `created_at`): a dead replica's intents, due again when their
+ * leases expire, go before the younger backlog instead of behind it.
  */
 export class SqlOutboxStore implements OutboxStore {
   readonly kind: 'postgres' | 'embedded';
@@ -101,7 +103,7 @@ export class SqlOutboxStore implements OutboxStore {
         `WITH due AS (
            SELECT id FROM ${this.t}
            WHERE status = 'pending' AND available_at <= now()
-           ORDER BY available_at LIMIT $1
+           ORDER BY created_at, id LIMIT $1
            FOR UPDATE SKIP LOCKED)
          UPDATE ${this.t} i
          SET lease_owner = $2, attempts = i.attempts + 1,

@@ -19,6 +19,7 @@ import { PostgresServer } from '../harness/postgres.js';
 import { waitUntil } from '../harness/wait.js';
 import { exactlyOnce, intentRows, settledRuns, startService } from '../integration/outbox-support.js';
 import { type Benchmark, collectGarbage, startSupervisor } from './context.js';
+import { FIGURE_KEYS } from './figures.js';
 import { describeSummary, percentile, round, summarize } from './stats.js';
 
 const MB = 1024 * 1024;
@@ -40,15 +41,7 @@ async function enqueueRate(outbox: Outbox, count: number, tag: string): Promise<
 
 export const outboxBench: Benchmark = {
   name: 'outbox',
-  keys: [
-    'outbox_enqueue_per_s_postgres',
-    'outbox_enqueue_per_s_embedded',
-    'outbox_dispatch_ms_p95',
-    'outbox_drain_per_s',
-    'outbox_drain_heap_mb',
-    'outbox_crash_lost',
-    'outbox_crash_duplicates',
-  ],
+  keys: FIGURE_KEYS.filter((key) => key.startsWith('outbox_')),
   async run(context) {
     const { quick, server, runId, log, defer } = context;
     const notes: string[] = [];

@@ -5,50 +5,29 @@
  * claims, and bad input (payload over the server's limit, the same id twice, a missing schema).
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/index.js';
 import {
   createOutbox,
   isOutboxUnavailableError,
-  migrateOutbox,
   type Outbox,
   type OutboxOptions,
   postgresStore,
 } from '../../src/outbox/index.js';
 import { useCleanups } from '../harness/cleanups.js';
-import { DevServer } from '../harness/dev-server.js';
-import { PostgresServer } from '../harness/postgres.js';
 import { waitUntil } from '../harness/wait.js';
-import { exactlyOnce, intentRows, settledRuns } from './outbox-support.js';
+import { exactlyOnce, intentRows, settledRuns, useOutboxServers } from './outbox-support.js';
 
 const defer = useCleanups();
-let postgres: PostgresServer;
-let temporal: DevServer;
-let databases = 0;
-
-beforeAll(async () => {
-  [postgres, temporal] = await Promise.all([PostgresServer.start(), DevServer.start()]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.stop(), temporal?.dispose()]);
-});
-
-async function database({ migrate = true } = {}) {
-  const name = `outbox_pg_${++databases}`;
-  await postgres.createDatabase(name);
-  const pool = new pg.Pool({ connectionString: postgres.connectionString(name), max: 5 });
-  pool.on('error', () => {});
-  defer(() => pool.end());
-  if (migrate) await migrateOutbox(pool);
-  return pool;
-}
+const env = useOutboxServers('outbox_pg', defer);
+const database = async (options: { migrate?: boolean } = {}) => (await env.database(options)).pool;
 
 async function service(
   pool: pg.Pool,
   options: OutboxOptions = {},
 ): Promise<{ supervisor: Supervisor; outbox: Outbox }> {
   const supervisor = createSupervisor({
-    address: temporal.address,
+    address: env.temporal.address,
     envConfig: false,
     creators: { outbox: {} },
   });
@@ -104,12 +83,12 @@ describe('outbox on a real PostgreSQL', () => {
     expect(await outbox.status(`${taskQueue}-i1`)).toBeUndefined();
     const { rows } = await pool.query('SELECT id FROM orders');
     expect(rows).toEqual([{ id: 'order-2' }]);
-    const runs = await settledRuns(temporal.address, taskQueue, 1);
+    const runs = await settledRuns(env.temporal.address, taskQueue, 1);
     expect([...runs.entries()]).toEqual([[`${taskQueue}-wf2`, [(started as { runId: string }).runId]]]);
   });
 
   it('PostgreSQL restarted mid-drain: the dispatcher backs off and resumes; enqueue meanwhile rejects, typed', async () => {
-    const pool = await database();
+    const { pool, connectionString } = await env.database();
     // No poll to speak of: after the restart, only NOTIFY (a LISTEN that reconnected) can wake it.
     const { outbox } = await service(pool, { concurrency: 2, batchSize: 10, pollInterval: '10m' });
     const taskQueue = `outbox-pgdown-${Date.now()}`;
@@ -119,7 +98,7 @@ describe('outbox on a real PostgreSQL', () => {
       timeoutMs: 60_000,
       what: '30 started',
     });
-    await postgres.kill();
+    await env.postgres.kill();
     const rejected = await outbox.enqueue(intent(taskQueue, count)).catch((e: unknown) => e);
     expect(isOutboxUnavailableError(rejected), String(rejected)).toBe(true);
     expect(rejected).toMatchObject({ operation: 'enqueue' });
@@ -129,7 +108,7 @@ describe('outbox on a real PostgreSQL', () => {
       what: 'the dispatcher to back off',
     });
     const failuresDuringOutage = outbox.snapshot().failures;
-    await postgres.restart();
+    await env.postgres.restart();
     await waitUntil(
       async () => {
         const rows = await intentRows(pool).catch(() => []);
@@ -137,12 +116,15 @@ describe('outbox on a real PostgreSQL', () => {
       },
       { timeoutMs: 120_000, intervalMs: 250, what: `${count} started after the restart` },
     );
-    const result = exactlyOnce(await intentRows(pool), await settledRuns(temporal.address, taskQueue, count));
+    const result = exactlyOnce(
+      await intentRows(pool),
+      await settledRuns(env.temporal.address, taskQueue, count),
+    );
     expect(result).toEqual({ intents: count, lost: 0, duplicates: 0, mismatched: 0, failed: [] });
     await waitUntil(() => outbox.state === 'idle', { timeoutMs: 10_000, what: 'idle again' });
     // An intent enqueued by another process (here: another store on another pool) wakes it through NOTIFY.
     const other = new pg.Pool({
-      connectionString: postgres.connectionString(`outbox_pg_${databases}`),
+      connectionString,
       max: 1,
     });
     defer(() => other.end());
@@ -168,8 +150,7 @@ describe('outbox on a real PostgreSQL', () => {
   });
 
   it('replicas claim disjoint intents: twelve concurrent claims on three pools (FOR UPDATE SKIP LOCKED)', async () => {
-    const first = await database();
-    const url = postgres.connectionString(`outbox_pg_${databases}`);
+    const { pool: first, connectionString: url } = await env.database();
     const others = [0, 1].map(() => {
       const p = new pg.Pool({ connectionString: url, max: 4 });
       p.on('error', () => {});
@@ -220,12 +201,12 @@ describe('outbox on a real PostgreSQL', () => {
     expect(await outbox.enqueue(intent(taskQueue, 1))).toMatchObject({ duplicate: true });
     await outbox.wait(`${taskQueue}-i1`, { timeout: '20s' });
     expect(await outbox.enqueue(intent(taskQueue, 1))).toMatchObject({ duplicate: true });
-    const runs = await settledRuns(temporal.address, taskQueue, 1);
+    const runs = await settledRuns(env.temporal.address, taskQueue, 1);
     expect([...runs.values()].map((r) => r.length)).toEqual([1]);
 
     const bare = await database({ migrate: false });
     const supervisor = createSupervisor({
-      address: temporal.address,
+      address: env.temporal.address,
       envConfig: false,
       creators: { outbox: {} },
     });

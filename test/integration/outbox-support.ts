@@ -2,7 +2,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import type pg from 'pg';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { migrateOutbox } from '../../src/outbox/index.js';
+import { DevServer } from '../harness/dev-server.js';
+import { PostgresServer } from '../harness/postgres.js';
 import { waitUntil } from '../harness/wait.js';
 
 const script = fileURLToPath(new URL('../fixtures/outbox-service.ts', import.meta.url));
@@ -105,4 +109,34 @@ export function exactlyOnce(rows: Awaited<ReturnType<typeof intentRows>>, runs: 
   }
   const failed = rows.filter((r) => r.status === 'failed').map((r) => `${r.id}: ${r.failure_reason}`);
   return { intents: rows.length, lost, duplicates, mismatched, failed };
+}
+
+/**
+ * One PostgreSQL and one Temporal dev server for a test file (started in beforeAll, stopped in afterAll),
+ * and fresh databases on it, each with a pool that `defer` ends.
+ */
+export function useOutboxServers(prefix: string, defer: (cleanup: () => Promise<unknown>) => void) {
+  let databases = 0;
+  const env = {
+    postgres: undefined as unknown as PostgresServer,
+    temporal: undefined as unknown as DevServer,
+    /** A fresh database (the outbox migrated unless `migrate: false`) and a pool on it. */
+    async database({ migrate = true }: { migrate?: boolean } = {}) {
+      const name = `${prefix}_${++databases}`;
+      await env.postgres.createDatabase(name);
+      const connectionString = env.postgres.connectionString(name);
+      const pool = new pg.Pool({ connectionString, max: 5 });
+      pool.on('error', () => {}); // idle clients dropped by a database restart
+      defer(() => pool.end());
+      const applied = migrate ? await migrateOutbox(pool) : [];
+      return { name, connectionString, pool, applied };
+    },
+  };
+  beforeAll(async () => {
+    [env.postgres, env.temporal] = await Promise.all([PostgresServer.start(), DevServer.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([env.postgres?.stop(), env.temporal?.dispose()]);
+  });
+  return env;
 }

@@ -66,6 +66,16 @@ describe('SQL outbox store (PGlite)', () => {
     expect(again.every((x) => x.attempts === 2)).toBe(true);
   });
 
+  it("claims the oldest due intent first: a dead owner's intent, due again, goes before the younger backlog", async () => {
+    const store = await freshStore();
+    await store.enqueue(intent(0));
+    expect(await store.claim('dead', 1, 100)).toHaveLength(1);
+    for (let i = 1; i <= 5; i++) await store.enqueue(intent(i));
+    expect((await store.claim('alive', 1, 60_000)).map((x) => x.id)).toEqual(['i-1']);
+    await sleep(150);
+    expect((await store.claim('alive', 2, 60_000)).map((x) => x.id)).toEqual(['i-0', 'i-2']);
+  });
+
   it('a released intent is due again after its delay; a release by an owner that lost the lease is ignored', async () => {
     const store = await freshStore();
     await store.enqueue(intent(1));
