@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { OutboxInputError } from './errors.js';
 import type { StartIntent, StoredIntent } from './types.js';
 
@@ -67,6 +68,29 @@ export function findUnserializable(
   }
 }
 
+const DURATION_KEYS = [
+  'workflowExecutionTimeout',
+  'workflowRunTimeout',
+  'workflowTaskTimeout',
+  'startDelay',
+] as const;
+
+/** A start option the SDK would refuse at dispatch is refused now, while the caller can still fix it. */
+function requireDuration(value: unknown, field: string): void {
+  let ms = Number.NaN;
+  try {
+    ms = typeof value === 'string' || typeof value === 'number' ? msToNumber(value as never) : Number.NaN;
+  } catch {
+    // reported below
+  }
+  if (!(Number.isFinite(ms) && ms >= 0)) {
+    throw new OutboxInputError(
+      `Expected \`${field}\` to be a duration ('30s', '1 day', or milliseconds), got ${JSON.stringify(value)}.`,
+      field,
+    );
+  }
+}
+
 function requireText(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new OutboxInputError(
@@ -104,6 +128,14 @@ export function toStoredIntent(intent: StartIntent, maxPayloadBytes: number): St
         `options.${key}`,
       );
     }
+  }
+  for (const key of DURATION_KEYS) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) requireDuration(value, `options.${key}`);
+  }
+  for (const key of ['initialInterval', 'maximumInterval'] as const) {
+    const value = options.retry?.[key];
+    if (value !== undefined) requireDuration(value, `options.retry.${key}`);
   }
   const problem = findUnserializable(args, 'args') ?? findUnserializable(options, 'options');
   if (problem) {

@@ -1,3 +1,4 @@
+import { applyMigrations } from './migrations.js';
 import type { Queryable, SqlDriver } from './sql.js';
 import { SqlOutboxStore } from './sql-store.js';
 import type { OutboxStore } from './store.js';
@@ -114,6 +115,5 @@ export async function migrateOutbox(
   pool: PgPoolLike,
   { schema = 'temporal_supervisor' }: { schema?: string } = {},
 ): Promise<string[]> {
-  const { applyMigrations } = await import('./migrations.js');
   return applyMigrations(pgDriver(pool, 1000), schema);
 }

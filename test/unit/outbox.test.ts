@@ -167,6 +167,8 @@ describe('outbox on the supervisor runtime', () => {
       [{ ...order(1), id: 'x'.repeat(256) }, 'id'],
       [{ ...order(1), args: 'not an array' }, 'args'],
       [{ ...order(1), options: { searchAttributes: {} } }, 'options.searchAttributes'],
+      [{ ...order(1), options: { workflowRunTimeout: 'soonish' } }, 'options.workflowRunTimeout'],
+      [{ ...order(1), options: { retry: { initialInterval: -5 } } }, 'options.retry.initialInterval'],
       [null, 'intent'],
     ];
     for (const [input, field] of cases) {
