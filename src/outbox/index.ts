@@ -19,6 +19,7 @@ export {
   OutboxWaitTimeoutError,
 } from './errors.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES } from './intent.js';
+export { type OutboxMetricsOptions, type RegisteredOutboxMetrics, registerOutboxMetrics } from './metrics.js';
 export {
   OUTBOX_MIGRATIONS,
   OUTBOX_SCHEMA_VERSION,

@@ -3,9 +3,12 @@
  * request id as the real server does) over a PGlite store: paused while Temporal is away, drained when it
  * serves, exactly once through lost answers, conflicts parked as dead letters, bad input refused.
  */
+
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSupervisor, type Supervisor } from '../../src/index.js';
 import { OutboxInputError } from '../../src/outbox/errors.js';
+import { registerOutboxMetrics } from '../../src/outbox/metrics.js';
 import { createOutbox, type Outbox } from '../../src/outbox/outbox.js';
 import { FakeConnector, flush } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -189,6 +192,31 @@ describe('outbox on the supervisor runtime', () => {
     expect(metrics.depth.oldestPendingAgeMs).toBeGreaterThanOrEqual(50);
     expect(metrics).toMatchObject({ name: 'outbox', store: 'embedded', state: 'paused', connected: false });
     expect(JSON.parse(JSON.stringify(outbox))).toMatchObject({ name: 'outbox', state: 'paused' });
+  });
+
+  it('exposes depth, oldest age, dispatcher state and outcomes as Prometheus gauges', async () => {
+    const { outbox, connect } = await setup();
+    await outbox.enqueue(order(1));
+    await outbox.enqueue(order(2));
+    const metrics = registerOutboxMetrics(outbox, { registry: new Registry() });
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('temporal_supervisor_outbox_intents{outbox="outbox",status="pending"} 2');
+    expect(text).toContain('temporal_supervisor_outbox_dispatcher_state{outbox="outbox",state="paused"} 1');
+    expect(text).toMatch(
+      /temporal_supervisor_outbox_oldest_pending_age_seconds\{outbox="outbox"\} 0\.\d+|temporal_supervisor_outbox_oldest_pending_age_seconds\{outbox="outbox"\} [1-9]/,
+    );
+    await connect();
+    await outbox.wait('intent-2', { timeout: 5_000 });
+    await outbox.wait('intent-1', { timeout: 5_000 });
+    text = await metrics.registry.metrics();
+    expect(text).toContain('temporal_supervisor_outbox_intents{outbox="outbox",status="started"} 2');
+    expect(text).toContain('temporal_supervisor_outbox_intents{outbox="outbox",status="pending"} 0');
+    expect(text).toContain(
+      'temporal_supervisor_outbox_dispatch_outcomes{outbox="outbox",outcome="started"} 2',
+    );
+    expect(() => registerOutboxMetrics(outbox, { registry: metrics.registry })).toThrow(/already registered/);
+    metrics.dispose();
+    expect(await metrics.registry.metrics()).toBe('\n');
   });
 
   it('refuses an unknown creator and bad options with the field named', async () => {
