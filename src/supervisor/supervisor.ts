@@ -2,8 +2,10 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { CONNECTION_STATES, type ConnectionState } from '../../machines/connection.types.js';
 import type { WorkflowCreator } from '../children/creator.js';
+import type { CreatorOptions } from '../options/creator.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { SupervisorOptions } from '../options/types.js';
+import type { WorkerOptions } from '../options/worker.js';
 import type { RequestCallOptions, RequestContext } from '../runtime/request-gate.js';
 import type { ActorTransition, Disposable } from '../runtime/transition-hub.js';
 import { type Duration, durationMs } from '../temporal/duration.js';
@@ -12,17 +14,30 @@ import { SupervisorRuntime } from './runtime.js';
 import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
 /**
+ * `SupervisorOptions` whose creator and worker names are the type parameters: given as an object literal, the
+ * names are its keys (so `supervisor.creator('typo')` does not compile); given as a `SupervisorOptions`
+ * value, they are `string`.
+ */
+export type NamedSupervisorOptions<
+  C extends string = string,
+  W extends string = string,
+> = SupervisorOptions & {
+  creators?: Record<C, CreatorOptions>;
+  workers?: Record<W, WorkerOptions>;
+};
+
+/**
  * Keeps one Temporal connection alive through outages: a running connection statechart, its supervised workers
  * and creators, and the request gate in front of it. Create it with {@link createSupervisor}.
  *
  * Holds no option, credential or connection as a visible property: `JSON.stringify(supervisor)` is its
  * (secret-free) snapshot, and `util.inspect` shows its state only.
  */
-export class Supervisor {
+export class Supervisor<C extends string = string, W extends string = string> {
   readonly #runtime: SupervisorRuntime;
 
   /** @throws {SupervisorOptionsError} on bad options, naming the field and the fix. */
-  constructor(options: SupervisorOptions = {}) {
+  constructor(options: NamedSupervisorOptions<C, W> = {}) {
     this.#runtime = new SupervisorRuntime(resolveOptions(options));
     registerRuntime(this, this.#runtime);
   }
@@ -50,10 +65,11 @@ export class Supervisor {
   }
 
   /**
-   * The supervised workflow creator configured under `name` (option `creators`).
+   * The supervised workflow creator configured under `name` (option `creators`). `name` is typed as the keys
+   * of the `creators` option when they were given as an object literal.
    * @throws {TypeError} when no creator has that name.
    */
-  creator(name: string): WorkflowCreator {
+  creator(name: C): WorkflowCreator {
     const creator = this.#runtime.creators.get(name);
     if (!creator) {
       const known = [...this.#runtime.creators.keys()];
@@ -70,7 +86,7 @@ export class Supervisor {
    * Gives a worker that was given up (beyond its restart intensity) a fresh start.
    * @throws {TypeError} when no worker has that name.
    */
-  restartWorker(name: string): void {
+  restartWorker(name: W): void {
     this.#runtime.worker(name);
     this.#runtime.child(`worker:${name}`)?.send({ type: 'RESTART' });
   }
@@ -176,7 +192,13 @@ export class Supervisor {
   }
 }
 
-/** Creates a supervisor; call `start()` to begin connecting. Throws `SupervisorOptionsError` on bad options. */
-export function createSupervisor(options?: SupervisorOptions): Supervisor {
-  return new Supervisor(options);
+/**
+ * Creates a supervisor; call `start()` to begin connecting. Throws `SupervisorOptionsError` on bad options.
+ * The names of `creators` and `workers` written as object literals become the types of `creator(name)` and
+ * `restartWorker(name)`; none configured means none can be asked for.
+ */
+export function createSupervisor<C extends string = never, W extends string = never>(
+  options?: NamedSupervisorOptions<C, W>,
+): Supervisor<C, W> {
+  return new Supervisor<C, W>(options);
 }
