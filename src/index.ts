@@ -78,5 +78,10 @@ export { type Clock, systemClock } from './runtime/clock.js';
 export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './runtime/connector.js';
 export type { RequestCallOptions, RequestContext } from './runtime/request-gate.js';
 export type { ActorTransition, Disposable } from './runtime/transition-hub.js';
-export { createSupervisor, type NamedSupervisorOptions, Supervisor } from './supervisor/supervisor.js';
+export {
+  createSupervisor,
+  type NamedSupervisorOptions,
+  type ShutdownOptions,
+  Supervisor,
+} from './supervisor/supervisor.js';
 export type { StateChange, SupervisorSnapshot } from './supervisor/types.js';

@@ -31,4 +31,6 @@ export const DEFAULTS = {
     refreshAfterOutageMs: 1_000,
   },
   coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+  /** `shutdown()`: how long readiness fails before the stop (lightship's default `shutdownDelay`). */
+  readinessDelayMs: 5_000,
 } as const;

@@ -12,7 +12,7 @@ import { createRedactor, redactFailure } from '../logging/redact.js';
 import { childTransitionEntry, connectionTransitionEntry } from '../logging/transition-log.js';
 import { deadlineOf } from '../options/per-call.js';
 import type { ResolvedOptions } from '../options/types.js';
-import type { Clock } from '../runtime/clock.js';
+import { type Clock, sleep } from '../runtime/clock.js';
 import { ConnectionRegistry } from '../runtime/connection-registry.js';
 import type { Connector, LiveConnection } from '../runtime/connector.js';
 import { type RequestCallOptions, type RequestContext, RequestGate } from '../runtime/request-gate.js';
@@ -71,6 +71,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   private current: ConnectionState = 'disconnected';
   private since: number;
   private stopping: Promise<void> | undefined;
+  /** Set by `shutdown()`: readiness fails from then on, while requests are still served until the stop. */
+  private draining: { readonly done: Promise<void>; readonly cancel: AbortController } | undefined;
 
   constructor(options: ResolvedOptions) {
     this.clock = options.clock;
@@ -164,7 +166,45 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.actor.send({ type: 'START' });
   }
 
+  /** Whether `shutdown()` (or `stop()`) was called: readiness is off for good. */
+  get shuttingDown(): boolean {
+    return this.draining !== undefined || this.stopping !== undefined;
+  }
+
+  /**
+   * Readiness off now, requests still served for `readinessDelayMs`, then `beforeStop` (the user's: a failure is
+   * logged, and the stop goes on), then `stop()`. Idempotent.
+   */
+  shutdown(readinessDelayMs: number, beforeStop?: () => unknown): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (this.draining) return this.draining.done;
+    const cancel = new AbortController();
+    this.log.log('info', 'Supervisor shutting down: readiness off, stopping after the delay', {
+      readinessDelayMs,
+    });
+    // `stop()` during the delay aborts it (no timer left to hold the process) and stops at once.
+    const elapsed = sleep(this.clock, readinessDelayMs, cancel.signal).then(
+      () => true,
+      () => false,
+    );
+    const done = elapsed.then(async (waited) => {
+      if (waited && beforeStop) {
+        try {
+          await beforeStop();
+        } catch (error) {
+          this.log.log('error', 'Shutdown: beforeStop failed; stopping anyway', {
+            error: this.describe(error),
+          });
+        }
+      }
+      return this.stop();
+    });
+    this.draining = { done, cancel };
+    return done;
+  }
+
   stop(): Promise<void> {
+    this.draining?.cancel.abort();
     // The machine itself ignores STOP while stopping or stopped: that is what makes stop() idempotent.
     this.actor.send({ type: 'STOP' });
     if (this.stopping) return this.stopping;

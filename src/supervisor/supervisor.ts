@@ -2,7 +2,9 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { CONNECTION_STATES, type ConnectionState } from '../../machines/connection.types.js';
 import type { WorkflowCreator } from '../children/creator.js';
+import { duration, fail } from '../options/check.js';
 import type { CreatorOptions } from '../options/creator.js';
+import { DEFAULTS } from '../options/defaults.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { SupervisorOptions } from '../options/types.js';
 import type { WorkerOptions } from '../options/worker.js';
@@ -12,6 +14,20 @@ import { type Duration, durationMs } from '../temporal/duration.js';
 import { registerRuntime } from './internals.js';
 import { SupervisorRuntime } from './runtime.js';
 import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+
+/** Options of `shutdown()`. */
+export interface ShutdownOptions {
+  /**
+   * How long readiness fails, with requests still served, before the stop: at least the time the Service's
+   * endpoints take to drop the pod (a few seconds; lightship's `shutdownDelay`). @default 5 s
+   */
+  readinessDelay?: Duration;
+  /**
+   * Runs after the delay and before the stop: close the HTTP server here, so that the requests it still
+   * serves finish on a running supervisor. One that throws or rejects is logged; the stop goes on.
+   */
+  beforeStop?: () => unknown;
+}
 
 /**
  * `SupervisorOptions` whose creator and worker names are the type parameters: given as an object literal, the
@@ -62,6 +78,40 @@ export class Supervisor<C extends string = string, W extends string = string> {
    */
   stop(): Promise<void> {
     return this.#runtime.stop();
+  }
+
+  /**
+   * Shuts down as Kubernetes expects of a pod given SIGTERM: readiness fails at once (`healthOf(…).ready` is
+   * false, the `'ready'` handler answers 503) while requests are still served for `readinessDelay`, the time the
+   * endpoints need to stop routing traffic here; then `beforeStop` (close the HTTP server there), then `stop()`:
+   * creators, then workers draining, then connections. Idempotent; a `stop()` during the delay stops at once. Resolves when stopped.
+   * @throws {SupervisorOptionsError} (as a rejection) for a `readinessDelay` that is not a duration.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    try {
+      const delayMs = duration(
+        'shutdown.readinessDelay',
+        options.readinessDelay,
+        DEFAULTS.readinessDelayMs,
+        0,
+      );
+      if (options.beforeStop !== undefined && typeof options.beforeStop !== 'function') {
+        fail(
+          'shutdown.beforeStop',
+          'a function',
+          options.beforeStop,
+          'Pass `beforeStop: () => closeServer()`.',
+        );
+      }
+      return this.#runtime.shutdown(delayMs, options.beforeStop);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Whether `shutdown()` or `stop()` was called: from then on the supervisor is never ready again. */
+  get shuttingDown(): boolean {
+    return this.#runtime.shuttingDown;
   }
 
   /**
