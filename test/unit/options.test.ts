@@ -82,6 +82,7 @@ describe('resolveOptions: defaults', () => {
       creator: DEFAULTS.creator,
       worker: DEFAULTS.worker,
       coreLogs: DEFAULTS.coreLogs,
+      readinessDelayMs: DEFAULTS.readinessDelayMs, // shutdown()'s, pinned in test/unit/shutdown.test.ts
     }).toStrictEqual(DEFAULTS);
     // The worker and core-log defaults are those a worker and `coreLogs: {}` resolve to.
     const w = resolveOptions({
@@ -136,6 +137,7 @@ describe('resolveOptions: defaults', () => {
         refreshAfterOutageMs: 1_000,
       },
       coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+      readinessDelayMs: 5_000,
     });
   });
 
