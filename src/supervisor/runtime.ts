@@ -63,6 +63,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   readonly #secrets: readonly string[];
   private readonly coreLogs: CoreLogForwarder | undefined;
   private readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  private inspectFailed = false;
   private readonly actor: Actor<ConnectionMachine>;
   /** The last context seen of each supervised child, for its transition log lines. */
   private readonly childContexts = new Map<string, unknown>();
@@ -367,7 +368,20 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
         this.hub.note(ref.id, childStateOf(snapshot), snapshot.value, inspection.event.type);
       }
     }
-    this.inspect?.(inspection);
+    if (this.inspect) this.forwardInspection(this.inspect, inspection);
+  }
+
+  /** The user's `inspect`: one that throws is logged the first time, never breaks the statechart. */
+  private forwardInspection(inspect: (event: InspectionEvent) => void, inspection: InspectionEvent): void {
+    try {
+      inspect(inspection);
+    } catch (error) {
+      if (this.inspectFailed) return;
+      this.inspectFailed = true;
+      this.log.log('error', 'The inspect option threw; its later failures are not logged', {
+        error: this.describe(error),
+      });
+    }
   }
 
   private onSnapshot(snapshot: ConnectionSnapshot, event: AnyEventObject): void {

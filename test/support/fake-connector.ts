@@ -287,6 +287,19 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/** Starts a supervisor on a FakeConnector and lets its first attempt succeed: it is then `connected`. */
+export async function startConnected(
+  supervisor: { start(): void; readonly state: string },
+  connector: FakeConnector,
+): Promise<void> {
+  supervisor.start();
+  await flush();
+  connector.succeed();
+  await flush();
+  if (supervisor.state !== 'connected')
+    throw new Error(`expected connected, the state is ${supervisor.state}`);
+}
+
 /**
  * Stops a supervisor running on a FakeConnector and a manual clock: fails the attempts in flight, then moves
  * the clock past every stop bound so that `stop()` settles.

@@ -11,7 +11,7 @@ import {
   isSupervisorOptionsError,
   type Supervisor,
 } from '../../src/index.js';
-import { FakeConnector, flush, stopOnFakes } from '../support/fake-connector.js';
+import { FakeConnector, flush, startConnected, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -24,11 +24,7 @@ async function connected() {
   const connector = new FakeConnector();
   const supervisor = createSupervisor({ envConfig: false, connector, clock, reachabilityInterval: false });
   cleanups.push(() => stopOnFakes(supervisor, connector, clock));
-  supervisor.start();
-  await flush();
-  connector.succeed();
-  await flush();
-  expect(supervisor.state).toBe('connected');
+  await startConnected(supervisor, connector);
   return { clock, connector, supervisor };
 }
 
