@@ -62,8 +62,8 @@ export {
 } from './machine-graph.js';
 export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
 export type { CoreLogsOptions, SdkLogLevel } from './options/core-logs.js';
-export type { InspectOption } from './options/inspect.js';
 export type { CreatorOptions } from './options/creator.js';
+export type { InspectOption } from './options/inspect.js';
 export type {
   BackoffOptions,
   Duration,

@@ -12,7 +12,7 @@ import {
   isSupervisorOptionsError,
   type Supervisor,
 } from '../../src/index.js';
-import { FakeConnector, flush, startConnected, stopOnFakes } from '../support/fake-connector.js';
+import { FakeConnector, startConnected, stopOnFakes } from '../support/fake-connector.js';
 import { messageMetaLogger } from '../support/loggers.js';
 import { ManualClock } from '../support/manual-clock.js';
 
