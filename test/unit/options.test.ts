@@ -92,7 +92,7 @@ describe('resolveOptions: defaults', () => {
     });
     const { options: _given, ...worker } = w.workers.get('w')!;
     expect(worker).toStrictEqual(DEFAULTS.worker);
-    expect(w.coreLogs).toStrictEqual(DEFAULTS.coreLogs);
+    expect(w.coreLogs).toStrictEqual({ ...DEFAULTS.coreLogs, telemetryOptions: {} });
     expect(r.creators.size).toBe(0);
     expect(Object.keys(r.machine).sort()).toEqual(
       ['backoff', 'connectTimeoutMs', 'healthCheck', 'permanentRetryDelayMs', 'stablePeriodMs'].sort(),
