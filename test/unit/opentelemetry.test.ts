@@ -117,28 +117,28 @@ describe('registerOpenTelemetryMetrics', () => {
     });
 
     /** Moves the clock, then lets the runtime react. */
-    const after = async (ms: number) => {
+    const tick = async (ms: number) => {
       clock.advance(ms);
       await flush();
     };
     supervisor.start();
-    await after(0);
+    await tick(0);
     connector.fail(failures.unavailable); // → backoff
-    await after(0);
+    await tick(0);
     await expect(supervisor.withClient(async () => 1, { failFast: true })).rejects.toMatchObject({
       reason: 'fail_fast',
     });
-    await after(100); // → connecting
+    await tick(100); // → connecting
     const connection = connector.succeed(); // → connected; the worker fails to start
-    await after(0);
-    await after(10); // it fails again: given up
-    await after(2_000);
+    await tick(0);
+    await tick(10); // it fails again: given up
+    await tick(2_000);
     connection.pendingProbe?.resolve({ latencyMs: 12 });
-    await after(0);
-    await after(2_000);
+    await tick(0);
+    await tick(2_000);
     connection.pendingProbe?.reject(new ConnectionFailureError(failures.unavailable)); // → degraded
-    await after(0);
-    await after(1_234);
+    await tick(0);
+    await tick(1_234);
 
     const exported = await collect();
     const fromOtel = otelSeries(exported);
