@@ -5,13 +5,13 @@
  * during the delay is served (a real workflow started), the supervisor stops only after the delay, and the
  * process exits with code 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
+import { runProgram } from '../harness/program.js';
 import { waitUntil } from '../harness/wait.js';
 
 const READINESS_DELAY_MS = 3_000;
@@ -78,50 +78,34 @@ async function post(url: string): Promise<{ status: number; runId?: string }> {
   return { status: response.status, ...(text ? (JSON.parse(text) as { runId: string }) : {}) };
 }
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null; at: number }> {
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
-}
-
 describe.each(RECIPES)('Kubernetes shutdown: %s', (_name, recipe) => {
   it('fails readiness first, serves through the delay, stops after it, exits 0', async () => {
     const ports = { app: await freePort(), lightship: await freePort() };
-    const child = spawn(
-      process.execPath,
+    const program = runProgram(
       ['--import', 'tsx', fileURLToPath(new URL(`../../examples/${recipe.file}`, import.meta.url))],
       {
         env: {
-          ...process.env,
           TEMPORAL_ADDRESS: server.address,
           TEMPORAL_NAMESPACE: 'default',
           PORT: String(ports.app),
           LIGHTSHIP_PORT: String(ports.lightship),
           READINESS_DELAY_MS: String(READINESS_DELAY_MS),
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
       },
+      defer,
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk));
-    const exit = exited(child);
-    defer(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
     const readiness = recipe.readiness(ports);
     const orders = `http://127.0.0.1:${ports.app}/orders`;
     const id = `${recipe.file.replace('.ts', '')}-${Date.now()}`;
 
     await waitUntil(async () => (await status(readiness)) === 200, {
       timeoutMs: 60_000,
-      what: `${recipe.file} ready (stderr: ${stderr})`,
+      what: `${recipe.file} ready (stderr: ${program.stderr()})`,
     });
     expect((await post(`${orders}/${id}-before`)).status).toBe(202);
 
     const signaledAt = Date.now();
-    child.kill('SIGTERM');
+    program.child.kill('SIGTERM');
     // Readiness fails first …
     await waitUntil(async () => (await status(readiness)) === recipe.notReady, {
       timeoutMs: READINESS_DELAY_MS,
@@ -131,18 +115,15 @@ describe.each(RECIPES)('Kubernetes shutdown: %s', (_name, recipe) => {
     const during = await post(`${orders}/${id}-during`);
     expect(during.status).toBe(202);
 
-    const { code, signal, at } = await exit;
-    expect({ code, signal }, stderr).toEqual({ code: 0, signal: null });
+    const { code, signal, at } = await program.exit;
+    expect({ code, signal }, program.stderr()).toEqual({ code: 0, signal: null });
     expect(at - signaledAt).toBeGreaterThanOrEqual(READINESS_DELAY_MS);
 
     // The supervisor's own log: it began to stop only after the delay, and it reached `disconnected`.
-    const lines = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { msg: string; to?: string; time: number });
+    const lines = program.jsonLines<{ msg: string; to?: string; time: number }>();
     const changes = lines.filter((line) => line.msg === 'Temporal connection state changed');
     const stopping = changes.find((line) => line.to === 'stopping');
-    expect(stopping, stdout).toBeDefined();
+    expect(stopping, program.stdout()).toBeDefined();
     expect(stopping?.time).toBeGreaterThanOrEqual(signaledAt + READINESS_DELAY_MS);
     expect(changes.at(-1)?.to).toBe('disconnected');
 
