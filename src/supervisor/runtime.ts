@@ -60,7 +60,10 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** Whether connections use TLS. */
   readonly tls: boolean;
   /** The credentials' strings, for redaction by the package's own tools: #private, never serialized. */
-  readonly #secrets: readonly string[];
+  #secrets: readonly string[];
+  #redactor: (text: string) => string;
+  /** The API key of the moment (`setApiKey` rotates it); undefined when none was configured. */
+  #apiKey: string | undefined;
   private readonly coreLogs: CoreLogForwarder | undefined;
   private readonly inspect: ((event: InspectionEvent) => void) | undefined;
   private inspectFailed = false;
@@ -84,10 +87,13 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.namespace = options.namespace;
     this.tls = options.tls !== undefined && options.tls !== false;
     this.#secrets = options.secrets;
+    this.#apiKey = options.apiKey;
     this.inspect = options.inspect;
-    this.redact = createRedactor(options.secrets);
+    this.#redactor = createRedactor(options.secrets);
+    // Through the current redactor: a rotated key is redacted everywhere this function was handed.
+    this.redact = (text) => this.#redactor(text);
     this.log = options.logger.child({ component: 'temporal-supervisor', address: options.address });
-    this.connector = options.connector ?? createTemporalConnector(options, this.redact);
+    this.connector = options.connector ?? createTemporalConnector(options, this.redact, () => this.#apiKey);
     this.registry = new ConnectionRegistry(this.connector, this.clock, this.log, this.describe);
     this.gate = new RequestGate(this, options.requests);
     this.hub = new TransitionHub(this.clock, this.log, this.describe);
@@ -152,6 +158,23 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** Every secret of the options (API key, TLS key, authorization metadata), for redaction. */
   secrets(): readonly string[] {
     return this.#secrets;
+  }
+
+  /**
+   * Rotates the API key without a restart: redacted from now on (the old one stays redacted too), read by the
+   * client connections at their next call, set on every worker's native connections.
+   */
+  async setApiKey(apiKey: string): Promise<void> {
+    this.#apiKey = apiKey;
+    this.#secrets = [...this.#secrets, apiKey];
+    this.#redactor = createRedactor(this.#secrets);
+    await Promise.all([...this.workers.values()].map((worker) => worker.setApiKey(apiKey)));
+    this.log.log('info', 'API key rotated', { workers: this.workers.size });
+  }
+
+  /** Whether an API key was configured (only then can it be rotated). */
+  get hasApiKey(): boolean {
+    return this.#apiKey !== undefined;
   }
 
   get stopped(): boolean {

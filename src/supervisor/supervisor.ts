@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { CONNECTION_STATES, type ConnectionState } from '../../machines/connection.types.js';
 import type { WorkflowCreator } from '../children/creator.js';
+import { SupervisorOptionsError } from '../errors.js';
 import { duration, fail } from '../options/check.js';
 import type { CreatorOptions } from '../options/creator.js';
 import { DEFAULTS } from '../options/defaults.js';
@@ -107,6 +108,33 @@ export class Supervisor<C extends string = string, W extends string = string> {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Rotates the API key without a restart: the client connections use it from their next call, every
+   * worker's native connection gets it (`NativeConnection.setApiKey`), connections made later use it, and
+   * nothing in flight is dropped. Only with the default connector, and when `apiKey` was configured.
+   * @throws {SupervisorOptionsError} (as a rejection) for a key that is not a string of at least 4
+   * characters, or when the supervisor was created without an `apiKey`.
+   */
+  setApiKey(apiKey: string): Promise<void> {
+    if (typeof apiKey !== 'string' || apiKey.length < 4) {
+      return Promise.reject(
+        new SupervisorOptionsError(
+          'apiKey',
+          `setApiKey: expected the API key as a string of at least 4 characters, received ${typeof apiKey === 'string' ? `${apiKey.length} characters` : typeof apiKey}. Pass the new key as issued.`,
+        ),
+      );
+    }
+    if (!this.#runtime.hasApiKey) {
+      return Promise.reject(
+        new SupervisorOptionsError(
+          'apiKey',
+          'setApiKey: this supervisor was created without an `apiKey`, so its connections send none to rotate. Create it with `apiKey` (or TEMPORAL_API_KEY).',
+        ),
+      );
+    }
+    return this.#runtime.setApiKey(apiKey);
   }
 
   /** Whether `shutdown()` or `stop()` was called: from then on the supervisor is never ready again. */
