@@ -85,4 +85,4 @@ export {
   type ShutdownOptions,
   Supervisor,
 } from './supervisor/supervisor.js';
-export type { StateChange, SupervisorSnapshot } from './supervisor/types.js';
+export type { RequestOutcome, StateChange, SupervisorSnapshot } from './supervisor/types.js';

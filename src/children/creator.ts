@@ -11,12 +11,13 @@ import {
 import type { WithWorkflowArgs } from '@temporalio/common';
 import {
   isTemporalUnavailableError,
+  SupervisorOptionsError,
   type TemporalUnavailableError,
   WorkflowConflictError,
 } from '../errors.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { ResolvedCreatorOptions } from '../options/creator.js';
-import { deadlineOf } from '../options/per-call.js';
+import { callBoolean, callRequestId, callSignal, deadlineOf } from '../options/per-call.js';
 import { isRetryableReason } from '../runtime/call-failure.js';
 import { type Clock, sleep } from '../runtime/clock.js';
 import type { RequestCallOptions } from '../runtime/request-gate.js';
@@ -35,6 +36,8 @@ export interface RequestRunner {
   run<T>(fn: (client: Client) => Promise<T>, options: RequestCallOptions & { deadline: number }): Promise<T>;
   /** Counts a request that ended with `error`, if it is a `TemporalUnavailableError`. */
   noteRejected(error: unknown, source: string): void;
+  /** Reports a request that succeeded. */
+  noteRequest(source: string, outcome: 'started' | 'late'): void;
   /** A rejection in the supervisor's terms (state, attempt, last failure), with `detail` as its reason. */
   unavailable(reason: 'stopped' | 'queue_full', detail: string): TemporalUnavailableError;
 }
@@ -167,7 +170,21 @@ export class WorkflowCreator {
     call: CreatorCallOptions,
     attempt: Attempt<T>,
   ): Promise<StartOutcome<T>> {
-    const requestId = call.requestId ?? randomUUID();
+    let requestId: string;
+    try {
+      if (call === null || typeof call !== 'object') {
+        throw new SupervisorOptionsError(
+          'call',
+          `Expected call options as an object, received ${typeof call}.`,
+        );
+      }
+      requestId = callRequestId(call.requestId) ?? randomUUID();
+      callBoolean('failFast', call.failFast);
+      callSignal(call.signal);
+      deadlineOf(this.#runner.clock, call, this.options.deadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const source = `creator:${this.name}`;
     const refuse = (reason: 'stopped' | 'queue_full') => {
       const error = this.reject(reason, requestId, workflowId, 0);
@@ -179,10 +196,16 @@ export class WorkflowCreator {
     const request = this.run(workflowId, call, requestId, attempt);
     this.outstanding.add(request);
     const settled = () => void this.outstanding.delete(request);
-    request.then(settled, (error: unknown) => {
-      this.#runner.noteRejected(error, source);
-      settled();
-    });
+    request.then(
+      (outcome) => {
+        this.#runner.noteRequest(source, outcome.attempts > 1 ? 'late' : 'started');
+        settled();
+      },
+      (error: unknown) => {
+        this.#runner.noteRejected(error, source);
+        settled();
+      },
+    );
     return request;
   }
 

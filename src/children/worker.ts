@@ -1,11 +1,13 @@
 import { inspect } from 'node:util';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
 import { ConnectionFailureError } from '../errors.js';
+import { describeThrown } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { ConnectionSettings } from '../options/connection.js';
 import type { ResolvedWorkerOptions } from '../options/worker.js';
 import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
+import { loadWorkerPackage } from '../temporal/worker-package.js';
 
 interface Current {
   readonly worker: Worker;
@@ -90,9 +92,27 @@ export class SupervisedWorker {
     return `SupervisedWorker ${inspect(this.toJSON())}`;
   }
 
+  /** The worker package, loaded now (a creator-only service never loads it); its absence is permanent. */
+  private async sdk() {
+    try {
+      return await loadWorkerPackage();
+    } catch (error) {
+      throw new ConnectionFailureError(
+        {
+          kind: 'permanent',
+          code: 'WORKER_PACKAGE_MISSING',
+          name: 'WorkerPackageMissing',
+          message: `@temporalio/worker could not be loaded (${this.redact(describeThrown(error))}): install it beside temporal-supervisor (npm install @temporalio/worker), at the version of @temporalio/client`,
+        },
+        { cause: error },
+      );
+    }
+  }
+
   /** Creates the native connection and the worker, and starts `run()`. Closes what it made if abandoned. */
   async create(signal: AbortSignal): Promise<void> {
     const { options } = this.config;
+    const { bundleWorkflowCode, NativeConnection, Worker } = await this.sdk();
     this.bundle ??= options.workflowBundle
       ? Promise.resolve(options.workflowBundle)
       : options.workflowsPath

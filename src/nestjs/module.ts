@@ -7,7 +7,7 @@
 import type { DynamicModule, FactoryProvider, ModuleMetadata, Provider } from '@nestjs/common';
 import { SupervisorOptionsError } from '../errors.js';
 import { duration } from '../options/check.js';
-import type { SupervisorOptions } from '../options/types.js';
+import type { Duration, SupervisorOptions } from '../options/types.js';
 import { createSupervisor, Supervisor } from '../supervisor/supervisor.js';
 import { TemporalSupervisorHealthIndicator } from './health.js';
 import {
@@ -25,7 +25,7 @@ export interface TemporalSupervisorModuleOptions {
    * before Nest closes the HTTP server; the supervisor stops after the server closed. Use it when Nest serves
    * the readiness probe itself and has `enableShutdownHooks()`. @default 0
    */
-  readinessDelay?: number | string;
+  readinessDelay?: Duration;
 }
 
 export interface TemporalSupervisorModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {

@@ -1,12 +1,21 @@
 import { randomSeed } from '../../machines/backoff.js';
-import { toSupervisorLogger } from '../logging/logger.js';
 import { systemClock } from '../runtime/clock.js';
-import { boolean, checkKeys, duration, fail, integer, namedEntries, objectOption } from './check.js';
+import {
+  boolean,
+  checkKeys,
+  duration,
+  fail,
+  integer,
+  isPlainObject,
+  namedEntries,
+  objectOption,
+} from './check.js';
 import { resolveConnectionSettings } from './connection.js';
 import { resolveCoreLogs } from './core-logs.js';
 import { type RequestDefaults, type ResolvedCreatorOptions, resolveCreatorOptions } from './creator.js';
 import { DEFAULTS } from './defaults.js';
 import { resolveInspect } from './inspect.js';
+import { resolveLogger } from './logger.js';
 import { resolveMachineConfig } from './machine.js';
 import type { RequestOptions, ResolvedOptions, SupervisorOptions } from './types.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker.js';
@@ -35,6 +44,7 @@ const SUPERVISOR_KEYS = [
   'connector',
   'creators',
   'workers',
+  'escalation',
 ] satisfies readonly (keyof SupervisorOptions)[];
 const REQUEST_KEYS = ['deadline', 'maxPending', 'failFast'] satisfies readonly (keyof RequestOptions)[];
 
@@ -69,6 +79,23 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     );
   }
 
+  const { connector } = options;
+  if (connector !== undefined) {
+    const c = connector as unknown as Record<string, unknown> | null;
+    const missing =
+      typeof c === 'object' && c !== null
+        ? ['connect', 'isReachable'].filter((name) => typeof c[name] !== 'function')
+        : ['connect', 'isReachable'];
+    if (missing.length > 0) {
+      fail(
+        'connector',
+        'an object with connect(request) and isReachable(timeoutMs) methods (the Connector interface)',
+        connector,
+        `It lacks ${missing.join(' and ')}. Leave \`connector\` out to use the Temporal client, or implement both.`,
+      );
+    }
+  }
+
   const requests = objectOption('requests', options.requests, REQUEST_KEYS);
   const requestDefaults: RequestDefaults = {
     deadlineMs: duration('requests.deadline', requests.deadline, DEFAULTS.requests.deadlineMs),
@@ -87,8 +114,29 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     ),
   );
 
+  const escalation = options.escalation ?? 'fail-liveness';
+  if (
+    escalation !== 'fail-liveness' &&
+    escalation !== 'stop' &&
+    !(
+      isPlainObject(escalation) &&
+      Object.keys(escalation).join() === 'exit' &&
+      Number.isInteger(escalation.exit) &&
+      escalation.exit >= 0 &&
+      escalation.exit <= 255
+    )
+  ) {
+    fail(
+      'escalation',
+      "'fail-liveness', 'stop' or { exit: code } with a code from 0 to 255",
+      escalation,
+      'Pass e.g. `escalation: { exit: 70 }`, or leave it out to fail liveness only.',
+    );
+  }
+
   return {
     ...connection,
+    escalation,
     creators,
     workers,
     machine,
@@ -97,7 +145,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     healthCheckMethod,
     reachabilityIntervalMs,
     requests: requestDefaults,
-    logger: toSupervisorLogger(options.logger),
+    logger: resolveLogger(options.logger, connection.secrets),
     coreLogs: resolveCoreLogs(options.coreLogs, workers.size > 0),
     clock,
     seed: options.seed ?? randomSeed(),

@@ -6,15 +6,16 @@ import { SupervisorOptionsError } from '../errors.js';
 import { duration, fail } from '../options/check.js';
 import type { CreatorOptions } from '../options/creator.js';
 import { DEFAULTS } from '../options/defaults.js';
+import { callDuration } from '../options/per-call.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { SupervisorOptions } from '../options/types.js';
 import type { WorkerOptions } from '../options/worker.js';
 import type { RequestCallOptions, RequestContext } from '../runtime/request-gate.js';
 import type { ActorTransition, Disposable } from '../runtime/transition-hub.js';
-import { type Duration, durationMs } from '../temporal/duration.js';
+import type { Duration } from '../temporal/duration.js';
 import { registerRuntime } from './internals.js';
 import { SupervisorRuntime } from './runtime.js';
-import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
 /** Options of `shutdown()`. */
 export interface ShutdownOptions {
@@ -126,14 +127,6 @@ export class Supervisor<C extends string = string, W extends string = string> {
         ),
       );
     }
-    if (!this.#runtime.hasApiKey) {
-      return Promise.reject(
-        new SupervisorOptionsError(
-          'apiKey',
-          'setApiKey: this supervisor was created without an `apiKey`, so its connections send none to rotate. Create it with `apiKey` (or TEMPORAL_API_KEY).',
-        ),
-      );
-    }
     return this.#runtime.setApiKey(apiKey);
   }
 
@@ -205,7 +198,7 @@ export class Supervisor<C extends string = string, W extends string = string> {
     states: ConnectionState | readonly ConnectionState[],
     options: { timeout?: Duration } = {},
   ): Promise<SupervisorSnapshot> {
-    const wanted = typeof states === 'string' ? [states] : states;
+    const wanted = typeof states === 'string' ? [states] : Array.isArray(states) ? states : [String(states)];
     for (const state of wanted) {
       if (!CONNECTION_STATES.includes(state)) {
         return Promise.reject(
@@ -215,7 +208,12 @@ export class Supervisor<C extends string = string, W extends string = string> {
         );
       }
     }
-    const timeoutMs = options.timeout === undefined ? undefined : durationMs(options.timeout);
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options?.timeout === undefined ? undefined : callDuration('timeout', options.timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#runtime.untilState(wanted, timeoutMs).then(() => this.snapshot());
   }
 
@@ -231,8 +229,11 @@ export class Supervisor<C extends string = string, W extends string = string> {
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions = {},
   ): Promise<T> {
+    const seen: { queued?: boolean } = {};
     try {
-      return await this.#runtime.run(fn, options);
+      const result = await this.#runtime.run(fn, options, seen);
+      this.#runtime.noteRequest('client', seen.queued ? 'late' : 'started');
+      return result;
     } catch (error) {
       this.#runtime.noteRejected(error, 'client');
       throw error;
@@ -246,11 +247,19 @@ export class Supervisor<C extends string = string, W extends string = string> {
   async getClient(options: RequestCallOptions = {}): Promise<Client> {
     const runtime = this.#runtime;
     try {
-      return await runtime.gate.client(options, runtime.deadlineOf(options));
+      return await runtime.client(options);
     } catch (error) {
       runtime.noteRejected(error, 'client');
       throw error;
     }
+  }
+
+  /**
+   * Calls `listener` with how each request ended: started, late (after waiting for a connection), or rejected
+   * with its reason; for `withClient`, `getClient` and every creator. A listener that throws is logged and kept.
+   */
+  onRequest(listener: (outcome: RequestOutcome) => void): Disposable {
+    return this.#runtime.requestListeners.add(listener);
   }
 
   /** @internal Registers an observer of health checks and rejections (see `registerMetrics`). */

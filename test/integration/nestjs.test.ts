@@ -1,7 +1,7 @@
 /**
  * `temporal-supervisor/nestjs` in a real Nest application (test/nestjs-app: CommonJS as `nest new` makes it,
  * decorators with their metadata, reflect-metadata, @nestjs/terminus) against a real dev server. The app is
- * compiled by tsc and run by node; it `require`s the package's built ESM dist through Node's require(esm) (the
+ * compiled by tsc and run by node; it `require`s the package's CommonJS build through its `exports` (the
  * package is found by its name, as from node_modules, via NODE_PATH). Through a SIGKILL and restart of the
  * server: the terminus health check answers 503 while Temporal is away, a start made during the outage waits and
  * succeeds once the server is back, health is 200 again; then on SIGTERM (enableShutdownHooks) readiness fails
@@ -28,9 +28,9 @@ let app: string;
 let modules: string;
 
 beforeAll(async () => {
-  // The package as a consumer gets it (its dist), and the app compiled as CommonJS.
+  // The package as a consumer gets it (its dist, both builds), and the app compiled as CommonJS.
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   const out = mkdtempSync(join(tmpdir(), 'nestjs-app-'));
   app = join(out, 'app');
   execFileSync(process.execPath, [tsc, '-p', join(root, 'test/nestjs-app/tsconfig.json'), '--outDir', app], {
