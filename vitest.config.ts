@@ -10,6 +10,10 @@ export default defineConfig({
         find: /^temporal-supervisor$/,
         replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
       },
+      {
+        find: /^temporal-supervisor\/outbox$/,
+        replacement: fileURLToPath(new URL('./src/outbox/index.ts', import.meta.url)),
+      },
     ],
   },
   test: {

@@ -28,6 +28,13 @@ const testing = await import('temporal-supervisor/testing');
 for (const name of ['DevServer', 'FaultProxy', 'resolveTemporalCli', 'findFreePort']) {
   if (!testing[name]) throw new Error(`missing export ${name} of temporal-supervisor/testing`);
 }
+// The outbox subpath, with its migration (pg and PGlite are optional peers, loaded only when used).
+const outbox = await import('temporal-supervisor/outbox');
+for (const name of ['createOutbox', 'migrateOutbox', 'outboxMigrationSql', 'OutboxSchemaError']) {
+  if (!outbox[name]) throw new Error(`missing export ${name} of temporal-supervisor/outbox`);
+}
+if (!outbox.outboxMigrationSql().includes('001_create_outbox'))
+  throw new Error('the outbox migration is missing');
 for (const file of ['cli/demo.js', 'demo/workflows.js', 'demo/activities.js']) {
   if (!existsSync(new URL(`../dist/src/${file}`, import.meta.url)))
     throw new Error(`dist/src/${file} is missing`);
