@@ -32,4 +32,6 @@ export const DEFAULTS = {
     significant: false,
   },
   coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+  /** `shutdown()`: how long readiness fails before the stop (lightship's default `shutdownDelay`). */
+  readinessDelayMs: 5_000,
 } as const;

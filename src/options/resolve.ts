@@ -14,6 +14,7 @@ import { resolveConnectionSettings } from './connection.js';
 import { resolveCoreLogs } from './core-logs.js';
 import { type RequestDefaults, type ResolvedCreatorOptions, resolveCreatorOptions } from './creator.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveInspect } from './inspect.js';
 import { resolveLogger } from './logger.js';
 import { resolveMachineConfig } from './machine.js';
 import type { RequestOptions, ResolvedOptions, SupervisorOptions } from './types.js';
@@ -63,9 +64,6 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
 
   if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isInteger(options.seed))) {
     fail('seed', 'an integer', options.seed, 'Pass e.g. `seed: 42`, or leave it out for a random seed.');
-  }
-  if (options.inspect !== undefined && typeof options.inspect !== 'function') {
-    fail('inspect', 'a function', options.inspect, 'Pass `inspect: (event) => …` or leave it out.');
   }
   const clock = options.clock ?? systemClock;
   if (
@@ -143,7 +141,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     workers,
     machine,
     closeTimeoutMs: duration('closeTimeout', options.closeTimeout, DEFAULTS.closeTimeoutMs),
-    inspect: options.inspect,
+    inspect: resolveInspect(options.inspect),
     healthCheckMethod,
     reachabilityIntervalMs,
     requests: requestDefaults,

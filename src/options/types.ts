@@ -7,6 +7,7 @@ import type { Connector } from '../runtime/connector.js';
 import type { Duration } from '../temporal/duration.js';
 import type { CoreLogsOptions, ResolvedCoreLogs } from './core-logs.js';
 import type { CreatorOptions, ResolvedCreatorOptions } from './creator.js';
+import type { InspectOption } from './inspect.js';
 import type { ResolvedWorkerOptions, WorkerOptions } from './worker.js';
 
 export type { Duration };
@@ -121,8 +122,12 @@ export interface SupervisorOptions {
   clock?: Clock;
   /** Seed of the jitter generator (for reproducible tests). @default random */
   seed?: number;
-  /** Receives XState's inspection events of the connection actor (for the inspector and for tests). */
-  inspect?: (event: InspectionEvent) => void;
+  /**
+   * Receives XState's inspection events of the connection actor and its children: a function, or an xstate
+   * `Observer` (`{ next }`, as `@statelyai/inspect`'s `createBrowserInspector().inspect`). One that throws is
+   * reported as a fault of user code, and kept.
+   */
+  inspect?: InspectOption;
   /** Extra options for each `Connection` (channelArgs, interceptors, …). */
   connectionOptions?: Omit<ConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata' | 'connectTimeout'>;
   /** Replaces how connections are made (for tests and custom transports). @default the Temporal client */

@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { catchAsync, describeThrown, FaultReporter } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
-import { createRedactor, redactFailure } from '../logging/redact.js';
+import { redactFailure } from '../logging/redact.js';
 import { childTransitionEntry, connectionTransitionEntry } from '../logging/transition-log.js';
 import { tlsEnabled } from '../options/connection.js';
 import { resolveCall } from '../options/per-call.js';
@@ -38,6 +38,8 @@ import type { AvailabilityView } from '../runtime/unavailable.js';
 import { createTemporalConnector } from '../temporal/connector.js';
 import { CoreLogForwarder, ensureRuntimeWithoutSignalHandlers } from '../temporal/core-logs.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
+import { Credentials } from './credentials.js';
+import { type Draining, drainThenStop } from './draining.js';
 import { provideConnectionMachine, type WiringHost } from './machine-wiring.js';
 import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
@@ -70,7 +72,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** Whether connections use TLS. */
   readonly tls: boolean;
   /** The credentials' strings, for redaction by the package's own tools: #private, never serialized. */
-  readonly #secrets: readonly string[];
+  readonly #credentials: Credentials;
   private readonly coreLogs: CoreLogForwarder | undefined;
   /** Faults in user code (connector, connection, inspect observer), reported rate-limited to the logger. */
   private readonly faults: FaultReporter;
@@ -83,6 +85,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   private current: ConnectionState = 'disconnected';
   private since: number;
   private stopping: Promise<void> | undefined;
+  /** Set by `shutdown()`: readiness fails from then on, while requests are still served until the stop. */
+  private draining: Draining | undefined;
 
   constructor(options: ResolvedOptions) {
     this.clock = options.clock;
@@ -92,11 +96,12 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.address = options.address;
     this.namespace = options.namespace;
     this.tls = tlsEnabled(options);
-    this.#secrets = options.secrets;
+    this.#credentials = new Credentials(options.secrets, options.apiKey);
     this.inspect = options.inspect;
-    this.redact = createRedactor(options.secrets);
+    this.redact = this.#credentials.redact;
     this.log = options.logger.child({ component: 'temporal-supervisor', address: options.address });
-    this.connector = options.connector ?? createTemporalConnector(options, this.redact);
+    this.connector =
+      options.connector ?? createTemporalConnector(options, this.redact, this.#credentials.apiKey);
     this.registry = new ConnectionRegistry(this.connector, this.clock, this.log, this.describe);
     this.gate = new RequestGate(this, options.requests);
     this.hub = new TransitionHub(this.clock, this.log, this.describe);
@@ -170,7 +175,14 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
 
   /** Every secret of the options (API key, TLS key, authorization metadata), for redaction. */
   secrets(): readonly string[] {
-    return this.#secrets;
+    return this.#credentials.secrets();
+  }
+
+  /** A rotated API key: redacted, read by the client connections per call, set on every worker's. */
+  async setApiKey(apiKey: string): Promise<void> {
+    this.#credentials.rotate(apiKey);
+    await Promise.all([...this.workers.values()].map((worker) => worker.setApiKey(apiKey)));
+    this.log.log('info', 'API key rotated', { workers: this.workers.size });
   }
 
   get stopped(): boolean {
@@ -186,7 +198,22 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.actor.send({ type: 'START' });
   }
 
+  /** Whether `shutdown()` (or `stop()`) was called: readiness is off for good. */
+  get shuttingDown(): boolean {
+    return this.draining !== undefined || this.stopping !== undefined;
+  }
+
+  /** Readiness off now, requests still served for `readinessDelayMs`, then `beforeStop`, then `stop()`. */
+  shutdown(readinessDelayMs: number, beforeStop?: () => unknown): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.draining ??= drainThenStop(this.clock, this.log, this.describe, readinessDelayMs, beforeStop, () =>
+      this.stop(),
+    );
+    return this.draining.done;
+  }
+
   stop(): Promise<void> {
+    this.draining?.cancel();
     // The machine itself ignores STOP while stopping or stopped: that is what makes stop() idempotent.
     this.actor.send({ type: 'STOP' });
     if (this.stopping) return this.stopping;

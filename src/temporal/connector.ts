@@ -167,6 +167,8 @@ function splitAddress(address: string): { host: string; port: number } {
 export function createTemporalConnector(
   options: ResolvedOptions,
   redact: (text: string) => string,
+  /** The API key of the moment, read by the SDK at each call (so that a rotated key applies at once). */
+  apiKey: () => string | undefined = () => options.apiKey,
 ): Connector {
   const { host, port } = splitAddress(options.address);
 
@@ -176,7 +178,7 @@ export function createTemporalConnector(
       ...options.connectionOptions,
       address: options.address,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
-      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(options.apiKey !== undefined ? { apiKey: () => apiKey() ?? '' } : {}),
       metadata: { ...options.metadata },
       connectTimeout: timeoutMs,
       // The SDK's default retry interceptor (or the caller's), then our guard innermost: see grpc-guard.ts.

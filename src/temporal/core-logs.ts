@@ -53,13 +53,14 @@ export class CoreLogForwarder {
           Runtime.instantiator === 'install'
             ? 'installed with Runtime.install()'
             : 'created implicitly by a NativeConnection or Worker made earlier'
-        }), and it is process-global: it cannot be installed again with log forwarding. Create the supervisor before any NativeConnection or Worker, or leave \`coreLogs\` out and configure forwarding in your own Runtime.install({ telemetryOptions: { logging: { forward: {} } } }).`,
+        }), and it is process-global: it cannot be installed again with log forwarding. Create the supervisor before any NativeConnection or Worker, or give your telemetryOptions to \`coreLogs.telemetryOptions\` instead of installing the Runtime yourself, or leave \`coreLogs\` out and configure forwarding in your own Runtime.install({ telemetryOptions: { logging: { forward: {} } } }).`,
       );
     }
     owner = this;
     this.runtimeOptions = {
       logger: new ForwardingLogger(log, redact, settings.sdkLevel),
       telemetryOptions: {
+        ...settings.telemetryOptions,
         logging: { filter: { core: settings.level, other: settings.level }, forward: {} },
       },
       // The supervisor owns shutdown (stop() drains its workers); the SDK's default would also take the

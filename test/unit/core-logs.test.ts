@@ -45,6 +45,21 @@ function optionsError(options: SupervisorOptions): { field: string; message: str
 }
 
 describe('coreLogs option', () => {
+  it('takes the SDK telemetryOptions but logging, naming the field', () => {
+    expect(optionsError({ coreLogs: { telemetryOptions: 'prometheus' as never } })).toMatchObject({
+      field: 'coreLogs.telemetryOptions',
+      message: expect.stringMatching(/expected an object, received "prometheus"/),
+    });
+    expect(optionsError({ coreLogs: { telemetryOptions: { logging: {} } as never } })).toMatchObject({
+      field: 'coreLogs.telemetryOptions.logging',
+      message: expect.stringMatching(/core log forwarding is the Runtime's logging.*coreLogs.level/),
+    });
+    expect(optionsError({ coreLogs: { telemetryOptions: { metric: {} } as never } })).toMatchObject({
+      field: 'coreLogs.telemetryOptions.metric',
+      message: expect.stringMatching(/Known options of `coreLogs.telemetryOptions`: metrics, tracingFilter/),
+    });
+  });
+
   it('refuses bad values, naming the field and the fix', () => {
     expect(optionsError({ coreLogs: 'WARN' as never })).toMatchObject({
       field: 'coreLogs',

@@ -82,6 +82,7 @@ describe('resolveOptions: defaults', () => {
       creator: DEFAULTS.creator,
       worker: DEFAULTS.worker,
       coreLogs: DEFAULTS.coreLogs,
+      readinessDelayMs: DEFAULTS.readinessDelayMs, // shutdown()'s, pinned in test/unit/shutdown.test.ts
     }).toStrictEqual(DEFAULTS);
     // The worker and core-log defaults are those a worker and `coreLogs: {}` resolve to.
     const w = resolveOptions({
@@ -91,7 +92,7 @@ describe('resolveOptions: defaults', () => {
     });
     const { options: _given, ...worker } = w.workers.get('w')!;
     expect(worker).toStrictEqual(DEFAULTS.worker);
-    expect(w.coreLogs).toStrictEqual(DEFAULTS.coreLogs);
+    expect(w.coreLogs).toStrictEqual({ ...DEFAULTS.coreLogs, telemetryOptions: {} });
     expect(r.creators.size).toBe(0);
     expect(Object.keys(r.machine).sort()).toEqual(
       ['backoff', 'connectTimeoutMs', 'healthCheck', 'permanentRetryDelayMs', 'stablePeriodMs'].sort(),
@@ -137,6 +138,7 @@ describe('resolveOptions: defaults', () => {
         significant: false,
       },
       coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+      readinessDelayMs: 5_000,
     });
   });
 
