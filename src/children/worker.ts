@@ -1,11 +1,12 @@
 import { inspect } from 'node:util';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ConnectionFailureError } from '../errors.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { ConnectionSettings } from '../options/connection.js';
 import type { ResolvedWorkerOptions } from '../options/worker.js';
 import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
+import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
 
 interface Current {
   readonly worker: Worker;
@@ -39,6 +40,8 @@ export class SupervisedWorker {
   /** Address and credentials: a #private field, so that no JSON.stringify or util.inspect of ours shows them. */
   readonly #settings: Omit<ConnectionSettings, 'secrets'>;
   private bundle: Promise<WorkflowBundle | undefined> | undefined;
+  /** The off-thread build of `workflowsPath` (bundle.ts), cancelled by `dispose()` if still running. */
+  private bundling: BundleJob | undefined;
   private current: Current | undefined;
   /**
    * Native connections of workers that have stopped, kept open until a newer one is connected. Closing the
@@ -75,11 +78,14 @@ export class SupervisedWorker {
   /** Creates the native connection and the worker, and starts `run()`. Closes what it made if abandoned. */
   async create(signal: AbortSignal): Promise<void> {
     const { options } = this.config;
-    this.bundle ??= options.workflowBundle
-      ? Promise.resolve(options.workflowBundle)
-      : options.workflowsPath
-        ? bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: quietLogger })
-        : Promise.resolve(undefined);
+    if (this.bundle === undefined) {
+      if (options.workflowBundle) this.bundle = Promise.resolve(options.workflowBundle);
+      else if (options.workflowsPath) {
+        // Built once, in a worker thread: bundling on this thread would stall it for a second or more.
+        this.bundling = bundleOffThread(options.workflowsPath);
+        this.bundle = this.bundling.bundle;
+      } else this.bundle = Promise.resolve(undefined);
+    }
     let connection: NativeConnection | undefined;
     try {
       const workflowBundle = await this.bundle;
@@ -250,6 +256,7 @@ export class SupervisedWorker {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.bundling?.cancel();
     await this.shutdown();
     await this.closeRetired();
   }
@@ -292,12 +299,3 @@ function classifyCreateFailure(error: unknown, redact: (text: string) => string)
   }
   return failure;
 }
-
-const quietLogger = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};

@@ -5,6 +5,7 @@ import type { Benchmark } from './context.js';
 import { cycles } from './cycles.js';
 import { detection } from './detection.js';
 import { failFast } from './fail-fast.js';
+import { firstWorker } from './first-worker.js';
 import { outage } from './outage.js';
 import { throughput } from './throughput.js';
 
@@ -16,4 +17,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   outage,
   cycles,
   chaos,
+  firstWorker,
 ];

@@ -1,5 +1,5 @@
 /**
- * The benchmark's figures: their keys (exactly those of issue 8, in the JSON file), units, meaning and
+ * The benchmark's figures: their keys (those of issue 8, then issue 17's, in the JSON file), units, meaning and
  * targets, and the table printed at the end of a run. Pure: covered by test/unit/bench.test.ts.
  */
 
@@ -23,6 +23,9 @@ export const FIGURE_KEYS = [
   'cycle_heap_growth_mb',
   'cycle_handle_growth',
   'cycle_listener_growth',
+  'first_worker_loop_delay_ms_max',
+  'first_worker_late_ms_max',
+  'replace_worker_loop_delay_ms_max',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -112,6 +115,21 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'listeners',
     what: 'listeners (process, supervisor, creator abort signal) after the cycles − before',
     target: { text: '0', met: (v) => v <= 0 },
+  },
+  first_worker_loop_delay_ms_max: {
+    unit: 'ms',
+    what: 'a fresh process: `start()` → the first worker (bundling its workflowsPath) runs, longest event-loop delay',
+    target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  first_worker_late_ms_max: {
+    unit: 'ms',
+    what: 'requests queued for the first connection, due before the first worker runs: rejected after their deadline, max',
+    target: { text: '≤ 150', met: (v) => v <= 150 },
+  },
+  replace_worker_loop_delay_ms_max: {
+    unit: 'ms',
+    what: 'a worker replaced (refreshed after an outage, bundle built already): longest event-loop delay, kill → new worker runs',
+    target: { text: '≤ 50', met: (v) => v <= 50 },
   },
 };
 
