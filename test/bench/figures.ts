@@ -26,6 +26,7 @@ export const FIGURE_KEYS = [
   'first_worker_loop_delay_ms_max',
   'first_worker_late_ms_max',
   'replace_worker_loop_delay_ms_max',
+  'own_cost_us_p50',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -130,6 +131,11 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'ms',
     what: 'a worker replaced (refreshed after an outage, bundle built already): longest event-loop delay, kill → new worker runs',
     target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  own_cost_us_p50: {
+    unit: 'µs',
+    what: '`withClient` around a no-op on the live connection (no I/O): the supervisor’s own cost per call, p50',
+    target: { text: '≤ 10', met: (v) => v <= 10 },
   },
 };
 

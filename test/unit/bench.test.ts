@@ -62,6 +62,7 @@ describe('figures', () => {
       'first_worker_loop_delay_ms_max',
       'first_worker_late_ms_max',
       'replace_worker_loop_delay_ms_max',
+      'own_cost_us_p50',
     ]);
   });
 
