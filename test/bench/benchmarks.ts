@@ -6,6 +6,7 @@ import { cycles } from './cycles.js';
 import { detection } from './detection.js';
 import { failFast } from './fail-fast.js';
 import { firstWorker } from './first-worker.js';
+import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { throughput } from './throughput.js';
 
@@ -18,4 +19,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cycles,
   chaos,
   firstWorker,
+  fleet,
 ];

@@ -27,6 +27,9 @@ export const FIGURE_KEYS = [
   'first_worker_late_ms_max',
   'replace_worker_loop_delay_ms_max',
   'own_cost_us_p50',
+  'sim_fleet_connects_per_100ms_max',
+  'sim_fleet_dials_per_100ms_max',
+  'sim_fleet_recovery_ms_p95',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -136,6 +139,21 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'µs',
     what: '`withClient` around a no-op on the live connection (no I/O): the supervisor’s own cost per call, p50',
     target: { text: '≤ 10', met: (v) => v <= 10 },
+  },
+  sim_fleet_connects_per_100ms_max: {
+    unit: 'attempts',
+    what: '1,000 simulated replicas (`--quick`: 100; defaults), server back after a 2-minute outage: connection attempts in any 100 ms, max',
+    // The defaults' bound (docs/connection.md): N × 100 ms ÷ reachabilityInterval, + 25 % scatter.
+    target: { text: '≤ 500 (N·100/250 + 25 %)', met: (v) => v <= 500 },
+  },
+  sim_fleet_dials_per_100ms_max: {
+    unit: 'dials',
+    what: 'the same fleet during the outage: reachability dials (TCP connects to the port) in any 100 ms, max',
+  },
+  sim_fleet_recovery_ms_p95: {
+    unit: 'ms',
+    what: 'the same fleet: server back → a replica `connected` again, p95',
+    target: { text: '≤ 1000', met: (v) => v <= 1000 },
   },
 };
 

@@ -63,6 +63,9 @@ describe('figures', () => {
       'first_worker_late_ms_max',
       'replace_worker_loop_delay_ms_max',
       'own_cost_us_p50',
+      'sim_fleet_connects_per_100ms_max',
+      'sim_fleet_dials_per_100ms_max',
+      'sim_fleet_recovery_ms_p95',
     ]);
   });
 
