@@ -5,6 +5,7 @@ import { classifyCall } from './call-failure.js';
 import { classifyFailure, grpcStatusOf } from './classify.js';
 import type { Clock } from './clock.js';
 import type { LiveConnection } from './connector.js';
+import type { AbortLike } from './stop-signal.js';
 import { type TimeBound, withTimeout } from './timers.js';
 import { type AvailabilityView, type UnavailableExtra, unavailableError } from './unavailable.js';
 import { WaitQueue } from './wait-queue.js';
@@ -23,6 +24,11 @@ export interface RequestCallOptions extends TimeBound {
   failFast?: boolean;
   /** Abandons the request (rejects with the signal's reason). */
   signal?: AbortSignal;
+}
+
+/** The options the gate takes: a request's own stop signal may be a `StopSignal` (the creator's). */
+export interface GateCallOptions extends Omit<RequestCallOptions, 'signal'> {
+  signal?: AbortLike;
 }
 
 /** What `withClient` hands the callback besides the client. */
@@ -106,40 +112,38 @@ export class RequestGate {
   /** Runs `fn` with a client of the serving connection, waiting for one up to the request's deadline. */
   async run<T>(
     fn: (client: Client, context: RequestContext) => Promise<T>,
-    options: RequestCallOptions,
+    options: GateCallOptions,
     deadline: number,
   ): Promise<T> {
-    // The common case, without a promise and an object for the connection: serving, nobody queued ahead.
+    // The common case, without a promise: serving, nobody queued ahead.
     const now = this.servingNow(options);
     if (now) return this.runOn(now, deadline, fn);
-    const { live, queued } = await this.acquire(deadline, options);
+    const live = await this.queue(deadline, options);
     try {
       return await this.runOn(live, deadline, fn);
     } finally {
-      if (queued) this.drained();
+      this.drained();
     }
   }
 
   /** The serving connection's client, waiting for one as `run` does. */
-  async client(options: RequestCallOptions, deadline: number): Promise<Client> {
-    const { live, queued } = await this.acquire(deadline, options);
-    if (queued) this.drained();
+  async client(options: GateCallOptions, deadline: number): Promise<Client> {
+    const now = this.servingNow(options);
+    if (now) return now.client;
+    const live = await this.queue(deadline, options);
+    this.drained();
     return live.client;
   }
 
   /**
-   * The serving connection, at once or after waiting in the queue (`queued`: then the caller holds one of
-   * the `DRAIN_CONCURRENCY` slots and must call `drained()` when its call settles).
+   * For a request that cannot run at once (`servingNow` said no): a rejection, or the serving connection once
+   * it is its turn in the queue. Then the caller holds one of the `DRAIN_CONCURRENCY` slots and must call
+   * `drained()` when its call settles.
    */
-  private acquire(
-    deadline: number,
-    options: RequestCallOptions,
-  ): Promise<{ live: LiveConnection; queued: boolean }> {
+  private queue(deadline: number, options: GateCallOptions): Promise<LiveConnection> {
     if (this.admission !== 'open') return Promise.reject(this.unavailable(this.closedReason));
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const failFast = options.failFast ?? this.limits.failFast;
-    const serving = this.host.serving();
-    if (serving && this.mayRunNow(failFast)) return Promise.resolve({ live: serving, queued: false });
     const view = this.host.view();
     if (view.state === 'backoff' && view.lastFailure?.kind === 'permanent') {
       return Promise.reject(this.unavailable('permanent_failure'));
@@ -152,12 +156,13 @@ export class RequestGate {
     const waiting = this.waiters.wait(waitMs, options.signal, () =>
       this.unavailable('deadline', { waitedMs: waitMs }),
     );
-    if (serving) this.flush();
-    return waiting.then((live) => ({ live, queued: true }));
+    // Serving, with a backlog draining ahead of it: let the drain move on.
+    if (this.host.serving()) this.flush();
+    return waiting;
   }
 
-  /** The serving connection if a request with `options` runs at once (what `acquire` resolves without waiting). */
-  private servingNow(options: RequestCallOptions): LiveConnection | undefined {
+  /** The serving connection if a request with `options` runs at once: open, not aborted, serving, no backlog. */
+  private servingNow(options: GateCallOptions): LiveConnection | undefined {
     if (this.admission !== 'open' || options.signal?.aborted) return undefined;
     const serving = this.host.serving();
     return serving && this.mayRunNow(options.failFast ?? this.limits.failFast) ? serving : undefined;

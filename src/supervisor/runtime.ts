@@ -15,7 +15,7 @@ import type { ResolvedOptions } from '../options/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { ConnectionRegistry } from '../runtime/connection-registry.js';
 import type { Connector, LiveConnection } from '../runtime/connector.js';
-import { type RequestCallOptions, type RequestContext, RequestGate } from '../runtime/request-gate.js';
+import { type GateCallOptions, type RequestContext, RequestGate } from '../runtime/request-gate.js';
 import { stopChildren } from '../runtime/stop-children.js';
 import { withTimeout } from '../runtime/timers.js';
 import {
@@ -240,15 +240,12 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
 
   // ——— RequestRunner ———
 
-  run<T>(
-    fn: (client: Client, context: RequestContext) => Promise<T>,
-    options: RequestCallOptions,
-  ): Promise<T> {
+  run<T>(fn: (client: Client, context: RequestContext) => Promise<T>, options: GateCallOptions): Promise<T> {
     return this.gate.run(fn, options, this.deadlineOf(options));
   }
 
   /** A request's absolute deadline: its own, or `requests.deadline` from now. */
-  deadlineOf(options: RequestCallOptions): number {
+  deadlineOf(options: GateCallOptions): number {
     return deadlineOf(this.clock, options, this.gate.defaultDeadlineMs);
   }
 

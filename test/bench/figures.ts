@@ -30,6 +30,8 @@ export const FIGURE_KEYS = [
   'sim_fleet_connects_per_100ms_max',
   'sim_fleet_dials_per_100ms_max',
   'sim_fleet_recovery_ms_p95',
+  'outage_heap_per_request_kb',
+  'outage_loop_delay_ms_max',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -154,6 +156,16 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'ms',
     what: 'the same fleet: server back → a replica `connected` again, p95',
     target: { text: '≤ 1000', met: (v) => v <= 1000 },
+  },
+  outage_heap_per_request_kb: {
+    unit: 'KB',
+    what: 'the outage: JS heap kept per waiting request (after a GC, every request still waiting), under tsx',
+    target: { text: '≤ 2', met: (v) => v <= 2 },
+  },
+  outage_loop_delay_ms_max: {
+    unit: 'ms',
+    what: 'the outage: longest event-loop delay from the kill to the end of the drain (issuing the requests included)',
+    target: { text: '≤ 50', met: (v) => v <= 50 },
   },
 };
 

@@ -27,7 +27,13 @@ interface Outcome {
 
 export const outage: Benchmark = {
   name: 'outage',
-  keys: ['outage_requests', 'outage_accounted', 'outage_heap_delta_mb'],
+  keys: [
+    'outage_requests',
+    'outage_accounted',
+    'outage_heap_delta_mb',
+    'outage_heap_per_request_kb',
+    'outage_loop_delay_ms_max',
+  ],
   async run(context) {
     const { quick, server, runId, log, defer } = context;
     const requests = quick ? 1_000 : 10_000;
@@ -146,6 +152,8 @@ export const outage: Benchmark = {
         outage_requests: requests,
         outage_accounted: accounted,
         outage_heap_delta_mb: round((peak - baseline) / MB, 1),
+        outage_heap_per_request_kb: round((retainedWhileWaiting - baseline) / requests / 1024, 2),
+        outage_loop_delay_ms_max: round(loopDelay.max / 1e6, 0),
       },
       notes: [
         `${requests} concurrent starts through one creator while the server was down ${Math.round(readyAt - killAt)} ms (held ${outageMs} ms, then restarted); 1 in 10 with a ${shortTimeoutMs} ms deadline, the rest ${longTimeoutMs} ms; requests.maxPending and the creator's maxPending raised to ${requests + 100}.`,

@@ -66,6 +66,8 @@ describe('figures', () => {
       'sim_fleet_connects_per_100ms_max',
       'sim_fleet_dials_per_100ms_max',
       'sim_fleet_recovery_ms_p95',
+      'outage_heap_per_request_kb',
+      'outage_loop_delay_ms_max',
     ]);
   });
 
