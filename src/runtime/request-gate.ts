@@ -46,8 +46,10 @@ export interface GateHost {
   readonly clock: Clock;
   /** The connection requests run on now, if one is serving. */
   serving(): LiveConnection | undefined;
-  /** The connection's state of the moment, for decisions and for the wording of rejections. */
+  /** The connection's state of the moment, for the wording of rejections. */
   view(): AvailabilityView;
+  /** Backing off after a permanent failure (what `view()` would say, without building the whole view). */
+  permanentlyFailed(): boolean;
   /** A call failed with UNAVAILABLE: the connection machine should hear of it. */
   unavailableSeen(failure: FailureInfo): void;
   readonly redact: (text: string) => string;
@@ -144,10 +146,7 @@ export class RequestGate {
     if (this.admission !== 'open') return Promise.reject(this.unavailable(this.closedReason));
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const failFast = options.failFast ?? this.limits.failFast;
-    const view = this.host.view();
-    if (view.state === 'backoff' && view.lastFailure?.kind === 'permanent') {
-      return Promise.reject(this.unavailable('permanent_failure'));
-    }
+    if (this.host.permanentlyFailed()) return Promise.reject(this.unavailable('permanent_failure'));
     if (failFast) return Promise.reject(this.unavailable('fail_fast'));
     const waitMs = deadline - this.host.clock.now();
     if (waitMs <= 0) return Promise.reject(this.unavailable('deadline', { waitedMs: 0 }));
