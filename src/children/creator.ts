@@ -80,7 +80,9 @@ export class WorkflowCreator {
   private stopReason: unknown;
   /** How its rejections are counted (`noteRejected`). */
   private readonly source: string;
-  private readonly outstanding = new Set<Promise<unknown>>();
+  /** Requests accepted and not yet settled, and who waits for there to be none (`settle()`). */
+  private outstanding = 0;
+  private readonly whenNoneOutstanding: (() => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -106,7 +108,7 @@ export class WorkflowCreator {
 
   /** Requests accepted and not yet settled. */
   get pending(): number {
-    return this.outstanding.size;
+    return this.outstanding;
   }
 
   /**
@@ -165,15 +167,9 @@ export class WorkflowCreator {
       return Promise.reject(error);
     };
     if (!this.accepting) return refuse('stopped');
-    if (this.outstanding.size >= this.options.maxPending) return refuse('queue_full');
-    const request = this.run(workflowId, call, requestId, attempt);
-    this.outstanding.add(request);
-    const settled = () => void this.outstanding.delete(request);
-    request.then(settled, (error: unknown) => {
-      this.#runner.noteRejected(error, source);
-      settled();
-    });
-    return request;
+    if (this.outstanding >= this.options.maxPending) return refuse('queue_full');
+    // Counted (and, when it fails, reported) by `run` itself: no handlers per request on its promise.
+    return this.run(workflowId, call, requestId, attempt);
   }
 
   /**
@@ -186,6 +182,7 @@ export class WorkflowCreator {
     requestId: string,
     attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
   ): Promise<StartOutcome> {
+    this.outstanding++;
     const deadline = deadlineOf(this.#runner.clock, call, this.options.deadlineMs);
     const signal = new StopSignal();
     const unlink = call.signal ? linkCallerSignal(call.signal, signal) : undefined;
@@ -234,9 +231,13 @@ export class WorkflowCreator {
           }
         }
       }
+    } catch (error) {
+      this.#runner.noteRejected(error, this.source);
+      throw error;
     } finally {
       this.inFlight.delete(signal);
       unlink?.();
+      if (--this.outstanding === 0) for (const resolve of this.whenNoneOutstanding.splice(0)) resolve();
     }
   }
 
@@ -248,7 +249,11 @@ export class WorkflowCreator {
     this.accepting = false;
     this.stopReason ??= this.reject('stopped', undefined, undefined, 0);
     for (const signal of this.inFlight) signal.abort(this.stopReason);
-    while (this.outstanding.size > 0) await Promise.allSettled([...this.outstanding]);
+    while (this.outstanding > 0) {
+      await new Promise<void>((resolve) => {
+        this.whenNoneOutstanding.push(resolve);
+      });
+    }
   }
 
   private reject(
