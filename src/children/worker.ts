@@ -7,6 +7,7 @@ import type { ConnectionSettings } from '../options/connection.js';
 import type { ResolvedWorkerOptions } from '../options/worker.js';
 import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
+import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
 
 interface Current {
@@ -43,6 +44,8 @@ export class SupervisedWorker {
   /** The API key of the next native connection: the settings', until `setApiKey` rotates it. */
   #apiKey: string | undefined;
   private bundle: Promise<WorkflowBundle | undefined> | undefined;
+  /** The off-thread build of `workflowsPath` (bundle.ts), cancelled by `dispose()` if still running. */
+  private bundling: BundleJob | undefined;
   private current: Current | undefined;
   /**
    * Native connections of workers that have stopped, kept open until a newer one is connected. Closing the
@@ -112,12 +115,15 @@ export class SupervisedWorker {
   /** Creates the native connection and the worker, and starts `run()`. Closes what it made if abandoned. */
   async create(signal: AbortSignal): Promise<void> {
     const { options } = this.config;
-    const { bundleWorkflowCode, NativeConnection, Worker } = await this.sdk();
-    this.bundle ??= options.workflowBundle
-      ? Promise.resolve(options.workflowBundle)
-      : options.workflowsPath
-        ? bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: quietLogger })
-        : Promise.resolve(undefined);
+    const { NativeConnection, Worker } = await this.sdk();
+    if (this.bundle === undefined) {
+      if (options.workflowBundle) this.bundle = Promise.resolve(options.workflowBundle);
+      else if (options.workflowsPath) {
+        // Built once, in a worker thread: bundling on this thread would stall it for a second or more.
+        this.bundling = bundleOffThread(options.workflowsPath);
+        this.bundle = this.bundling.bundle;
+      } else this.bundle = Promise.resolve(undefined);
+    }
     let connection: NativeConnection | undefined;
     try {
       const workflowBundle = await this.bundle;
@@ -288,6 +294,7 @@ export class SupervisedWorker {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.bundling?.cancel();
     await this.shutdown();
     await this.closeRetired();
   }
@@ -330,12 +337,3 @@ function classifyCreateFailure(error: unknown, redact: (text: string) => string)
   }
   return failure;
 }
-
-const quietLogger = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};

@@ -2,6 +2,7 @@
  * The supervisor's only source of time. The connection statechart's delays and every request deadline go
  * through it, so a test can pass XState's `SimulatedClock` and drive time by hand.
  */
+import type { AbortLike } from './stop-signal.js';
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -41,7 +42,7 @@ export const systemClock: Clock = {
 };
 
 /** Resolves after `ms` on `clock`, or rejects with the signal's reason when `signal` aborts first. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(clock: Clock, ms: number, signal?: AbortLike): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import type { AbortLike } from './stop-signal.js';
 
 interface Waiter<T> {
   readonly resolve: (value: T) => void;
@@ -30,7 +31,7 @@ export class WaitQueue<T> {
    * Waits for `release`. Rejects with `onTimeout()` after `waitMs`, with the signal's reason when it
    * aborts, or with what `rejectAll` gives.
    */
-  wait(waitMs: number, signal: AbortSignal | undefined, onTimeout: () => unknown): Promise<T> {
+  wait(waitMs: number, signal: AbortLike | undefined, onTimeout: () => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
         waiter.cleanup();

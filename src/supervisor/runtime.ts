@@ -245,6 +245,10 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     return this.snapshot();
   }
 
+  permanentlyFailed(): boolean {
+    return this.current === 'backoff' && this.actor.getSnapshot().context.lastFailure?.kind === 'permanent';
+  }
+
   unavailableSeen(failure: FailureInfo): void {
     this.actor.send({ type: 'UNAVAILABLE_SEEN', source: 'request', failure });
   }

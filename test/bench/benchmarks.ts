@@ -5,6 +5,8 @@ import type { Benchmark } from './context.js';
 import { cycles } from './cycles.js';
 import { detection } from './detection.js';
 import { failFast } from './fail-fast.js';
+import { firstWorker } from './first-worker.js';
+import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
 import { throughput } from './throughput.js';
@@ -18,4 +20,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cycles,
   chaos,
   outboxBench,
+  firstWorker,
+  fleet,
 ];

@@ -9,7 +9,6 @@
  * ~20× faster. It connects through the harness's FaultProxy, which runs in this process: its two sockets per
  * live connection are among the handles counted, before and after alike.
  */
-import { getEventListeners } from 'node:events';
 import type { Supervisor } from '../../src/index.js';
 import { activities, workflowsPath } from '../fixtures/index.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
@@ -27,16 +26,13 @@ function sizeOf(value: unknown): number {
 function listenerCount(supervisor: Supervisor): { total: number; parts: Record<string, number> } {
   const processListeners = process.eventNames().reduce((sum, name) => sum + process.listenerCount(name), 0);
   const creator = supervisor.creator('bench');
-  // The creator keeps one abort controller per request in flight (none left between requests).
-  const inFlight = Reflect.get(creator, 'inFlight') as Set<AbortController> | undefined;
+  // The creator keeps one stop signal per request in flight (none left between requests).
+  const inFlight = Reflect.get(creator, 'inFlight') as Set<{ listenerCount: number }> | undefined;
   const parts = {
     process: processListeners,
     stateChange: sizeOf(Reflect.get(supervisor, 'listeners')),
     transition: sizeOf(Reflect.get(supervisor, 'transitionListeners')),
-    creatorAbort: [...(inFlight ?? [])].reduce(
-      (sum, controller) => sum + 1 + getEventListeners(controller.signal, 'abort').length,
-      0,
-    ),
+    creatorAbort: [...(inFlight ?? [])].reduce((sum, signal) => sum + 1 + signal.listenerCount, 0),
   };
   return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };
 }

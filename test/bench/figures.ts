@@ -1,5 +1,6 @@
 /**
  * The benchmark's figures: their keys (exactly those of issues 8 and 15, in the JSON file), units, meaning and
+ * The benchmark's figures: their keys (those of issue 8, then issue 17's, in the JSON file), units, meaning and
  * targets, and the table printed at the end of a run. Pure: covered by test/unit/bench.test.ts.
  */
 
@@ -30,6 +31,15 @@ export const FIGURE_KEYS = [
   'outbox_drain_heap_mb',
   'outbox_crash_lost',
   'outbox_crash_duplicates',
+  'first_worker_loop_delay_ms_max',
+  'first_worker_late_ms_max',
+  'replace_worker_loop_delay_ms_max',
+  'own_cost_us_p50',
+  'sim_fleet_connects_per_100ms_max',
+  'sim_fleet_dials_per_100ms_max',
+  'sim_fleet_recovery_ms_p95',
+  'outage_heap_per_request_kb',
+  'outage_loop_delay_ms_max',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -150,6 +160,51 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'runs',
     what: 'same run: executions beyond one per intent (counted in visibility)',
     target: { text: '0', met: (v) => v === 0 },
+  },
+  first_worker_loop_delay_ms_max: {
+    unit: 'ms',
+    what: 'a fresh process: `start()` → the first worker (bundling its workflowsPath) runs, longest event-loop delay',
+    target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  first_worker_late_ms_max: {
+    unit: 'ms',
+    what: 'requests queued for the first connection, due before the first worker runs: rejected after their deadline, max',
+    target: { text: '≤ 150', met: (v) => v <= 150 },
+  },
+  replace_worker_loop_delay_ms_max: {
+    unit: 'ms',
+    what: 'a worker replaced (refreshed after an outage, bundle built already): longest event-loop delay, kill → new worker runs',
+    target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  own_cost_us_p50: {
+    unit: 'µs',
+    what: '`withClient` around a no-op on the live connection (no I/O): the supervisor’s own cost per call, p50',
+    target: { text: '≤ 10', met: (v) => v <= 10 },
+  },
+  sim_fleet_connects_per_100ms_max: {
+    unit: 'attempts',
+    what: '1,000 simulated replicas (`--quick`: 100; defaults), server back after a 2-minute outage: connection attempts in any 100 ms, max',
+    // The defaults' bound (docs/connection.md): N × 100 ms ÷ reachabilityInterval, + 25 % scatter.
+    target: { text: '≤ 500 (N·100/250 + 25 %)', met: (v) => v <= 500 },
+  },
+  sim_fleet_dials_per_100ms_max: {
+    unit: 'dials',
+    what: 'the same fleet during the outage: reachability dials (TCP connects to the port) in any 100 ms, max',
+  },
+  sim_fleet_recovery_ms_p95: {
+    unit: 'ms',
+    what: 'the same fleet: server back → a replica `connected` again, p95',
+    target: { text: '≤ 1000', met: (v) => v <= 1000 },
+  },
+  outage_heap_per_request_kb: {
+    unit: 'KB',
+    what: 'the outage: JS heap kept per waiting request (after a GC, every request still waiting), under tsx',
+    target: { text: '≤ 2', met: (v) => v <= 2 },
+  },
+  outage_loop_delay_ms_max: {
+    unit: 'ms',
+    what: 'the outage: longest event-loop delay from the kill to the end of the drain (issuing the requests included; the benchmark’s forced GC not)',
+    target: { text: '≤ 50', met: (v) => v <= 50 },
   },
 };
 

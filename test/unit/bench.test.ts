@@ -45,7 +45,7 @@ describe('percentile', () => {
 });
 
 describe('figures', () => {
-  it('the JSON has exactly the keys of issue 8, null where nothing was measured', () => {
+  it('the JSON has exactly the keys of issues 8, 15 and 17, null where nothing was measured', () => {
     const figures = completeFigures({ detection_ms_p50: 12, throughput_ratio: Number.NaN });
     expect(Object.keys(figures)).toEqual([...FIGURE_KEYS]);
     expect(figures.detection_ms_p50).toBe(12);
@@ -56,7 +56,29 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(26);
+    expect(FIGURE_KEYS).toHaveLength(35);
+    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9.
+    expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
+    expect(FIGURE_KEYS.slice(19, 26)).toEqual([
+      'outbox_enqueue_per_s_postgres',
+      'outbox_enqueue_per_s_embedded',
+      'outbox_dispatch_ms_p95',
+      'outbox_drain_per_s',
+      'outbox_drain_heap_mb',
+      'outbox_crash_lost',
+      'outbox_crash_duplicates',
+    ]);
+    expect(FIGURE_KEYS.slice(26)).toEqual([
+      'first_worker_loop_delay_ms_max',
+      'first_worker_late_ms_max',
+      'replace_worker_loop_delay_ms_max',
+      'own_cost_us_p50',
+      'sim_fleet_connects_per_100ms_max',
+      'sim_fleet_dials_per_100ms_max',
+      'sim_fleet_recovery_ms_p95',
+      'outage_heap_per_request_kb',
+      'outage_loop_delay_ms_max',
+    ]);
   });
 
   it('every figure is measured by exactly one benchmark', () => {

@@ -319,6 +319,27 @@ describe('WorkflowCreator', () => {
     supervisor = undefined;
   });
 
+  it("the caller's signal abandons a waiting request with its own reason, and one aborted already is refused at once", async () => {
+    const { connector, supervisor: s, orders } = setup();
+    s.start();
+    await flush();
+    connector.fail(); // → backoff: requests wait
+    await flush();
+    const controller = new AbortController();
+    const waiting = orders
+      .start('wf', options('abandoned'), { timeout: 60_000, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await flush();
+    expect(orders.pending).toBe(1);
+    controller.abort(new Error('caller gave up'));
+    expect(await waiting).toMatchObject({ message: 'caller gave up' });
+    expect(orders.pending).toBe(0);
+    await expect(
+      orders.start('wf', options('too-late'), { timeout: 60_000, signal: controller.signal }),
+    ).rejects.toMatchObject({ message: 'caller gave up' });
+    expect(connector.server.startCalls).toBe(0);
+  });
+
   it('stop() before start() stops the creators too; start() after stop() throws', async () => {
     const { supervisor: s, orders } = setup();
     const stopping = s.stop();
