@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise } from 'xstate';
-import { connectionMachine } from '../../machines/connection.machine.js';
+import { type ConnectionHandle, connectionMachine } from '../../machines/connection.machine.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
 import { MODEL_CONFIG } from '../model/connection.model.js';
@@ -38,7 +38,7 @@ describe('the connection machine without its actors', () => {
     const clock = new ManualClock();
     const machine = connectionMachine.provide({
       actors: {
-        connect: fromPromise(() => new Promise<never>(() => {})),
+        connect: fromPromise(() => new Promise<ConnectionHandle>(() => {})),
         watchReachability: fromCallback(() => () => {}),
       },
     });
