@@ -23,6 +23,7 @@ export default defineConfig({
       'test/unit/machine-defaults.test.ts',
       'test/unit/option-grammar.test.ts',
       'test/unit/timers.test.ts',
+      'test/unit/request-gate-table.test.ts',
       'test/unit/backoff.test.ts',
       'test/unit/call-failure.test.ts',
       'test/unit/errors.test.ts',
