@@ -8,8 +8,7 @@ import { defineConfig } from 'vitest/config';
  * Left out: the generated model paths (test/model), which take their expected states from the machine under
  * test and so move with a mutant of it, and cost ~80 whole supervisors per mutant; the files that spawn
  * processes, read the repository or open real sockets (CLI, architecture, README, benchmarks, the property
- * tests); core-logs, whose process-global SDK Runtime cannot be shared by files that run in one module graph
- * (`isolate: false`); and the observability tools (inspector, health, metrics, transitions, graphs), which
+ * tests); core-logs, whose process-global SDK Runtime cannot be shared by test files; and the observability tools (inspector, health, metrics, transitions, graphs), which
  * exercise none of the mutated files beyond what the tables do.
  * A 2.5 s test timeout: a mutant that hangs a test fails it, instead of costing Stryker's timeout and a
  * restarted runner.
@@ -20,6 +19,7 @@ export default defineConfig({
       'test/unit/states-table.test.ts',
       'test/unit/states-table-children.test.ts',
       'test/unit/states-table-machines.test.ts',
+      'test/unit/states-table-reported.test.ts',
       'test/unit/machine-defaults.test.ts',
       'test/unit/option-grammar.test.ts',
       'test/unit/timers.test.ts',
@@ -32,7 +32,8 @@ export default defineConfig({
       'test/unit/creator.test.ts',
     ],
     testTimeout: 2_500,
-    isolate: false,
-    pool: 'threads',
+    // Isolated (vitest's default): the statecharts are built when their module loads, so most of their
+    // mutants are static, and only a fresh import per run activates them.
+    isolate: true,
   },
 });
