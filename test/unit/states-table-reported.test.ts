@@ -65,32 +65,21 @@ describe('worker: STOP from every state, as reported in snapshot().children', ()
     expect(await stopAll(r)).toEqual(['draining', 'stopped']);
   });
 
-  it('running → draining → stopped, also when the drain fails', async () => {
-    const r = withWorker();
-    await r.connect();
-    side(r).settle('creates');
-    await flush();
-    expect(reported(r)['worker:w']).toBe('running');
-    expect(await stopAll(r, new Error('shutdown failed'))).toEqual(['draining', 'stopped']);
-  });
-
-  it('restarting → stopped', async () => {
-    const r = withWorker();
-    await r.connect();
-    side(r).settle('creates', crash());
-    await flush();
-    expect(reported(r)['worker:w']).toBe('restarting');
-    expect(await stopAll(r)).toEqual(['stopped']);
-  });
-
-  it('givenUp → stopped', async () => {
-    const r = withWorker({ maxRestarts: 0 });
-    await r.connect();
-    side(r).settle('creates', crash());
-    await flush();
-    expect(reported(r)['worker:w']).toBe('givenUp');
-    expect(await stopAll(r)).toEqual(['stopped']);
-  });
+  // From the state its create leads to (created, crashed within or beyond the intensity), STOP ends in `stopped`.
+  for (const [state, restart, error, path] of [
+    ['running', {}, undefined, ['draining', 'stopped']],
+    ['restarting', {}, crash(), ['stopped']],
+    ['givenUp', { maxRestarts: 0 }, crash(), ['stopped']],
+  ] as const) {
+    it(`${state} → ${path.join(' → ')}${state === 'running' ? ', also when the drain fails' : ''}`, async () => {
+      const r = withWorker(restart);
+      await r.connect();
+      side(r).settle('creates', error);
+      await flush();
+      expect(reported(r)['worker:w']).toBe(state);
+      expect(await stopAll(r, new Error('shutdown failed'))).toEqual(path);
+    });
+  }
 
   it('refreshing → draining → stopped', async () => {
     const r = withWorker();
