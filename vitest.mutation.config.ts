@@ -24,6 +24,7 @@ export default defineConfig({
       'test/unit/option-grammar.test.ts',
       'test/unit/timers.test.ts',
       'test/unit/request-gate-table.test.ts',
+      'test/unit/mutation-gaps.test.ts',
       'test/unit/backoff.test.ts',
       'test/unit/call-failure.test.ts',
       'test/unit/errors.test.ts',
@@ -35,5 +36,9 @@ export default defineConfig({
     // Isolated (vitest's default): the statecharts are built when their module loads, so most of their
     // mutants are static, and only a fresh import per run activates them.
     isolate: true,
+    // One file at a time in one worker: each Stryker runner is already a process of its own, and a mutant
+    // stops at its first failing test (bail) instead of while sibling files are still importing.
+    fileParallelism: false,
+    maxWorkers: 1,
   },
 });
