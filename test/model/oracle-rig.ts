@@ -5,6 +5,7 @@
  * in the tests, written from docs/states.md and docs/guarantees.md.
  */
 
+import { afterEach } from 'vitest';
 import type { FailureInfo } from '../../machines/failure.js';
 import type { SupervisedWorker } from '../../src/children/worker.js';
 import { ConnectionFailureError } from '../../src/errors.js';
@@ -206,5 +207,18 @@ export function rig(options: Partial<SupervisorOptions> = {}): Rig {
       }
       await stopping;
     },
+  };
+}
+
+/** A `rig` factory for one test file: every rig it makes is stopped after each test. */
+export function rigsStoppedAfterEach(): (options?: Partial<SupervisorOptions>) => Rig {
+  const made: Rig[] = [];
+  afterEach(async () => {
+    for (const r of made.splice(0)) await r.stop();
+  });
+  return (options = {}) => {
+    const r = rig(options);
+    made.push(r);
+    return r;
   };
 }

@@ -6,24 +6,16 @@
  * the request came (not from time 0), what a DEADLINE_EXCEEDED call does not report; and the bare connection
  * machine's own guards against a second STOP and a START after stop.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { type ConnectionHandle, connectionMachine } from '../../machines/connection.machine.js';
 import { createRedactor } from '../../src/logging/redact.js';
 import { classifyFailure } from '../../src/runtime/classify.js';
 import { MODEL_CONFIG } from '../model/connection.model.js';
-import { failures, flush, type Rig, rig } from '../model/oracle-rig.js';
+import { failures, flush, rigsStoppedAfterEach } from '../model/oracle-rig.js';
 import { ManualClock } from '../support/manual-clock.js';
 
-const rigs: Rig[] = [];
-afterEach(async () => {
-  for (const r of rigs.splice(0)) await r.stop();
-});
-function make(options = {}) {
-  const r = rig(options);
-  rigs.push(r);
-  return r;
-}
+const make = rigsStoppedAfterEach();
 
 describe('redaction: touching secrets leave one mark', () => {
   it('two secrets side by side are one [REDACTED]', () => {

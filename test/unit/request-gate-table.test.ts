@@ -3,20 +3,11 @@
  * settles, within its deadline"): the deadline a call runs under (`connection.withDeadline`, wall-clock), and
  * how long a rejected request says it waited.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isTemporalUnavailableError } from '../../src/index.js';
-import { flush, type Rig, rig } from '../model/oracle-rig.js';
+import { flush, rigsStoppedAfterEach } from '../model/oracle-rig.js';
 
-const rigs: Rig[] = [];
-afterEach(async () => {
-  for (const r of rigs.splice(0)) await r.stop();
-});
-
-function make(options = {}) {
-  const r = rig(options);
-  rigs.push(r);
-  return r;
-}
+const make = rigsStoppedAfterEach();
 
 describe('the deadline a call runs under', () => {
   it('withDeadline gets the wall-clock time of the request deadline: now + the time left (timeout 3 s, 1 s waited)', async () => {
