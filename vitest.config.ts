@@ -10,15 +10,19 @@ export default defineConfig({
         find: /^temporal-supervisor$/,
         replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
       },
+      {
+        find: /^temporal-supervisor\/outbox$/,
+        replacement: fileURLToPath(new URL('./src/outbox/index.ts', import.meta.url)),
+      },
     ],
   },
   test: {
-    // Three projects: `unit` is pure and fast (fakes, simulated clock); `integration` runs against a real
+    // Five projects: `unit` is pure and fast (fakes, simulated clock); `integration` runs against a real
     // Temporal dev server started by the harness in test/harness, so its files run one at a time: they
     // kill and restart servers, and timing figures mean nothing on two cores shared by parallel servers;
     // `browser` drives the inspector page in headless Chromium, after the others; `chaos` (test/chaos) breaks
     // the server and the network under a running service and checks the invariants of docs/reliability.md,
-    // one file at a time, last.
+    // one file at a time; `cluster` (test/cluster) runs a production-shaped cluster, one file at a time, last.
     projects: [
       {
         extends: true,
@@ -68,6 +72,21 @@ export default defineConfig({
           maxWorkers: 1,
           sequence: { groupOrder: 3 },
           globalSetup: ['test/harness/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // A production-shaped cluster (five temporal-server processes on PostgreSQL, a balancer in front of
+          // two frontends; src/testing/cluster.ts): one file at a time, after chaos.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 4 },
+          globalSetup: ['test/cluster/global-setup.ts'],
         },
       },
     ],

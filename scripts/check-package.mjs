@@ -1,9 +1,10 @@
 /**
- * `npm run check:package` (after `tsc -p tsconfig.build.json`): the built package loads in plain Node through
+ * `npm run check:package` (after `npm run build`): the built package loads in plain Node through
  * its own `exports` (from dist, not the sources), has its public API, and its inspector serves the page
  * from dist: the page's assets are TypeScript string modules, so tsc ships them and nothing else is needed.
  * And the `temporal-supervisor` bin named in package.json runs from dist: `--help` of each command.
- * `temporal-supervisor/testing` loads too, and the demo's files are in dist.
+ * `temporal-supervisor/testing` loads too, and the demo's files are in dist. Then check-tarball.mjs: the packed
+ * tarball, installed into fresh CommonJS, ESM and TypeScript consumer projects.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,6 +28,13 @@ const testing = await import('temporal-supervisor/testing');
 for (const name of ['DevServer', 'FaultProxy', 'resolveTemporalCli', 'findFreePort']) {
   if (!testing[name]) throw new Error(`missing export ${name} of temporal-supervisor/testing`);
 }
+// The outbox subpath, with its migration (pg and PGlite are optional peers, loaded only when used).
+const outbox = await import('temporal-supervisor/outbox');
+for (const name of ['createOutbox', 'migrateOutbox', 'outboxMigrationSql', 'OutboxSchemaError']) {
+  if (!outbox[name]) throw new Error(`missing export ${name} of temporal-supervisor/outbox`);
+}
+if (!outbox.outboxMigrationSql().includes('001_create_outbox'))
+  throw new Error('the outbox migration is missing');
 for (const file of ['cli/demo.js', 'demo/workflows.js', 'demo/activities.js']) {
   if (!existsSync(new URL(`../dist/src/${file}`, import.meta.url)))
     throw new Error(`dist/src/${file} is missing`);
@@ -41,8 +49,13 @@ try {
     throw new Error(`the inspector built in dist did not serve its page (HTTP ${page.status})`);
   }
   const state = await (await fetch(new URL('state.json', inspector.url))).json();
-  if (!state.machines?.connection?.transitions?.length || state.actors?.[1]?.id !== 'creator:orders') {
-    throw new Error('the inspector built in dist served no machine graph or actors');
+  const drawn = state.machines?.connection;
+  if (
+    !drawn?.graph?.transitions?.length ||
+    drawn.layout?.edges?.length <= drawn.graph.transitions.length ||
+    state.actors?.[1]?.id !== 'creator:orders'
+  ) {
+    throw new Error('the inspector built in dist served no laid-out machine graph (elkjs) or actors');
   }
   console.log(
     `package loads in plain Node: ${Object.keys(m).length} exports; its inspector serves a ${html.length}-byte page from dist`,
@@ -74,3 +87,5 @@ if (version !== pkg.version) throw new Error(`${bin} --version printed ${version
 console.log(
   `bin temporal-supervisor runs from ${bin}: --help of ${commands.length} commands, version ${version}`,
 );
+
+await import('./check-tarball.mjs');

@@ -49,6 +49,19 @@ export interface RequestIdentity {
 }
 
 /**
+ * The `isXxxError` guards check a brand, not `instanceof`: a process can hold two copies of this package (its
+ * ESM and CommonJS builds, loaded by `import` and by `require`), each with its own classes. The brand is a
+ * `Symbol.for` key, shared by every copy, on each class's prototype.
+ */
+const BRAND = Symbol.for('temporal-supervisor.error');
+function brand(target: { prototype: object }, name: string): void {
+  Object.defineProperty(target.prototype, BRAND, { value: name });
+}
+function hasBrand(error: unknown, name: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { [BRAND]?: unknown })[BRAND] === name;
+}
+
+/**
  * Temporal cannot be reached for this request: rejected within the request's deadline instead of hanging.
  * `code` is `'UNAVAILABLE'` and `grpcStatus` 14 so that code which already handles gRPC UNAVAILABLE keeps working.
  */
@@ -94,8 +107,9 @@ export class TemporalUnavailableError extends Error {
 }
 
 export function isTemporalUnavailableError(error: unknown): error is TemporalUnavailableError {
-  return error instanceof TemporalUnavailableError;
+  return hasBrand(error, 'TemporalUnavailableError');
 }
+brand(TemporalUnavailableError, 'TemporalUnavailableError');
 
 /**
  * A creator's start found the workflow id taken by an execution that this request did not start (another
@@ -116,8 +130,9 @@ export class WorkflowConflictError extends Error {
 }
 
 export function isWorkflowConflictError(error: unknown): error is WorkflowConflictError {
-  return error instanceof WorkflowConflictError;
+  return hasBrand(error, 'WorkflowConflictError');
 }
+brand(WorkflowConflictError, 'WorkflowConflictError');
 
 /** Bad options given to the supervisor: names the field, the value received and the fix. */
 export class SupervisorOptionsError extends TypeError {
@@ -131,8 +146,9 @@ export class SupervisorOptionsError extends TypeError {
 }
 
 export function isSupervisorOptionsError(error: unknown): error is SupervisorOptionsError {
-  return error instanceof SupervisorOptionsError;
+  return hasBrand(error, 'SupervisorOptionsError');
 }
+brand(SupervisorOptionsError, 'SupervisorOptionsError');
 
 /** An error from a connection attempt or probe, classified for the statechart. */
 export class ConnectionFailureError extends Error implements ClassifiedError {

@@ -7,8 +7,10 @@ import type { Supervisor } from './supervisor/supervisor.js';
 export interface HealthReport {
   /** The process is sound: false only when a supervised child has given up beyond its restart intensity. */
   readonly live: boolean;
-  /** Requests can be served now: connected (or degraded, if `readyWhenDegraded`). */
+  /** Requests can be served now: connected (or degraded, if `readyWhenDegraded`), and not shutting down. */
   readonly ready: boolean;
+  /** `shutdown()` or `stop()` was called: not ready, whatever the state. */
+  readonly shuttingDown: boolean;
   readonly state: ConnectionState;
   readonly children: Readonly<Record<string, string>>;
   /** Children given up beyond their restart intensity. */
@@ -33,11 +35,13 @@ export function healthOf(supervisor: Supervisor, options: HealthOptions = {}): H
   const givenUp = Object.entries(snapshot.children)
     .filter(([, state]) => state === 'givenUp')
     .map(([id]) => id);
-  const ready =
+  const { shuttingDown } = supervisor;
+  const serving =
     snapshot.state === 'connected' || (snapshot.state === 'degraded' && (options.readyWhenDegraded ?? true));
   return {
     live: givenUp.length === 0,
-    ready,
+    ready: serving && !shuttingDown,
+    shuttingDown,
     state: snapshot.state,
     children: snapshot.children,
     givenUp,

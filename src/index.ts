@@ -63,6 +63,7 @@ export {
 export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './metrics.js';
 export type { CoreLogsOptions, SdkLogLevel } from './options/core-logs.js';
 export type { CreatorOptions } from './options/creator.js';
+export type { InspectOption } from './options/inspect.js';
 export type {
   BackoffOptions,
   Duration,
@@ -78,5 +79,10 @@ export { type Clock, systemClock } from './runtime/clock.js';
 export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './runtime/connector.js';
 export type { RequestCallOptions, RequestContext } from './runtime/request-gate.js';
 export type { ActorTransition, Disposable } from './runtime/transition-hub.js';
-export { createSupervisor, Supervisor } from './supervisor/supervisor.js';
-export type { StateChange, SupervisorSnapshot } from './supervisor/types.js';
+export {
+  createSupervisor,
+  type NamedSupervisorOptions,
+  type ShutdownOptions,
+  Supervisor,
+} from './supervisor/supervisor.js';
+export type { RequestOutcome, StateChange, SupervisorSnapshot } from './supervisor/types.js';

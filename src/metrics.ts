@@ -1,10 +1,15 @@
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import { CONNECTION_STATES } from '../machines/connection.types.js';
-import { creatorMachine } from '../machines/creator.machine.js';
-import { workerMachine } from '../machines/worker.machine.js';
-import { healthOf } from './health.js';
+import {
+  areBuckets,
+  COUNTERS,
+  type CounterName,
+  count,
+  DEFAULT_BUCKETS,
+  GAUGES,
+  HEALTH_CHECK_DURATION,
+  instrumented,
+} from './observability/instruments.js';
 import type { Disposable } from './runtime/transition-hub.js';
-import { runtimeOf } from './supervisor/internals.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 export interface MetricsOptions {
@@ -26,12 +31,7 @@ export interface SupervisorMetrics extends Disposable {
   readonly names: readonly string[];
 }
 
-const DEFAULT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-/** Every state of a worker and of a creator: the machines' top-level states (each is also its tag). */
-const WORKER_STATES = Object.keys(workerMachine.root.states);
-const CREATOR_STATES = Object.keys(creatorMachine.root.states);
 
 /**
  * Exposes a supervisor's state as Prometheus metrics (prom-client), by Prometheus conventions: units in
@@ -53,10 +53,7 @@ const CREATOR_STATES = Object.keys(creatorMachine.root.states);
  */
 export function registerMetrics(supervisor: Supervisor, options: MetricsOptions = {}): SupervisorMetrics {
   const { registry, prefix, buckets } = resolveMetricsOptions(options);
-  const runtime = runtimeOf(supervisor);
-  const clock = runtime.clock;
-  const workers = [...runtime.workers.keys()];
-  const creators = [...runtime.creators.keys()];
+  const target = instrumented(supervisor);
   const metrics: Metric[] = [];
   const name = (suffix: string) => {
     const full = `${prefix}${suffix}`;
@@ -73,147 +70,39 @@ export function registerMetrics(supervisor: Supervisor, options: MetricsOptions 
     return metric;
   };
   const registers = [registry];
-  const gauge = <L extends string>(
-    suffix: string,
-    help: string,
-    labelNames: readonly L[],
-    collect: (this: Gauge<L>) => void,
-  ) => add(new Gauge<L>({ name: name(suffix), help, labelNames, registers, collect }));
-  const counter = <L extends string>(suffix: string, help: string, labelNames: readonly L[]) =>
-    add(new Counter<L>({ name: name(suffix), help, labelNames, registers }));
-  /** 1 for each child's current state, 0 for its other states. */
-  const childStates = (kind: 'worker' | 'creator', names: readonly string[], states: readonly string[]) =>
-    function (this: Gauge<string>) {
-      const { children } = supervisor.snapshot();
-      for (const child of names) {
-        const current = children[`${kind}:${child}`] ?? 'stopped';
-        for (const state of states) this.set({ [kind]: child, state }, state === current ? 1 : 0);
-      }
-    };
-
-  gauge('state', 'Connection state: 1 for the current state, 0 for the others.', ['state'], function () {
-    const current = supervisor.state;
-    for (const state of CONNECTION_STATES) this.set({ state }, state === current ? 1 : 0);
-  });
-  gauge('time_in_state_seconds', 'Time since the connection entered its current state.', [], function () {
-    this.set(Math.max(0, clock.now() - supervisor.snapshot().since) / 1000);
-  });
-  gauge(
-    'connection_attempt',
-    'Number of the current (or last) connection attempt since the connection was last stable.',
-    [],
-    function () {
-      this.set(supervisor.snapshot().attempt);
-    },
-  );
-  gauge(
-    'ready',
-    'Readiness (1: requests can be served now, connected or degraded), as the readiness endpoint.',
-    [],
-    function () {
-      this.set(healthOf(supervisor).ready ? 1 : 0);
-    },
-  );
-  gauge(
-    'live',
-    'Liveness (0 only when a supervised child has given up beyond its restart intensity).',
-    [],
-    function () {
-      this.set(healthOf(supervisor).live ? 1 : 0);
-    },
-  );
-  gauge(
-    'pending_requests',
-    'Requests (withClient, getClient, creators) waiting for a serving connection.',
-    [],
-    function () {
-      this.set(supervisor.snapshot().pendingRequests);
-    },
-  );
-  gauge(
-    'creator_pending_requests',
-    'Requests of a creator accepted and not yet settled (waiting or in flight), against its maxPending.',
-    ['creator'],
-    function () {
-      for (const creator of creators) this.set({ creator }, supervisor.creator(creator).pending);
-    },
-  );
-  gauge(
-    'worker_state',
-    'State of each supervised worker: 1 for its current state, 0 for the others.',
-    ['worker', 'state'],
-    childStates('worker', workers, WORKER_STATES),
-  );
-  gauge(
-    'creator_state',
-    'State of each workflow creator: 1 for its current state, 0 for the others.',
-    ['creator', 'state'],
-    childStates('creator', creators, CREATOR_STATES),
-  );
-
-  const transitions = counter(
-    'transitions_total',
-    'State changes of the connection (coarse states) and of each worker and creator.',
-    ['actor', 'from', 'to'],
-  );
-  const attempts = counter(
-    'connection_attempts_total',
-    'Connection attempts that ended, by result: success, failure, or abandoned (stop).',
-    ['result'],
-  );
-  const failures = counter(
-    'connection_failures_total',
-    'Entries into backoff (a failed attempt or a lost connection), by failure kind and code.',
-    ['kind', 'code'],
-  );
+  for (const gauge of GAUGES) {
+    add(
+      new Gauge<string>({
+        name: name(`${gauge.name}${gauge.seconds ? '_seconds' : ''}`),
+        help: gauge.help,
+        labelNames: gauge.labels,
+        registers,
+        collect() {
+          gauge.read(target, (value, labels) => (labels ? this.set(labels, value) : this.set(value)));
+        },
+      }),
+    );
+  }
+  const counters = Object.fromEntries(
+    Object.entries(COUNTERS).map(([key, { name: suffix, help, labels }]) => [
+      key,
+      add(new Counter<string>({ name: name(`${suffix}_total`), help, labelNames: labels, registers })),
+    ]),
+  ) as Record<CounterName, Counter<string>>;
   const healthChecks = add(
-    new Histogram({
-      name: name('health_check_duration_seconds'),
-      help: 'Duration of each health check of the connection, by result (success or failure).',
-      labelNames: ['result'],
+    new Histogram<string>({
+      name: name(`${HEALTH_CHECK_DURATION.name}_seconds`),
+      help: HEALTH_CHECK_DURATION.help,
+      labelNames: HEALTH_CHECK_DURATION.labels,
       buckets: [...buckets],
       registers,
     }),
   );
-  const rejected = counter(
-    'requests_rejected_total',
-    'Requests rejected with TemporalUnavailableError, by reason, and by source (client: withClient or getClient; creator:<name>: a creator request).',
-    ['reason', 'source'],
-  );
-  const restarts = counter(
-    'worker_restarts_total',
-    'Restarts of each worker after a failure (entries into restarting).',
-    ['worker'],
-  );
-  for (const result of ['success', 'failure', 'abandoned']) attempts.inc({ result }, 0);
-  for (const worker of workers) restarts.inc({ worker }, 0);
   for (const result of ['success', 'failure']) healthChecks.zero({ result });
-
-  const subscriptions: Disposable[] = [
-    supervisor.onTransition(({ actor, from, to }) => {
-      if (from === to || from === 'none') return;
-      transitions.inc({ actor, from, to });
-      if (actor === 'connection') {
-        if (from === 'connecting') {
-          const result =
-            to === 'connected' || to === 'degraded' ? 'success' : to === 'backoff' ? 'failure' : 'abandoned';
-          attempts.inc({ result });
-        }
-        if (to === 'backoff') {
-          const failure = supervisor.snapshot().lastFailure;
-          // Codes are upper-case names (gRPC statuses, ours); anything else from a custom connector is OTHER.
-          const code = failure && /^[A-Z][A-Z0-9_]{0,63}$/.test(failure.code) ? failure.code : 'OTHER';
-          failures.inc({ kind: failure?.kind === 'permanent' ? 'permanent' : 'transient', code });
-        }
-      } else if (to === 'restarting' && actor.startsWith('worker:')) {
-        restarts.inc({ worker: actor.slice('worker:'.length) });
-      }
-    }),
-    supervisor.observe({
-      probe: ({ ok, seconds }) => healthChecks.observe({ result: ok ? 'success' : 'failure' }, seconds),
-      rejected: (reason, source) => rejected.inc({ reason, source }),
-    }),
-  ];
+  const subscriptions = count(target, {
+    add: (counter, labels, value = 1) => counters[counter].inc(labels, value),
+    healthCheck: (seconds, labels) => healthChecks.observe(labels, seconds),
+  });
 
   let disposed = false;
   return {
@@ -262,11 +151,7 @@ function resolveMetricsOptions(options: MetricsOptions): {
     );
   }
   const buckets = healthCheckBuckets ?? DEFAULT_BUCKETS;
-  if (
-    !Array.isArray(buckets) ||
-    buckets.length === 0 ||
-    buckets.some((b, i) => typeof b !== 'number' || !(b > 0) || (i > 0 && b <= (buckets[i - 1] as number)))
-  ) {
+  if (!areBuckets(buckets)) {
     throw new TypeError(
       `registerMetrics: expected \`healthCheckBuckets\` to be increasing positive numbers of seconds, received ${JSON.stringify(healthCheckBuckets)}. Pass e.g. \`healthCheckBuckets: [0.01, 0.1, 1]\`.`,
     );

@@ -8,14 +8,16 @@ import {
   type WorkflowSignalWithStartOptions,
   type WorkflowStartOptions,
 } from '@temporalio/client';
+import type { WithWorkflowArgs } from '@temporalio/common';
 import {
   isTemporalUnavailableError,
+  SupervisorOptionsError,
   type TemporalUnavailableError,
   WorkflowConflictError,
 } from '../errors.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { ResolvedCreatorOptions } from '../options/creator.js';
-import { deadlineOf } from '../options/per-call.js';
+import { callBoolean, callRequestId, callSignal, deadlineOf } from '../options/per-call.js';
 import { isRetryableReason } from '../runtime/call-failure.js';
 import { type Clock, sleep } from '../runtime/clock.js';
 import type { RequestCallOptions } from '../runtime/request-gate.js';
@@ -34,6 +36,8 @@ export interface RequestRunner {
   run<T>(fn: (client: Client) => Promise<T>, options: RequestCallOptions & { deadline: number }): Promise<T>;
   /** Counts a request that ended with `error`, if it is a `TemporalUnavailableError`. */
   noteRejected(error: unknown, source: string): void;
+  /** Reports a request that succeeded. */
+  noteRequest(source: string, outcome: 'started' | 'late'): void;
   /** A rejection in the supervisor's terms (state, attempt, last failure), with `detail` as its reason. */
   unavailable(reason: 'stopped' | 'queue_full', detail: string): TemporalUnavailableError;
 }
@@ -51,8 +55,11 @@ export interface CreatorCallOptions extends Omit<RequestCallOptions, 'failFast'>
   requestId?: string;
 }
 
-/** What a successful start tells. */
-export interface StartOutcome {
+/**
+ * What a successful start tells. `T` is the workflow function when the call named one (or was given its type:
+ * `creator.start<typeof processOrder>('processOrder', …)`), so that `handle.result()` is typed as the SDK's.
+ */
+export interface StartOutcome<T extends Workflow = Workflow> {
   readonly workflowId: string;
   /** The run this request started or signaled (the same for every attempt of the request). */
   readonly runId: string;
@@ -60,8 +67,13 @@ export interface StartOutcome {
   /** Attempts it took (more than 1 when a connection was lost on the way). */
   readonly attempts: number;
   /** A handle bound to the connection of the moment. */
-  readonly handle: WorkflowHandle;
+  readonly handle: WorkflowHandle<T>;
 }
+
+/** What one attempt of a request returns, before the request adds its identity and count. */
+type AttemptOutcome<T extends Workflow> = Omit<StartOutcome<T>, 'requestId' | 'attempts'>;
+/** One attempt of a request on a client, with the request's id. */
+type Attempt<T extends Workflow> = (client: Client, requestId: string) => Promise<AttemptOutcome<T>>;
 
 /**
  * Starts workflows through the supervised connection, exactly once per request (see `start`). Get one
@@ -116,14 +128,17 @@ export class WorkflowCreator {
    * @throws {TemporalUnavailableError} when the deadline passed, the creator stopped, too many requests
    * were pending, or the last connection attempt failed permanently. With `maybeApplied: true` the last
    * attempt may have reached the server: call again with `requestId` from the error to know.
+   *
+   * Typed as the SDK's `client.workflow.start`: given the workflow function (or its type as `T`), `args` must
+   * match its parameters and `handle.result()` is its result.
    */
-  start(
-    workflowType: string | Workflow,
-    options: WorkflowStartOptions,
+  start<T extends Workflow>(
+    workflowTypeOrFunc: string | T,
+    options: WorkflowStartOptions<T>,
     call: CreatorCallOptions = {},
-  ): Promise<StartOutcome> {
-    return this.submit(options.workflowId, call, async (client, requestId) => {
-      const handle = await client.workflow.start(workflowType, withRequestId(options, requestId));
+  ): Promise<StartOutcome<T>> {
+    return this.submit<T>(options.workflowId, call, async (client, requestId) => {
+      const handle = await client.workflow.start<T>(workflowTypeOrFunc, withRequestId(options, requestId));
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, handle };
     });
   }
@@ -132,28 +147,44 @@ export class WorkflowCreator {
    * Signals a workflow, starting it first if it is not running, exactly once: every attempt carries one
    * request id (the server delivers no second signal for a repeated request id, measured), so a retried
    * call never signals twice. Waits, retries and rejects as `start` does; `runId` is the signaled run.
+   * Typed as the SDK's `client.workflow.signalWithStart` (workflow `args`, signal `signalArgs`, the result).
    */
-  signalWithStart<SignalArgs extends unknown[] = []>(
-    workflowType: string | Workflow,
-    options: WorkflowSignalWithStartOptions<SignalArgs>,
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's own constraint, which makes `signal` infer `signalArgs`
+  signalWithStart<T extends Workflow, SignalArgs extends any[] = []>(
+    workflowTypeOrFunc: string | T,
+    options: WithWorkflowArgs<T, WorkflowSignalWithStartOptions<SignalArgs>>,
     call: CreatorCallOptions = {},
-  ): Promise<StartOutcome> {
-    return this.submit(options.workflowId, call, async (client, requestId) => {
+  ): Promise<StartOutcome<T>> {
+    return this.submit<T>(options.workflowId, call, async (client, requestId) => {
       // The SDK draws a random request id for this call; requestIdInterceptor puts ours on the wire.
       const handle = await signalWithStartRequestId.run(requestId, () =>
-        client.workflow.signalWithStart(workflowType, options),
+        client.workflow.signalWithStart<T, SignalArgs>(workflowTypeOrFunc, options),
       );
       return { workflowId: handle.workflowId, runId: handle.signaledRunId, handle };
     });
   }
 
   /** One logical request: admission, then attempts until success, a final error, or the deadline. */
-  private submit(
+  private submit<T extends Workflow>(
     workflowId: string,
     call: CreatorCallOptions,
-    attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
-  ): Promise<StartOutcome> {
-    const requestId = call.requestId ?? randomUUID();
+    attempt: Attempt<T>,
+  ): Promise<StartOutcome<T>> {
+    let requestId: string;
+    try {
+      if (call === null || typeof call !== 'object') {
+        throw new SupervisorOptionsError(
+          'call',
+          `Expected call options as an object, received ${typeof call}.`,
+        );
+      }
+      requestId = callRequestId(call.requestId) ?? randomUUID();
+      callBoolean('failFast', call.failFast);
+      callSignal(call.signal);
+      deadlineOf(this.#runner.clock, call, this.options.deadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const source = `creator:${this.name}`;
     const refuse = (reason: 'stopped' | 'queue_full') => {
       const error = this.reject(reason, requestId, workflowId, 0);
@@ -165,19 +196,25 @@ export class WorkflowCreator {
     const request = this.run(workflowId, call, requestId, attempt);
     this.outstanding.add(request);
     const settled = () => void this.outstanding.delete(request);
-    request.then(settled, (error: unknown) => {
-      this.#runner.noteRejected(error, source);
-      settled();
-    });
+    request.then(
+      (outcome) => {
+        this.#runner.noteRequest(source, outcome.attempts > 1 ? 'late' : 'started');
+        settled();
+      },
+      (error: unknown) => {
+        this.#runner.noteRejected(error, source);
+        settled();
+      },
+    );
     return request;
   }
 
-  private async run(
+  private async run<T extends Workflow>(
     workflowId: string,
     call: CreatorCallOptions,
     requestId: string,
-    attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
-  ): Promise<StartOutcome> {
+    attempt: Attempt<T>,
+  ): Promise<StartOutcome<T>> {
     const deadline = deadlineOf(this.#runner.clock, call, this.options.deadlineMs);
     const own = new AbortController();
     if (this.stopReason !== undefined) own.abort(this.stopReason);
@@ -190,14 +227,14 @@ export class WorkflowCreator {
     }
   }
 
-  private async attempts(
+  private async attempts<T extends Workflow>(
     workflowId: string,
     call: CreatorCallOptions,
     requestId: string,
-    attempt: (client: Client, requestId: string) => Promise<Omit<StartOutcome, 'requestId' | 'attempts'>>,
+    attempt: Attempt<T>,
     deadline: number,
     signal: AbortSignal,
-  ): Promise<StartOutcome> {
+  ): Promise<StartOutcome<T>> {
     const { clock } = this.#runner;
     // Whether any attempt so far may have reached the server: the request's answer, not only the last one's.
     let maybeApplied = false;

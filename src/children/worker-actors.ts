@@ -13,7 +13,7 @@ export interface WorkerHost {
   /** The worker configured under `name` (throws a TypeError naming the configured ones otherwise). */
   worker(name: string): SupervisedWorker;
   /** Before any worker's native objects exist: the process-global SDK Runtime, installed our way. */
-  beforeCreate(): void;
+  beforeCreate(): Promise<void>;
   /** A worker's call failed because the server did not answer: the connection machine should hear of it. */
   unavailableSeen(failure: FailureInfo): void;
 }
@@ -48,8 +48,8 @@ export function provideWorkerMachine(host: WorkerHost) {
   };
   return workerMachine.provide({
     actors: {
-      createWorker: fromPromise<void, { readonly name: string }>(({ input, signal }) => {
-        host.beforeCreate();
+      createWorker: fromPromise<void, { readonly name: string }>(async ({ input, signal }) => {
+        await host.beforeCreate();
         return host.worker(input.name).create(signal).catch(noteOutage);
       }),
       runWorker: fromPromise<void, { readonly name: string }>(({ input }) =>

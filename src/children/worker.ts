@@ -1,11 +1,13 @@
 import { inspect } from 'node:util';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
 import { ConnectionFailureError } from '../errors.js';
+import { describeThrown } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { ConnectionSettings } from '../options/connection.js';
 import type { ResolvedWorkerOptions } from '../options/worker.js';
 import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
+import { loadWorkerPackage } from '../temporal/worker-package.js';
 
 interface Current {
   readonly worker: Worker;
@@ -38,6 +40,8 @@ const FAILED_CHECK_MS = 1_000;
 export class SupervisedWorker {
   /** Address and credentials: a #private field, so that no JSON.stringify or util.inspect of ours shows them. */
   readonly #settings: Omit<ConnectionSettings, 'secrets'>;
+  /** The API key of the next native connection: the settings', until `setApiKey` rotates it. */
+  #apiKey: string | undefined;
   private bundle: Promise<WorkflowBundle | undefined> | undefined;
   private current: Current | undefined;
   /**
@@ -61,6 +65,22 @@ export class SupervisedWorker {
     private readonly redact: (text: string) => string,
   ) {
     this.#settings = settings;
+    this.#apiKey = settings.apiKey;
+  }
+
+  /**
+   * A rotated API key: every native connection made from now on uses it, and those open (the current
+   * worker's, handed-over workers finishing, kept for handover) get it through `NativeConnection.setApiKey`,
+   * which the core applies to its next calls: nothing in flight is dropped, no worker restarts.
+   */
+  async setApiKey(apiKey: string): Promise<void> {
+    this.#apiKey = apiKey;
+    const open = new Set([
+      ...(this.current ? [this.current.connection] : []),
+      ...[...this.handedOver.keys()].map((handed) => handed.connection),
+      ...this.retired,
+    ]);
+    await Promise.all([...open].map((connection) => connection.setApiKey(apiKey)));
   }
 
   /** What `JSON.stringify(worker)` writes: its name and task queue, never the connection settings. */
@@ -72,9 +92,27 @@ export class SupervisedWorker {
     return `SupervisedWorker ${inspect(this.toJSON())}`;
   }
 
+  /** The worker package, loaded now (a creator-only service never loads it); its absence is permanent. */
+  private async sdk() {
+    try {
+      return await loadWorkerPackage();
+    } catch (error) {
+      throw new ConnectionFailureError(
+        {
+          kind: 'permanent',
+          code: 'WORKER_PACKAGE_MISSING',
+          name: 'WorkerPackageMissing',
+          message: `@temporalio/worker could not be loaded (${this.redact(describeThrown(error))}): install it beside temporal-supervisor (npm install @temporalio/worker), at the version of @temporalio/client`,
+        },
+        { cause: error },
+      );
+    }
+  }
+
   /** Creates the native connection and the worker, and starts `run()`. Closes what it made if abandoned. */
   async create(signal: AbortSignal): Promise<void> {
     const { options } = this.config;
+    const { bundleWorkflowCode, NativeConnection, Worker } = await this.sdk();
     this.bundle ??= options.workflowBundle
       ? Promise.resolve(options.workflowBundle)
       : options.workflowsPath
@@ -86,7 +124,7 @@ export class SupervisedWorker {
       connection = await NativeConnection.connect({
         address: this.#settings.address,
         ...(this.#settings.tls !== undefined ? { tls: this.#settings.tls } : {}),
-        ...(this.#settings.apiKey !== undefined ? { apiKey: this.#settings.apiKey } : {}),
+        ...(this.#apiKey !== undefined ? { apiKey: this.#apiKey } : {}),
         metadata: { ...this.#settings.metadata },
       });
       // The new connection now keeps the SDK's runtime alive: the retired ones can go.

@@ -66,9 +66,16 @@ export type Invocation =
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/;
+/**
+ * The longest duration a flag accepts: 2^31-1 ms (about 596 h, 24.8 days), the longest delay Node's timers
+ * take. Node fires a longer one after 1 ms, so `--timeout 600h` would end at once: it is refused instead.
+ * Nothing the commands bound needs more (`wait --timeout 0` waits without limit).
+ */
+export const MAX_DURATION_MS = 2_147_483_647;
 
 /**
- * A duration flag's value in milliseconds: `500ms`, `3s`, `1.5s`, `2m`, `1h`, or a bare number of seconds.
+ * A duration flag's value in milliseconds: `500ms`, `3s`, `1.5s`, `2m`, `1h`, or a bare number of seconds;
+ * at least `min` and at most {@link MAX_DURATION_MS}.
  * @throws {UsageError} naming the flag, the value and an example.
  */
 export function parseDuration(
@@ -76,7 +83,15 @@ export function parseDuration(
   text: string,
   { min = 1, command }: { min?: number; command?: CommandName } = {},
 ): number {
-  const match = DURATION.exec(text.trim());
+  const trimmed = text.trim();
+  const example = ` Pass e.g. --${flag} 3s.`;
+  if (/^-\s*\d/.test(trimmed)) {
+    throw new UsageError(
+      `--${flag} must be ${min === 0 ? '0 (no limit) or ' : ''}a positive duration; got ${JSON.stringify(text)}.${example}`,
+      command,
+    );
+  }
+  const match = DURATION.exec(trimmed);
   const ms = match ? Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 1_000)) : Number.NaN;
   if (!Number.isFinite(ms)) {
     throw new UsageError(
@@ -86,8 +101,14 @@ export function parseDuration(
   }
   if (ms < min) {
     throw new UsageError(
-      `--${flag} must be at least ${min === 0 ? '0' : `${min}ms`}; got ${JSON.stringify(text)}.${
-        min > 0 ? ` Pass e.g. --${flag} 3s.` : ''
+      `--${flag} must be at least ${min === 0 ? '0' : `${min}ms`}; got ${JSON.stringify(text)}.${min > 0 ? example : ''}`,
+      command,
+    );
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new UsageError(
+      `--${flag} must be at most 596h (${MAX_DURATION_MS} ms, the longest timer Node can set); got ${JSON.stringify(text)}.${
+        min === 0 ? ` For no limit, pass --${flag} 0.` : example
       }`,
       command,
     );
@@ -167,14 +188,7 @@ function parseFlags(
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const flag = flags.find((f) => message.includes(`--${f.name}`));
-      if (flag?.type === 'string') {
-        throw new UsageError(
-          `--${flag.name} needs a value: --${flag.name} ${flag.value ?? 'VALUE'}${
-            flag.default ? ` (default ${flag.default})` : ''
-          }. ${helpHint}`,
-          command,
-        );
-      }
+      if (flag?.type === 'string') throw missingValue(flag, args, command, helpHint);
       if (flag) {
         throw new UsageError(
           `--${flag.name} is a switch and takes no value: write just --${flag.name}.`,
@@ -184,6 +198,37 @@ function parseFlags(
     }
     throw new UsageError(`${message.split('\n', 1)[0]} ${helpHint}`, command);
   }
+}
+
+/**
+ * A string flag followed by nothing, or by something that starts with `-` (Node's parser reads that as the
+ * next flag): a negative duration is refused as such; other values are named, unless they are secrets.
+ */
+function missingValue(
+  flag: FlagSpec,
+  args: readonly string[],
+  command: CommandName | undefined,
+  helpHint: string,
+): UsageError {
+  const at = args.findIndex((arg) => arg === `--${flag.name}` || (flag.short && arg === `-${flag.short}`));
+  const next = at === -1 ? undefined : args[at + 1];
+  if (next?.startsWith('-')) {
+    if (flag.value === 'DURATION' && /^-\d/.test(next)) {
+      // Throws the "must be positive" error for this value.
+      parseDuration(flag.name, next, { min: flag.name === 'timeout' && command === 'wait' ? 0 : 1, command });
+    }
+    const shown = flag.secret ? 'a value starting with "-" (not shown)' : JSON.stringify(next);
+    return new UsageError(
+      `--${flag.name} needs a value, and ${shown} reads as a flag. A value that starts with "-" is written --${flag.name}=VALUE. ${helpHint}`,
+      command,
+    );
+  }
+  return new UsageError(
+    `--${flag.name} needs a value: --${flag.name} ${flag.value ?? 'VALUE'}${
+      flag.default ? ` (default ${flag.default})` : ''
+    }. ${helpHint}`,
+    command,
+  );
 }
 
 function nonEmpty(
@@ -314,12 +359,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const spec = COMMANDS[command];
   const { values, positionals } = parseFlags(rest, spec.flags, command);
   if (values.help) return { command: 'help', topic: command };
-  if (positionals.length > 0) {
-    throw new UsageError(
-      `\`${command}\` takes no arguments, only flags; got ${JSON.stringify(positionals[0])}. Run \`temporal-supervisor ${command} --help\`.`,
-      command,
-    );
-  }
+  if (positionals.length > 0) throw strayArgument(command, rest, spec.flags, positionals[0]!);
   switch (command) {
     case 'wait':
       return {
@@ -344,6 +384,59 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         machine: oneOf(values, 'machine', ['connection', 'worker', 'creator', 'all'], 'connection', command),
       };
   }
+}
+
+/**
+ * An argument that is not a flag. After `--flag=` with nothing (a space typed after `=`), it is the value
+ * meant for that flag: said so, and never shown when the flag is a secret.
+ */
+function strayArgument(
+  command: CommandName,
+  args: readonly string[],
+  flags: readonly FlagSpec[],
+  stray: string,
+): UsageError {
+  const hint = `Run \`temporal-supervisor ${command} --help\`.`;
+  const before = args[args.indexOf(stray) - 1];
+  const flag = flags.find((f) => before === `--${f.name}=`);
+  if (flag) {
+    const shown = flag.secret ? 'the next argument (not shown: it may be a secret)' : JSON.stringify(stray);
+    return new UsageError(
+      `--${flag.name}= is empty and is followed by ${shown}: a space after "=" splits the value off. Write --${flag.name}=${flag.value ?? 'VALUE'} with no space.${
+        flag.secret && flag.env ? ` Better: set ${flag.env} instead.` : ''
+      } ${hint}`,
+      command,
+    );
+  }
+  return new UsageError(
+    `\`${command}\` takes no arguments, only flags; got ${JSON.stringify(stray)}. ${hint}`,
+    command,
+  );
+}
+
+/**
+ * The values of secret flags in a command line, as written (`--api-key KEY`, `--api-key=KEY`, and the
+ * argument after an empty `--api-key=`), whether or not the line parses: for the redactor, before any
+ * message can quote them.
+ */
+export function secretArguments(argv: readonly string[]): string[] {
+  const secretFlags = Object.values(COMMANDS)
+    .flatMap((spec) => spec.flags)
+    .filter((flag) => flag.secret);
+  const secrets: string[] = [];
+  for (const [i, arg] of argv.entries()) {
+    for (const flag of secretFlags) {
+      const names = [`--${flag.name}`, ...(flag.short ? [`-${flag.short}`] : [])];
+      if (names.includes(arg) || arg === `--${flag.name}=`) {
+        const next = argv[i + 1];
+        if (next !== undefined) secrets.push(next);
+      } else if (arg.startsWith(`--${flag.name}=`)) {
+        // Everything after the first "=": a key may contain "=" itself (base64 padding).
+        secrets.push(arg.slice(flag.name.length + 3));
+      }
+    }
+  }
+  return secrets;
 }
 
 function unknownCommand(name: string): UsageError {

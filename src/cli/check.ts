@@ -5,6 +5,7 @@
 
 import type { FailureInfo } from '../index.js';
 import { createRedactor } from '../logging/redact.js';
+import { tlsEnabled } from '../options/connection.js';
 import { resolveOptions } from '../options/resolve.js';
 import { classifyFailure } from '../runtime/classify.js';
 import { createTemporalConnector } from '../temporal/connector.js';
@@ -37,7 +38,7 @@ export async function runCheck(
   output: Output,
 ): Promise<number> {
   const result = await check(invocation, env, output);
-  if (invocation.json) output.out(JSON.stringify(result));
+  if (invocation.json) output.json(result);
   else output.out(verdictLine(result));
   return result.ok ? EXIT.ok : EXIT.failed;
 }
@@ -78,7 +79,7 @@ async function check(
   const base = {
     address: options.address,
     namespace: options.namespace,
-    tls: options.tls !== undefined && options.tls !== false,
+    tls: tlsEnabled(options),
   };
   const connector = createTemporalConnector(options, redact);
   const abort = new AbortController();

@@ -6,7 +6,6 @@
  * docs/demo.md.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { compactLogger, faultsOf, firstLine, narrate } from '../demo/narration.js';
 import { type OrderService, startOrderService } from '../demo/service.js';
@@ -15,24 +14,22 @@ import { type Inspector, type InspectorAction, startInspector } from '../inspect
 import type { Disposable } from '../runtime/transition-hub.js';
 import { DevServer } from '../testing/dev-server.js';
 import { FaultProxy } from '../testing/fault-proxy.js';
-import { resolveTemporalCli } from '../testing/temporal-cli.js';
+import {
+  findTemporalCli,
+  resolveTemporalCli,
+  TEMPORAL_CLI_MODULE,
+  TEMPORAL_CLI_VERSION,
+  temporalCliCacheDir,
+} from '../testing/temporal-cli.js';
+import { banner, DEFAULT_DEMO_PORT, DEFAULT_INSPECTOR_PORT, type DemoOptions } from './demo-args.js';
 
-export interface DemoOptions {
-  /** An existing Temporal frontend (`host:port`); without it the demo starts a dev server of its own. */
-  address?: string;
-  /** @default 'default' */
-  namespace?: string;
-  /** The orders service's HTTP port; 0 picks a free one. @default 3000, or a free one if 3000 is taken */
-  port?: number;
-  /** The inspector's port; 0 picks a free one. @default 9233, or a free one if 9233 is taken */
-  inspectorPort?: number;
-  /** Play the tour, then stop and exit: 0 if every order was accounted for. @default false */
-  tour?: boolean;
-  /** How long each workflow sleeps on its durable timer. @default 3000 */
-  packingMs?: number;
-  /** Print the supervisor's own log lines (info and above) too. @default false */
-  verbose?: boolean;
-}
+export {
+  DEFAULT_DEMO_PORT,
+  DEFAULT_INSPECTOR_PORT,
+  DEMO_HELP,
+  type DemoOptions,
+  parseDemoArgs,
+} from './demo-args.js';
 
 export type DemoSignal = 'SIGINT' | 'SIGTERM';
 
@@ -46,69 +43,6 @@ export interface DemoIo {
   exit?(code: number): void;
 }
 
-export const DEFAULT_DEMO_PORT = 3000;
-export const DEFAULT_INSPECTOR_PORT = 9233;
-
-export const DEMO_HELP = `Usage: temporal-supervisor demo [--tour] [--address host:port] [--port N] [--inspector-port N]
-
-Starts a Temporal dev server (or uses --address), a sample orders service that embeds the supervisor (a worker
-and a workflow creator, POST /orders), and the live inspector with buttons to kill, restart and cut off the
-server. It prints where to look, says what happens to each order, and stops cleanly on Ctrl-C.
-
-  --tour                 play a scripted lifecycle (about a minute), then exit: 0 if every order was
-                         accounted for (started and completed, or rejected with TemporalUnavailableError)
-  --address host:port    use this Temporal server instead of starting one (no kill/restart buttons)
-  --namespace NAME       with --address (default: default)
-  --port N               the orders service's HTTP port (default ${DEFAULT_DEMO_PORT}; 0: any free port)
-  --inspector-port N     the inspector's port (default ${DEFAULT_INSPECTOR_PORT}; 0: any free port)
-  --verbose              print the supervisor's own log lines too
-  -h, --help             this text
-
-The dev server is the \`temporal\` CLI: TEMPORAL_CLI, else \`temporal\` on PATH, else the cached build in
-~/.cache/temporal-supervisor, else built once with \`go install\` (needs Go >= 1.23).
-`;
-
-/** Parses the demo's flags. @throws Error naming the flag and the fix. */
-export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      tour: { type: 'boolean' },
-      address: { type: 'string' },
-      namespace: { type: 'string' },
-      port: { type: 'string' },
-      'inspector-port': { type: 'string' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return 'help';
-  const port = (flag: string, value: string | undefined) => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n > 65_535) {
-      throw new Error(
-        `Expected ${flag} to be a port number from 0 to 65535 (0: any free port), got '${value}'.`,
-      );
-    }
-    return n;
-  };
-  if (values.namespace !== undefined && values.address === undefined) {
-    throw new Error(
-      '--namespace applies to a server given with --address; the demo’s own server has only "default".',
-    );
-  }
-  const options: DemoOptions = { tour: values.tour === true, verbose: values.verbose === true };
-  const servicePort = port('--port', values.port);
-  const inspectorPort = port('--inspector-port', values['inspector-port']);
-  if (servicePort !== undefined) options.port = servicePort;
-  if (inspectorPort !== undefined) options.inspectorPort = inspectorPort;
-  if (values.address !== undefined) options.address = values.address;
-  if (values.namespace !== undefined) options.namespace = values.namespace;
-  return options;
-}
 const PORT_IN_USE = 'EADDRINUSE';
 
 /** The process's streams and signals. */
@@ -146,6 +80,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
   const stopped = new Promise<void>((resolve) => {
     onStop = resolve;
   });
+  // Stops a build of the temporal CLI on Ctrl-C or SIGTERM (a SIGTERM reaches only this process, not `go`).
+  const building = new AbortController();
   const releaseSignals = io.onSignal((signal) => {
     if (stopSignal !== undefined) {
       fail(`${signal} again: exiting now, without a clean stop.`);
@@ -153,6 +89,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
       return;
     }
     stopSignal = signal;
+    building.abort();
     io.stdout.write('\n');
     say(
       `${signal}: stopping the inspector, the service, the supervisor, the proxy and the server… (again to force)`,
@@ -197,16 +134,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
         `using the Temporal server at ${options.address} (the kill and restart buttons need the demo's own server)`,
       );
     } else {
-      let cliPath: string;
-      try {
-        cliPath = await resolveTemporalCli({ log: (line) => say(line) });
-      } catch (error) {
-        fail(`error: ${(error as Error).message}`);
-        fail(
-          'Or run the demo against a Temporal server you already have: npm run demo -- --address 127.0.0.1:7233',
-        );
-        return 1;
-      }
+      const cliPath = await temporalCli(say, fail, building.signal);
+      if (cliPath === undefined) return stopSignal === undefined ? 1 : interruptedCode(stopSignal);
       say('starting a Temporal dev server…');
       server = await DevServer.start({ cliPath });
       say(
@@ -356,6 +285,39 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = processIo)
   return code;
 }
 
+const WITH_ADDRESS =
+  'temporal-supervisor demo --address 127.0.0.1:7233 (npm run demo -- --address … in a checkout)';
+
+/**
+ * The `temporal` CLI for the demo's dev server. When none is there it is built with `go install`, which takes
+ * minutes: say so before, and how to skip it. Resolves `undefined` after saying why there is none.
+ */
+async function temporalCli(
+  say: (line: string) => void,
+  fail: (line: string) => void,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    const found = await findTemporalCli(say);
+    if (found !== undefined) return found;
+    say(
+      `no \`temporal\` CLI found (TEMPORAL_CLI, PATH, ${temporalCliCacheDir()}): building it once with \`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}\`. A cold build takes a few minutes; later runs use the cached binary.`,
+    );
+    say(`to skip the build, stop it (Ctrl-C) and use a Temporal server you already have: ${WITH_ADDRESS}`);
+    return await resolveTemporalCli({ log: say, signal });
+  } catch (error) {
+    if (signal.aborted) {
+      say(
+        'stopped the build of the temporal CLI: nothing was started. Go keeps what it compiled, so the next run resumes it.',
+      );
+      return undefined;
+    }
+    fail(`error: ${(error as Error).message}`);
+    fail(`Or run the demo against a Temporal server you already have: ${WITH_ADDRESS}`);
+    return undefined;
+  }
+}
+
 /**
  * Listens on `given`, or on `fallback` when no port was given; if `fallback` is taken, on any free port
  * (and says so). A port the user gave that is taken is an error naming the flag.
@@ -388,41 +350,4 @@ function parseAddress(address: string): { host: string; port: number } {
     );
   }
   return { host: match.groups.host.replace(/^\[|\]$/g, ''), port };
-}
-
-function banner(where: {
-  inspector: string;
-  service: string;
-  temporal: string;
-  proxy: string;
-  tour: boolean;
-  ownServer: boolean;
-}): string {
-  const curl = `curl -i -X POST ${where.service}/orders -H 'content-type: application/json' -d '{"orderId":"42"}'`;
-  const lines = [
-    '',
-    '  temporal-supervisor demo: an orders service that embeds a supervisor (one worker, one workflow creator)',
-    '',
-    `  inspector        ${where.inspector}   <- open this: the statecharts live, a timeline, and buttons`,
-    `  orders service   ${where.service}/orders   (POST to place an order, GET to list them)`,
-    `  Temporal         ${where.temporal}`,
-    `  network          the service reaches Temporal through a fault proxy on ${where.proxy}`,
-    '',
-  ];
-  if (where.tour) {
-    lines.push(
-      '  The tour plays by itself (about a minute) and then exits; watch it in the inspector. Ctrl-C stops it.',
-    );
-  } else {
-    lines.push(
-      '  Place an order:',
-      `    ${curl}`,
-      where.ownServer
-        ? '  Then click "Kill Temporal server" in the inspector and place another: it waits. Click "Restart" and it runs.'
-        : '  Then click "Cut off the network" in the inspector and place another: it waits. "Restore" and it runs.',
-      '  Or click "Play the tour". Press Ctrl-C to stop everything.',
-    );
-  }
-  lines.push('', '');
-  return lines.join('\n');
 }

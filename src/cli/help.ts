@@ -1,5 +1,13 @@
 /** `--help` texts, rendered from the command specs so that they list exactly what the parser accepts. */
-import { COMMAND_NAMES, COMMANDS, type CommandName, type FlagSpec, TOP_LEVEL_FLAGS } from './spec.js';
+import {
+  COMMAND_NAMES,
+  COMMANDS,
+  type CommandName,
+  type CommandSpec,
+  type FlagSpec,
+  RECORD_COMMAND,
+  TOP_LEVEL_FLAGS,
+} from './spec.js';
 
 const WIDTH = 100;
 
@@ -47,6 +55,7 @@ export function helpText(topic: CommandName | undefined, version: string): strin
       '',
       'Commands:',
       ...COMMAND_NAMES.map((name) => `  ${name.padEnd(nameWidth)}${COMMANDS[name].summary}`),
+      `  ${RECORD_COMMAND.name.padEnd(nameWidth)}${RECORD_COMMAND.summary}`,
       `  ${'demo'.padEnd(nameWidth)}Start a dev server, a sample service and the inspector: watch outages happen (--tour).`,
       '',
       'Flags:',
@@ -61,7 +70,11 @@ export function helpText(topic: CommandName | undefined, version: string): strin
       '',
     ].join('\n');
   }
-  const spec = COMMANDS[topic];
+  return commandHelp(COMMANDS[topic]);
+}
+
+/** Help of one command, from its spec. */
+export function commandHelp(spec: CommandSpec): string {
   return [
     `${spec.summary}`,
     '',

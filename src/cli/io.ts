@@ -33,6 +33,9 @@ export class Output {
     for (const secret of secrets) {
       if (!secret) continue;
       this.secrets.push(secret);
+      // As messages quote it (`got ${JSON.stringify(value)}`): a `"` or `\\` in it is escaped there.
+      const quoted = JSON.stringify(secret).slice(1, -1);
+      if (quoted !== secret) this.secrets.push(quoted);
       // A PEM key: each line of its body too, in case one is quoted on its own.
       for (const line of secret.split(/\r?\n/)) {
         if (line.length >= 16 && !line.startsWith('-----')) this.secrets.push(line);
@@ -53,6 +56,18 @@ export class Output {
   /** One line on stdout (the verdict). */
   out(line: string): void {
     this.io.stdout.write(`${this.redact(line)}\n`);
+  }
+
+  /**
+   * One JSON object on one stdout line. Strings are scrubbed before `JSON.stringify`, which would escape a
+   * secret's `"`, `\\` or newline so that the scrubbed line no longer contains it verbatim.
+   */
+  json(value: unknown): void {
+    this.out(
+      JSON.stringify(value, (_key, field: unknown) =>
+        typeof field === 'string' ? this.redact(field) : field,
+      ),
+    );
   }
 
   /** One line on stderr (progress, warnings, errors). */

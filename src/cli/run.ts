@@ -1,6 +1,6 @@
 /** Dispatches a command line to its command; returns the exit code. Never calls `process.exit`. */
 import { readFileSync } from 'node:fs';
-import { type Invocation, parseCommandLine, UsageError, warningsFor } from './args.js';
+import { type Invocation, parseCommandLine, secretArguments, UsageError, warningsFor } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { helpText } from './help.js';
 import { type CliIo, environmentSecrets, errorLine, Output } from './io.js';
@@ -21,8 +21,27 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
+/** `--json` anywhere before a `--`. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some(
+    (arg) => arg === '--json' || arg.startsWith('--json='),
+  );
+}
+
+/** The JSON verdict of a bad command line: the shape of `wait`'s and `check`'s, with `status: "usage"`. */
+export function usageResult(error: UsageError): Record<string, unknown> {
+  return {
+    status: 'usage',
+    ok: false,
+    ...(error.command ? { command: error.command } : {}),
+    failure: { kind: 'permanent', code: 'USAGE', name: error.name, message: error.message },
+  };
+}
+
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv[0] === 'demo' || (argv[0] === 'help' && argv[1] === 'demo')) return runDemoCommand(argv, io);
+  if (argv[0] === 'record' || (argv[0] === 'help' && argv[1] === 'record')) return runRecordCommand(argv, io);
   const output = new Output(io);
   output.addSecrets(environmentSecrets(io.env));
   let invocation: Invocation;
@@ -30,11 +49,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     invocation = parseCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    // The value of --api-key may be in the message of a parse error: scrub it like everything else.
-    const keyAt = argv.findIndex((arg) => arg === '--api-key' || arg.startsWith('--api-key='));
-    const key = keyAt === -1 ? undefined : (argv[keyAt]!.split('=', 2)[1] ?? argv[keyAt + 1]);
-    output.addSecrets([key]);
+    // The messages never quote a secret flag's value; scrub them anyway, like everything else.
+    output.addSecrets(secretArguments(argv));
     output.err(`${error.command === 'check' ? 'unavailable: usage: ' : 'error: '}${error.message}`);
+    // A script that asked for JSON gets JSON, even when the command line is wrong.
+    if (wantsJson(argv)) output.json(usageResult(error));
     return error.exitCode;
   }
   if (invocation.command === 'wait' || invocation.command === 'check') {
@@ -91,4 +110,26 @@ async function runDemoCommand(argv: readonly string[], io: CliIo): Promise<numbe
     return EXIT.ok;
   }
   return runDemo(options, { stdout: io.stdout, stderr: io.stderr, onSignal: io.onSignal });
+}
+
+/** `record`: parsed by its own module from its spec (src/cli/spec.ts), like `demo`. */
+async function runRecordCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [{ parseRecordArgs, runRecord }, { commandHelp }, { RECORD_COMMAND }] = await Promise.all([
+    import('./record.js'),
+    import('./help.js'),
+    import('./spec.js'),
+  ]);
+  let options: ReturnType<typeof parseRecordArgs>;
+  try {
+    options = argv[0] === 'help' ? 'help' : parseRecordArgs(argv.slice(1), io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (options === 'help') {
+    io.stdout.write(commandHelp(RECORD_COMMAND));
+    return EXIT.ok;
+  }
+  return runRecord(options, io);
 }

@@ -14,13 +14,15 @@ export interface FlagSpec {
   readonly env?: string;
   /** The default, as shown in help. */
   readonly default?: string;
+  /** Its value is a secret: never echoed, scrubbed from every line the commands print. */
+  readonly secret?: boolean;
   readonly help: string;
 }
 
 export type CommandName = 'wait' | 'check' | 'diagram';
 
 export interface CommandSpec {
-  readonly name: CommandName;
+  readonly name: CommandName | 'record';
   /** One line, for the command list. */
   readonly summary: string;
   readonly usage: string;
@@ -58,6 +60,7 @@ export const CONNECTION_FLAGS: readonly FlagSpec[] = [
     type: 'string',
     value: 'KEY',
     env: 'TEMPORAL_API_KEY',
+    secret: true,
     help: 'API key (Temporal Cloud); turns TLS on. Prefer the variable: a flag is visible in the process list.',
   },
   { name: 'tls', type: 'boolean', env: 'TEMPORAL_TLS', help: 'Connect with TLS (system roots by default).' },
@@ -226,6 +229,62 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+/**
+ * `record`: parsed by src/cli/record.ts itself (as `demo` is by its own module), from these flags; listed in
+ * the top-level help after the others.
+ */
+export const RECORD_COMMAND: CommandSpec = {
+  name: 'record',
+  summary: "Record a running service's inspector into one self-contained HTML file.",
+  usage: 'temporal-supervisor record --url URL [flags]',
+  description: [
+    "Connects to the live inspector at URL (the page's address, as `startInspector` printed it), records everything it streams, and writes the page with the recording inside it: open the file in any browser, offline, to replay the session (a slider moves through time). The file starts with everything the inspector still holds (its history window), then what happened while recording.",
+    'Stops after `--duration`, on Ctrl-C (SIGINT) or SIGTERM, or when the inspector goes away, then writes the file. A stream the inspector closes (its streams last an hour) is reopened. The token is sent in a header, never written into the file.',
+  ],
+  flags: [
+    {
+      name: 'url',
+      type: 'string',
+      value: 'URL',
+      help: 'The inspector, e.g. http://127.0.0.1:9233/ (a ?token= in it is used and removed).',
+    },
+    {
+      name: 'token',
+      type: 'string',
+      value: 'TOKEN',
+      env: 'TEMPORAL_SUPERVISOR_INSPECTOR_TOKEN',
+      help: "The inspector's token, if it has one. Prefer the variable: a flag is visible in the process list.",
+    },
+    {
+      name: 'out',
+      short: 'o',
+      type: 'string',
+      value: 'FILE',
+      default: 'inspector-recording-<time>.html',
+      help: 'Where to write the recording.',
+    },
+    {
+      name: 'duration',
+      type: 'string',
+      value: 'DURATION',
+      help: 'Stop after this long (e.g. 10m); without it, record until stopped.',
+    },
+    HELP_FLAG,
+  ],
+  exitCodes: [
+    [0, 'recording written'],
+    [
+      1,
+      'could not record: the inspector did not answer, refused the token, or the file could not be written',
+    ],
+    [2, 'bad command line'],
+  ],
+  examples: [
+    'TEMPORAL_SUPERVISOR_INSPECTOR_TOKEN=… temporal-supervisor record --url http://127.0.0.1:9233/ --duration 10m',
+    'temporal-supervisor record --url http://127.0.0.1:9233/ -o outage.html   # Ctrl-C to stop and write',
+  ],
+};
 
 /** Flags of the top level (no command). */
 export const TOP_LEVEL_FLAGS: readonly FlagSpec[] = [

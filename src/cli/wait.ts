@@ -48,7 +48,7 @@ const TTY_REDRAW_MS = 250;
 
 export async function runWait(invocation: WaitInvocation, io: CliIo, output: Output): Promise<number> {
   const { result, supervisor } = await wait(invocation, io, output);
-  if (invocation.json) output.out(JSON.stringify(result));
+  if (invocation.json) output.json(result);
   else output.out(verdictLine(result, invocation));
   // The verdict first, then a polite close of the connection (bounded: the process exits anyway).
   if (supervisor) {

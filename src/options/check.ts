@@ -3,6 +3,7 @@
  * option `field`. Known options of `scope`: …". Every checker names the full path of the field it checks.
  */
 import { SupervisorOptionsError } from '../errors.js';
+import { MAX_TIMER_MS } from '../runtime/clock.js';
 import { type Duration, durationMs } from '../temporal/duration.js';
 
 /** A value as it appears in a message: strings quoted, functions named, objects as JSON where possible. */
@@ -57,14 +58,17 @@ export function objectOption<T extends object>(
   return value;
 }
 
-/** A duration in whole milliseconds, at least `minMs`; `fallbackMs` when left out. */
+/**
+ * A duration in whole milliseconds, at least `minMs` and at most Node's longest timer (2³¹−1 ms, ~24.8 days: no
+ * delay or deadline of the supervisor means anything beyond it); `fallbackMs` when left out.
+ */
 export function duration(field: string, value: Duration | undefined, fallbackMs: number, minMs = 1): number {
   if (value === undefined) return fallbackMs;
   const ms = durationMs(value);
-  if (!Number.isFinite(ms) || ms < minMs) {
+  if (!Number.isFinite(ms) || ms < minMs || ms > MAX_TIMER_MS) {
     fail(
       field,
-      `a duration of at least ${minMs} ms (milliseconds as a number, or a string such as '5s')`,
+      `a duration of at least ${minMs} ms and at most ${MAX_TIMER_MS} ms (~24.8 days) (milliseconds as a number, or a string such as '5s')`,
       value,
       `Pass e.g. \`${field}: '${Math.max(minMs, fallbackMs)}ms'\`, or leave it out for the default (${fallbackMs} ms).`,
     );

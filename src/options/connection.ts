@@ -17,6 +17,37 @@ export interface ConnectionSettings {
 
 const ENV_CONFIG_KEYS = ['profile', 'configFile', 'env'] satisfies readonly (keyof EnvConfigOptions)[];
 const SECRET_METADATA_KEY = /authorization|token|secret|password|api[-_]?key|cookie/i;
+/** gRPC header names (grpc-js lowers them); `-bin` ones take binary values, `grpc-` ones are reserved. */
+const HEADER_KEY = /^(?!grpc-)[0-9a-zA-Z_.-]+(?<!-bin)$/;
+/** Printable ASCII and tab: what HTTP/2 lets a header value carry as text. */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
+function isPem(value: unknown): boolean {
+  return (typeof value === 'string' || value instanceof Uint8Array) && value.length > 0;
+}
+
+/** One metadata entry: a legal header name and a string value a header can carry (secret ones never shown). */
+function checkMetadataEntry(key: string, value: unknown): void {
+  const shown = SECRET_METADATA_KEY.test(key) ? '[hidden]' : value;
+  if (!HEADER_KEY.test(key)) {
+    fail(
+      `metadata.${key}`,
+      'a header name of letters, digits, `-`, `_` and `.` (not ending in `-bin`, not starting with `grpc-`)',
+      key,
+      "Rename the key, e.g. `metadata: { 'x-team': 'payments' }`.",
+    );
+  }
+  if (typeof value !== 'string')
+    fail(`metadata.${key}`, 'a string', shown, 'gRPC metadata values are strings.');
+  if (!HEADER_VALUE.test(value)) {
+    fail(
+      `metadata.${key}`,
+      'a value that can travel in a header (no CR, LF or other control character)',
+      shown,
+      'Check for a trailing newline and trim it.',
+    );
+  }
+}
 
 function validAddress(field: string, address: unknown): string {
   if (typeof address !== 'string' || !/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.test(address)) {
@@ -102,8 +133,13 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
     options.address ?? fromEnv.address ?? DEFAULTS.address,
   );
   const namespace = options.namespace ?? fromEnv.namespace ?? DEFAULTS.namespace;
-  if (typeof namespace !== 'string' || namespace.length === 0) {
-    fail('namespace', 'a non-empty string', namespace, "Pass e.g. `namespace: 'default'`.");
+  if (typeof namespace !== 'string' || namespace.trim().length === 0 || namespace.trim() !== namespace) {
+    fail(
+      'namespace',
+      'a non-empty string without surrounding spaces',
+      namespace,
+      "Pass e.g. `namespace: 'default'`.",
+    );
   }
   const apiKey = options.apiKey ?? fromEnv.apiKey;
   if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.length < 4)) {
@@ -114,9 +150,29 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
       'Pass the API key as a string, or leave it out.',
     );
   }
+  if (apiKey !== undefined && !HEADER_VALUE.test(apiKey)) {
+    fail(
+      'apiKey',
+      'a key that can travel in a header (no CR, LF or other control character)',
+      '[hidden]',
+      'Check for a trailing newline, e.g. from a file or an environment variable, and trim it.',
+    );
+  }
   const tls = options.tls ?? fromEnv.tls;
   if (tls !== undefined && typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null)) {
     fail('tls', 'true, false or a TLS config object', tls, 'Pass `tls: true` for system roots.');
+  }
+  if (typeof tls === 'object' && tls.clientCertPair !== undefined) {
+    const pair = tls.clientCertPair as { crt?: unknown; key?: unknown };
+    const missing = (['crt', 'key'] as const).filter((part) => !isPem(pair[part]));
+    if (missing.length > 0) {
+      fail(
+        `tls.clientCertPair.${missing[0]}`,
+        'a PEM certificate and its private key, both (Buffer or string)',
+        missing[0] === 'key' ? '[hidden]' : pair.crt,
+        'mTLS needs the pair: pass `clientCertPair: { crt, key }` with both, or neither.',
+      );
+    }
   }
   if (options.metadata !== undefined && !isPlainObject(options.metadata)) {
     fail(
@@ -127,9 +183,25 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
     );
   }
   const metadata = { ...(fromEnv.metadata ?? {}), ...(options.metadata ?? {}) };
-  for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string')
-      fail(`metadata.${key}`, 'a string', value, 'gRPC metadata values are strings.');
+  for (const [key, value] of Object.entries(metadata)) checkMetadataEntry(key, value);
+  if (apiKey !== undefined && Object.keys(metadata).some((key) => key.toLowerCase() === 'authorization')) {
+    fail(
+      'apiKey',
+      'either an API key or an `authorization` metadata entry, not both',
+      '[hidden]',
+      'The API key is sent as `authorization: Bearer <key>`: drop one of them.',
+    );
   }
   return { address, namespace, apiKey, tls, metadata, secrets: secretsOf(apiKey, tls, metadata) };
+}
+
+/**
+ * Whether connections use TLS, as the SDK decides it (`normalizeTlsConfig` of @temporalio/common 1.24.0): an
+ * explicit `tls` wins; left out, an API key turns TLS on (Temporal Cloud), else it is off.
+ */
+export function tlsEnabled(settings: {
+  readonly tls: TlsOption | undefined;
+  readonly apiKey: string | undefined;
+}) {
+  return settings.tls === undefined ? settings.apiKey !== undefined : settings.tls !== false;
 }

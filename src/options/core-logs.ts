@@ -1,6 +1,7 @@
 import type { LogLevel as SdkLogLevel } from '@temporalio/common';
+import type { TelemetryOptions } from '@temporalio/worker';
 import { SupervisorOptionsError } from '../errors.js';
-import { fail, isPlainObject, objectOption } from './check.js';
+import { checkKeys, fail, isPlainObject, objectOption } from './check.js';
 import { DEFAULTS } from './defaults.js';
 
 export type { SdkLogLevel };
@@ -17,15 +18,32 @@ export interface CoreLogsOptions {
    * context loggers, which log through the same Runtime logger). @default 'INFO' (the SDK's own default)
    */
   sdkLevel?: SdkLogLevel;
+  /**
+   * The rest of the SDK's `Runtime.install({ telemetryOptions })`: the core's own metrics export
+   * (`metrics: { prometheus: { bindAddress } }` or `{ otel: { url } }`), `tracingFilter`,
+   * `noTemporalPrefixForMetrics`. Installed together with the forwarding, in the one process-global Runtime;
+   * `logging` is the forwarding's own and cannot be given. @default none (the SDK's defaults)
+   */
+  telemetryOptions?: CoreTelemetryOptions;
 }
+
+/** The SDK's `TelemetryOptions` without `logging`, which core log forwarding sets. */
+export type CoreTelemetryOptions = Omit<TelemetryOptions, 'logging'>;
 
 export interface ResolvedCoreLogs {
   readonly level: SdkLogLevel;
   readonly sdkLevel: SdkLogLevel;
+  readonly telemetryOptions: CoreTelemetryOptions;
 }
 
 export const SDK_LEVELS: readonly SdkLogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-const KNOWN_KEYS = ['level', 'sdkLevel'] satisfies readonly (keyof CoreLogsOptions)[];
+const KNOWN_KEYS = ['level', 'sdkLevel', 'telemetryOptions'] satisfies readonly (keyof CoreLogsOptions)[];
+const TELEMETRY_KEYS = [
+  'metrics',
+  'tracingFilter',
+  'noTemporalPrefixForMetrics',
+  'tracing',
+] satisfies readonly (keyof CoreTelemetryOptions)[];
 
 /** Validates the `coreLogs` option (`undefined`: no forwarding). */
 export function resolveCoreLogs(
@@ -50,7 +68,28 @@ export function resolveCoreLogs(
       'Invalid option `coreLogs`: the Temporal core runs only inside workers, and no `workers` are configured, so there would be nothing to forward. Configure `workers`, or leave `coreLogs` out.',
     );
   }
-  return { level, sdkLevel: sdk };
+  return { level, sdkLevel: sdk, telemetryOptions: telemetryOptions(options.telemetryOptions) };
+}
+
+function telemetryOptions(value: unknown): CoreTelemetryOptions {
+  const field = 'coreLogs.telemetryOptions';
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    fail(
+      field,
+      'an object',
+      value,
+      "Pass the SDK's telemetryOptions without `logging`, e.g. `{ metrics: { prometheus: { bindAddress: '0.0.0.0:9464' } } }`.",
+    );
+  }
+  if ('logging' in value) {
+    throw new SupervisorOptionsError(
+      `${field}.logging`,
+      `Invalid option \`${field}.logging\`: core log forwarding is the Runtime's logging (it sets \`logging: { forward }\` with \`coreLogs.level\` as its filter), so it cannot be given too. Set the level with \`coreLogs.level\`, or leave \`coreLogs\` out and call Runtime.install({ telemetryOptions }) yourself.`,
+    );
+  }
+  checkKeys(field, value, TELEMETRY_KEYS);
+  return value as CoreTelemetryOptions;
 }
 
 function sdkLevel(field: string, value: unknown, fallback: SdkLogLevel): SdkLogLevel {

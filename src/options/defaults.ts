@@ -29,6 +29,9 @@ export const DEFAULTS = {
     restartDelayMs: 1_000,
     drainTimeoutMs: 10_000,
     refreshAfterOutageMs: 1_000,
+    significant: false,
   },
   coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+  /** `shutdown()`: how long readiness fails before the stop (lightship's default `shutdownDelay`). */
+  readinessDelayMs: 5_000,
 } as const;

@@ -18,7 +18,7 @@ const HEALTH_CHECK_KEYS = [
   'failuresToDisconnect',
   'successesToRecover',
 ] satisfies readonly (keyof HealthCheckOptions)[];
-const HEALTH_METHODS: readonly HealthCheckMethod[] = ['health', 'system-info', 'namespace'];
+const HEALTH_METHODS: readonly HealthCheckMethod[] = ['health', 'system-info', 'namespace', 'history'];
 
 /** The connection machine's timings and thresholds, and the health-check method, from the options. */
 export function resolveMachineConfig(options: SupervisorOptions): {

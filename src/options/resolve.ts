@@ -1,11 +1,21 @@
 import { randomSeed } from '../../machines/backoff.js';
-import { toSupervisorLogger } from '../logging/logger.js';
 import { systemClock } from '../runtime/clock.js';
-import { boolean, checkKeys, duration, fail, integer, namedEntries, objectOption } from './check.js';
+import {
+  boolean,
+  checkKeys,
+  duration,
+  fail,
+  integer,
+  isPlainObject,
+  namedEntries,
+  objectOption,
+} from './check.js';
 import { resolveConnectionSettings } from './connection.js';
 import { resolveCoreLogs } from './core-logs.js';
 import { type RequestDefaults, type ResolvedCreatorOptions, resolveCreatorOptions } from './creator.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveInspect } from './inspect.js';
+import { resolveLogger } from './logger.js';
 import { resolveMachineConfig } from './machine.js';
 import type { RequestOptions, ResolvedOptions, SupervisorOptions } from './types.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker.js';
@@ -34,6 +44,7 @@ const SUPERVISOR_KEYS = [
   'connector',
   'creators',
   'workers',
+  'escalation',
 ] satisfies readonly (keyof SupervisorOptions)[];
 const REQUEST_KEYS = ['deadline', 'maxPending', 'failFast'] satisfies readonly (keyof RequestOptions)[];
 
@@ -54,9 +65,6 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isInteger(options.seed))) {
     fail('seed', 'an integer', options.seed, 'Pass e.g. `seed: 42`, or leave it out for a random seed.');
   }
-  if (options.inspect !== undefined && typeof options.inspect !== 'function') {
-    fail('inspect', 'a function', options.inspect, 'Pass `inspect: (event) => …` or leave it out.');
-  }
   const clock = options.clock ?? systemClock;
   if (
     typeof clock.now !== 'function' ||
@@ -69,6 +77,23 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
       clock,
       "Pass XState's SimulatedClock or leave it out.",
     );
+  }
+
+  const { connector } = options;
+  if (connector !== undefined) {
+    const c = connector as unknown as Record<string, unknown> | null;
+    const missing =
+      typeof c === 'object' && c !== null
+        ? ['connect', 'isReachable'].filter((name) => typeof c[name] !== 'function')
+        : ['connect', 'isReachable'];
+    if (missing.length > 0) {
+      fail(
+        'connector',
+        'an object with connect(request) and isReachable(timeoutMs) methods (the Connector interface)',
+        connector,
+        `It lacks ${missing.join(' and ')}. Leave \`connector\` out to use the Temporal client, or implement both.`,
+      );
+    }
   }
 
   const requests = objectOption('requests', options.requests, REQUEST_KEYS);
@@ -89,17 +114,38 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     ),
   );
 
+  const escalation = options.escalation ?? 'fail-liveness';
+  if (
+    escalation !== 'fail-liveness' &&
+    escalation !== 'stop' &&
+    !(
+      isPlainObject(escalation) &&
+      Object.keys(escalation).join() === 'exit' &&
+      Number.isInteger(escalation.exit) &&
+      escalation.exit >= 0 &&
+      escalation.exit <= 255
+    )
+  ) {
+    fail(
+      'escalation',
+      "'fail-liveness', 'stop' or { exit: code } with a code from 0 to 255",
+      escalation,
+      'Pass e.g. `escalation: { exit: 70 }`, or leave it out to fail liveness only.',
+    );
+  }
+
   return {
     ...connection,
+    escalation,
     creators,
     workers,
     machine,
     closeTimeoutMs: duration('closeTimeout', options.closeTimeout, DEFAULTS.closeTimeoutMs),
-    inspect: options.inspect,
+    inspect: resolveInspect(options.inspect),
     healthCheckMethod,
     reachabilityIntervalMs,
     requests: requestDefaults,
-    logger: toSupervisorLogger(options.logger),
+    logger: resolveLogger(options.logger, connection.secrets),
     coreLogs: resolveCoreLogs(options.coreLogs, workers.size > 0),
     clock,
     seed: options.seed ?? randomSeed(),

@@ -7,6 +7,7 @@ import type { Connector } from '../runtime/connector.js';
 import type { Duration } from '../temporal/duration.js';
 import type { CoreLogsOptions, ResolvedCoreLogs } from './core-logs.js';
 import type { CreatorOptions, ResolvedCreatorOptions } from './creator.js';
+import type { InspectOption } from './inspect.js';
 import type { ResolvedWorkerOptions, WorkerOptions } from './worker.js';
 
 export type { Duration };
@@ -20,8 +21,14 @@ export type HealthCheckMethod =
   | 'health'
   /** `GetSystemInfo`: proves the workflow service answers. */
   | 'system-info'
-  /** `DescribeNamespace`: also proves credentials and that the namespace exists; the most expensive. */
-  | 'namespace';
+  /** `DescribeNamespace`: also proves credentials and that the namespace exists. */
+  | 'namespace'
+  /**
+   * `DescribeWorkflowExecution` of a workflow id that does not exist: the frontend must ask the history service,
+   * which answers NOT_FOUND (a pass). Sees what the others cannot: history down while the frontend answers its
+   * health checks SERVING and starts fail (measured on the cluster: docs/connection.md). One history lookup a probe.
+   */
+  | 'history';
 
 export interface BackoffOptions {
   /** Delay before the first retry. @default 100 ms */
@@ -115,12 +122,23 @@ export interface SupervisorOptions {
   clock?: Clock;
   /** Seed of the jitter generator (for reproducible tests). @default random */
   seed?: number;
-  /** Receives XState's inspection events of the connection actor (for the inspector and for tests). */
-  inspect?: (event: InspectionEvent) => void;
+  /**
+   * Receives XState's inspection events of the connection actor and its children: a function, or an xstate
+   * `Observer` (`{ next }`, as `@statelyai/inspect`'s `createBrowserInspector().inspect`). One that throws is
+   * reported as a fault of user code, and kept.
+   */
+  inspect?: InspectOption;
   /** Extra options for each `Connection` (channelArgs, interceptors, …). */
   connectionOptions?: Omit<ConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata' | 'connectTimeout'>;
   /** Replaces how connections are made (for tests and custom transports). @default the Temporal client */
   connector?: Connector;
+  /**
+   * What happens when a worker marked `significant` is given up beyond its restart intensity (OTP's significant
+   * children): `'fail-liveness'` (the liveness check fails, as for any given-up worker; the orchestrator restarts
+   * the process), `'stop'` (the supervisor stops: creators reject, workers drain, connections close), or
+   * `{ exit: code }` (a clean stop, then `process.exit(code)`). @default 'fail-liveness'
+   */
+  escalation?: 'fail-liveness' | 'stop' | { readonly exit: number };
   /**
    * Workflow creators to supervise, by name (letters, digits, `.`, `_`, `-`): each starts workflows
    * exactly once per request. Get one with `supervisor.creator(name)`.
@@ -157,4 +175,5 @@ export interface ResolvedOptions {
   readonly secrets: readonly string[];
   readonly creators: ReadonlyMap<string, ResolvedCreatorOptions>;
   readonly workers: ReadonlyMap<string, ResolvedWorkerOptions>;
+  readonly escalation: 'fail-liveness' | 'stop' | { readonly exit: number };
 }

@@ -1,6 +1,6 @@
 import type { WorkerOptions as SdkWorkerOptions, WorkflowBundle } from '@temporalio/worker';
 import type { Duration } from '../temporal/duration.js';
-import { checkKeys, duration, fail, integer, isPlainObject, nonEmptyString } from './check.js';
+import { boolean, checkKeys, duration, fail, integer, isPlainObject, nonEmptyString } from './check.js';
 import { DEFAULTS } from './defaults.js';
 
 /** One supervised worker. */
@@ -35,6 +35,11 @@ export interface WorkerOptions {
    * @default 1 s
    */
   refreshAfterOutage?: Duration | false;
+  /**
+   * A significant worker (OTP's significant child): when it is given up beyond its restart intensity, the
+   * supervisor's `escalation` policy applies (fail liveness, stop, or exit the process). @default false
+   */
+  significant?: boolean;
 }
 
 export interface ResolvedWorkerOptions {
@@ -44,6 +49,7 @@ export interface ResolvedWorkerOptions {
   readonly restartDelayMs: number;
   readonly drainTimeoutMs: number;
   readonly refreshAfterOutageMs: number | false;
+  readonly significant: boolean;
 }
 
 const WORKER_OPTION_KEYS: readonly string[] = [
@@ -55,6 +61,7 @@ const WORKER_OPTION_KEYS: readonly string[] = [
   'restart',
   'drainTimeout',
   'refreshAfterOutage',
+  'significant',
 ] satisfies readonly (keyof WorkerOptions)[];
 const RESTART_KEYS = ['maxRestarts', 'within', 'delay'] satisfies readonly (keyof NonNullable<
   WorkerOptions['restart']
@@ -96,6 +103,7 @@ export function resolveWorkerOptions(field: string, options: WorkerOptions): Res
     restartWindowMs: duration(`${field}.restart.within`, restart.within, d.restartWindowMs),
     restartDelayMs: duration(`${field}.restart.delay`, restart.delay, d.restartDelayMs),
     drainTimeoutMs: duration(`${field}.drainTimeout`, options.drainTimeout, d.drainTimeoutMs),
+    significant: boolean(`${field}.significant`, options.significant, d.significant),
     refreshAfterOutageMs:
       options.refreshAfterOutage === false
         ? false

@@ -1,4 +1,5 @@
 import type { ConnectionHandle } from '../../machines/connection.types.js';
+import { ConnectionFailureError } from '../errors.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { Clock } from './clock.js';
 import type { Connector, LiveConnection } from './connector.js';
@@ -29,7 +30,23 @@ export class ConnectionRegistry {
    */
   connect(attempt: number, timeoutMs: number, signal: AbortSignal): Promise<LiveConnection> {
     const id = this.nextId++;
-    const pending = this.connector.connect({ id, attempt, timeoutMs, signal }).then((live) => {
+    let made: Promise<LiveConnection>;
+    try {
+      // A custom connector may throw instead of rejecting, or return no promise: both are a failed attempt.
+      made = Promise.resolve(this.connector.connect({ id, attempt, timeoutMs, signal }));
+    } catch (error) {
+      made = Promise.reject(error);
+    }
+    const pending = made.then((live) => {
+      const problem = liveConnectionProblem(live);
+      if (problem) {
+        throw new ConnectionFailureError({
+          kind: 'permanent',
+          code: 'INVALID_CONNECTOR',
+          name: 'InvalidConnection',
+          message: `connector.connect() resolved with ${problem}; it must resolve with a LiveConnection (id, client, connection, probe, watch, withDeadline, close)`,
+        });
+      }
       this.live.set(live.id, live);
       if (signal.aborted) {
         this.release(live);
@@ -51,8 +68,7 @@ export class ConnectionRegistry {
   /** Closes a connection (once; a failed close is logged). */
   release(live: LiveConnection): void {
     if (!this.live.delete(live.id)) return;
-    const closing = live
-      .close()
+    const closing = closeOf(live)
       .catch((error: unknown) => {
         this.log.log('warn', 'Closing a Temporal connection failed', {
           id: live.id,
@@ -80,4 +96,25 @@ export class ConnectionRegistry {
       return new Error(`${stuck} connection(s) did not close within closeTimeout (${timeoutMs} ms)`);
     });
   }
+}
+
+/** `live.close()` as a promise, whatever a custom connection does (throw, or return nothing). */
+function closeOf(live: LiveConnection): Promise<void> {
+  try {
+    return Promise.resolve(live.close());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** What is wrong with a connector's result, or `undefined` when it has the shape of a `LiveConnection`. */
+function liveConnectionProblem(live: unknown): string | undefined {
+  if (typeof live !== 'object' || live === null) return live === null ? 'null' : typeof live;
+  const c = live as Record<string, unknown>;
+  if (typeof c.id !== 'number') return 'an object without a numeric id';
+  const missing = ['probe', 'watch', 'withDeadline', 'close', 'toJSON'].filter(
+    (name) => typeof c[name] !== 'function',
+  );
+  if (missing.length > 0) return `an object without ${missing.join(', ')}`;
+  return undefined;
 }

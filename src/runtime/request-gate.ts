@@ -108,9 +108,14 @@ export class RequestGate {
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions,
     deadline: number,
+    seen?: { queued?: boolean },
   ): Promise<T> {
     const { live, queued } = await this.acquire(deadline, options);
+    if (seen) seen.queued = queued;
     try {
+      // Released from the queue after its deadline (the release and the deadline timer raced): nothing was sent.
+      if (this.host.clock.now() >= deadline)
+        throw this.unavailable('deadline', { maybeApplied: false, waitedMs: 0 });
       return await this.runOn(live, deadline, fn);
     } finally {
       if (queued) this.drained();

@@ -1,3 +1,4 @@
+import { catchAsync, FaultReporter } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import type { Clock } from './clock.js';
 
@@ -28,33 +29,44 @@ export interface Disposable {
 }
 
 /**
- * A set of listeners called synchronously in order of subscription; one that throws is logged and kept, and
- * never stops the others.
+ * A set of listeners called synchronously in order of subscription. One that throws (or returns a promise that
+ * rejects) is kept, never stops the others, and is logged: the first fault at once, then at most once a minute
+ * with the count of those in between, so that a listener failing on every transition cannot flood the log.
  */
 export class Listeners<T> {
   private readonly listeners = new Set<(value: T) => void>();
+  private readonly faults: FaultReporter;
 
-  constructor(
-    private readonly log: SupervisorLogger,
-    private readonly what: string,
-    private readonly describe: (error: unknown) => string,
-  ) {}
+  constructor(log: SupervisorLogger, what: string, describe: (error: unknown) => string) {
+    this.faults = new FaultReporter((_kind, error, suppressed) => {
+      log.log('error', `${what} threw`, {
+        error: describe(error),
+        ...(suppressed > 0 ? { suppressed } : {}),
+      });
+    });
+  }
 
   get size(): number {
     return this.listeners.size;
   }
 
   add(listener: (value: T) => void): Disposable {
+    if (typeof listener !== 'function') {
+      throw new TypeError(
+        `Expected a listener function, received ${typeof listener}. Pass e.g. (change) => …`,
+      );
+    }
     this.listeners.add(listener);
     return { dispose: () => void this.listeners.delete(listener) };
   }
 
   emit(value: T): void {
+    const fault = (error: unknown) => this.faults.report('listener', error);
     for (const listener of [...this.listeners]) {
       try {
-        listener(value);
+        catchAsync(listener(value) as unknown, fault);
       } catch (error) {
-        this.log.log('error', `${this.what} threw`, { error: this.describe(error) });
+        fault(error);
       }
     }
   }

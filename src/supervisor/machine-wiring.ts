@@ -27,6 +27,10 @@ export interface WiringHost extends WorkerHost {
   settleCreator(name: string): Promise<void>;
   /** Each health check's outcome, for the metrics. */
   probed(result: { readonly ok: boolean; readonly seconds: number }): void;
+  /** A fault in user code (`kind` names it), reported without changing any state. */
+  fault(kind: string, error: unknown): void;
+  /** Runs user code `fn`, reporting a fault instead of throwing. */
+  guard(kind: string, fn: () => unknown): void;
 }
 
 const NO_CONNECTION: FailureInfo = {
@@ -39,11 +43,20 @@ const NO_CONNECTION: FailureInfo = {
 /** The connection statechart with its real implementations (and its children's). */
 export function provideConnectionMachine(host: WiringHost) {
   const { clock, connector, registry, config, reachabilityIntervalMs } = host;
+  /**
+   * The reachability race: an attempt refused just before the port opened finds the port open at the watcher's
+   * first dial, so it never sees the server away and would wait out the whole backoff. The first dial may then
+   * retry at once, but only once until the watcher sees the port closed again or a connection is made: a port
+   * that accepts TCP and fails every gRPC handshake cannot drive a tight loop.
+   */
+  let openAtFirstDialUsed = false;
   return connectionMachine.provide({
     actors: {
-      connect: fromPromise(({ input, signal }) =>
-        registry.connect(input.attempt, config.connectTimeoutMs, signal),
-      ),
+      connect: fromPromise(async ({ input, signal }) => {
+        const live = await registry.connect(input.attempt, config.connectTimeoutMs, signal);
+        openAtFirstDialUsed = false;
+        return live;
+      }),
       probe: fromPromise(async ({ input, signal }) => {
         const live = registry.get(input.connection);
         if (!live) throw new ConnectionFailureError(NO_CONNECTION);
@@ -61,7 +74,14 @@ export function provideConnectionMachine(host: WiringHost) {
         ({ input, sendBack }) => {
           const live = registry.get(input.connection);
           if (!live) return;
-          return live.watch((signal) => sendBack(toEvent(signal)));
+          try {
+            const stop = live.watch((signal) => sendBack(toEvent(signal)));
+            return typeof stop === 'function' ? () => host.guard('connection.watch', stop) : undefined;
+          } catch (error) {
+            // A custom connection's watch failed: the probes still see what it would have signalled.
+            host.fault('connection.watch', error);
+            return undefined;
+          }
         },
       ),
       watchReachability: fromCallback<ConnectionEvent, { lastFailure: FailureInfo | undefined }>(
@@ -69,12 +89,25 @@ export function provideConnectionMachine(host: WiringHost) {
           if (reachabilityIntervalMs === false || input.lastFailure?.kind === 'permanent') return;
           let stopped = false;
           let sawUnreachable = false;
+          let first = true;
           let timer: unknown;
           const tick = async () => {
-            const reachable = await connector.isReachable(Math.min(reachabilityIntervalMs, 1_000));
+            let reachable = false;
+            try {
+              reachable = (await connector.isReachable(Math.min(reachabilityIntervalMs, 1_000))) === true;
+            } catch (error) {
+              // A custom connector's check failed: count it as unreachable, report it, keep watching.
+              host.fault('connector.isReachable', error);
+            }
             if (stopped) return;
-            if (!reachable) sawUnreachable = true;
-            else if (sawUnreachable) {
+            const refusedJustBefore =
+              first && input.lastFailure?.code === 'UNAVAILABLE' && !openAtFirstDialUsed;
+            first = false;
+            if (!reachable) {
+              sawUnreachable = true;
+              openAtFirstDialUsed = false;
+            } else if (sawUnreachable || refusedJustBefore) {
+              if (!sawUnreachable) openAtFirstDialUsed = true;
               sendBack({ type: 'RETRY_NOW', reason: 'server_reachable' });
               return;
             }

@@ -6,11 +6,18 @@ import { CONNECTION_STATES, type ConnectionState } from '../../machines/connecti
 import type { FailureInfo } from '../../machines/failure.js';
 import { type RequestRunner, WorkflowCreator } from '../children/creator.js';
 import { SupervisedWorker } from '../children/worker.js';
-import { SupervisorTimeoutError, TemporalUnavailableError, type UnavailableReason } from '../errors.js';
+import {
+  SupervisorOptionsError,
+  SupervisorTimeoutError,
+  TemporalUnavailableError,
+  type UnavailableReason,
+} from '../errors.js';
+import { catchAsync, describeThrown, FaultReporter } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
-import { createRedactor, redactFailure } from '../logging/redact.js';
+import { redactFailure } from '../logging/redact.js';
 import { childTransitionEntry, connectionTransitionEntry } from '../logging/transition-log.js';
-import { deadlineOf } from '../options/per-call.js';
+import { tlsEnabled } from '../options/connection.js';
+import { resolveCall } from '../options/per-call.js';
 import type { ResolvedOptions } from '../options/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { ConnectionRegistry } from '../runtime/connection-registry.js';
@@ -30,8 +37,11 @@ import {
 import type { AvailabilityView } from '../runtime/unavailable.js';
 import { createTemporalConnector } from '../temporal/connector.js';
 import { CoreLogForwarder, ensureRuntimeWithoutSignalHandlers } from '../temporal/core-logs.js';
+import { loadWorkerPackage } from '../temporal/worker-package.js';
+import { Credentials } from './credentials.js';
+import { type Draining, drainThenStop } from './draining.js';
 import { provideConnectionMachine, type WiringHost } from './machine-wiring.js';
-import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 
 type ConnectionSnapshot = ReturnType<Actor<ConnectionMachine>['getSnapshot']>;
 
@@ -50,6 +60,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   readonly hub: TransitionHub;
   readonly stateListeners: Listeners<StateChange>;
   readonly observers: Listeners<(observer: SupervisorObserver) => void>;
+  /** How each request ended (`onRequest`). */
+  readonly requestListeners: Listeners<RequestOutcome>;
   readonly creators = new Map<string, WorkflowCreator>();
   readonly workers = new Map<string, SupervisedWorker>();
   readonly config: ResolvedOptions['machine'];
@@ -60,8 +72,10 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** Whether connections use TLS. */
   readonly tls: boolean;
   /** The credentials' strings, for redaction by the package's own tools: #private, never serialized. */
-  readonly #secrets: readonly string[];
+  readonly #credentials: Credentials;
   private readonly coreLogs: CoreLogForwarder | undefined;
+  /** Faults in user code (connector, connection, inspect observer), reported rate-limited to the logger. */
+  private readonly faults: FaultReporter;
   private readonly inspect: ((event: InspectionEvent) => void) | undefined;
   private readonly actor: Actor<ConnectionMachine>;
   /** The last context seen of each supervised child, for its transition log lines. */
@@ -71,6 +85,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   private current: ConnectionState = 'disconnected';
   private since: number;
   private stopping: Promise<void> | undefined;
+  /** Set by `shutdown()`: readiness fails from then on, while requests are still served until the stop. */
+  private draining: Draining | undefined;
 
   constructor(options: ResolvedOptions) {
     this.clock = options.clock;
@@ -79,17 +95,26 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.closeTimeoutMs = options.closeTimeoutMs;
     this.address = options.address;
     this.namespace = options.namespace;
-    this.tls = options.tls !== undefined && options.tls !== false;
-    this.#secrets = options.secrets;
+    this.tls = tlsEnabled(options);
+    this.#credentials = new Credentials(options.secrets, options.apiKey);
     this.inspect = options.inspect;
-    this.redact = createRedactor(options.secrets);
+    this.redact = this.#credentials.redact;
     this.log = options.logger.child({ component: 'temporal-supervisor', address: options.address });
-    this.connector = options.connector ?? createTemporalConnector(options, this.redact);
+    this.connector =
+      options.connector ?? createTemporalConnector(options, this.redact, this.#credentials.apiKey);
     this.registry = new ConnectionRegistry(this.connector, this.clock, this.log, this.describe);
     this.gate = new RequestGate(this, options.requests);
     this.hub = new TransitionHub(this.clock, this.log, this.describe);
     this.stateListeners = new Listeners(this.log, 'State change listener', this.describe);
     this.observers = new Listeners(this.log, 'Supervisor observer', this.describe);
+    this.requestListeners = new Listeners(this.log, 'Request listener', this.describe);
+    this.faults = new FaultReporter((kind, error, suppressed) => {
+      this.log.log('error', 'User code threw; the supervisor carries on', {
+        where: kind,
+        error: this.describe(error),
+        ...(suppressed > 0 ? { suppressed } : {}),
+      });
+    });
     this.since = this.clock.now();
     this.coreLogs = options.coreLogs
       ? new CoreLogForwarder(options.coreLogs, options.logger, this.redact)
@@ -103,6 +128,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
         new SupervisedWorker(name, workerOptions, settings, this.clock, log, this.redact),
       );
     }
+    // Workers are configured: start loading @temporalio/worker now, off the path of the first connection.
+    if (options.workers.size > 0) loadWorkerPackage().catch(() => {});
     for (const [name, creatorOptions] of options.creators) {
       this.creators.set(
         name,
@@ -127,6 +154,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     });
     // Before the start, so that the children's first states are logged too.
     this.hub.listeners.add((transition) => this.logChildTransition(transition));
+    this.hub.listeners.add((transition) => this.escalate(transition, options.escalation));
     this.actor.start();
   }
 
@@ -139,8 +167,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     return `SupervisorRuntime ${inspect({ state: this.current, address: this.address })}`;
   }
 
-  readonly describe = (error: unknown): string =>
-    this.redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  readonly describe = (error: unknown): string => this.redact(describeThrown(error));
 
   get state(): ConnectionState {
     return this.current;
@@ -148,7 +175,14 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
 
   /** Every secret of the options (API key, TLS key, authorization metadata), for redaction. */
   secrets(): readonly string[] {
-    return this.#secrets;
+    return this.#credentials.secrets();
+  }
+
+  /** A rotated API key: redacted, read by the client connections per call, set on every worker's. */
+  async setApiKey(apiKey: string): Promise<void> {
+    this.#credentials.rotate(apiKey);
+    await Promise.all([...this.workers.values()].map((worker) => worker.setApiKey(apiKey)));
+    this.log.log('info', 'API key rotated', { workers: this.workers.size });
   }
 
   get stopped(): boolean {
@@ -164,7 +198,22 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.actor.send({ type: 'START' });
   }
 
+  /** Whether `shutdown()` (or `stop()`) was called: readiness is off for good. */
+  get shuttingDown(): boolean {
+    return this.draining !== undefined || this.stopping !== undefined;
+  }
+
+  /** Readiness off now, requests still served for `readinessDelayMs`, then `beforeStop`, then `stop()`. */
+  shutdown(readinessDelayMs: number, beforeStop?: () => unknown): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.draining ??= drainThenStop(this.clock, this.log, this.describe, readinessDelayMs, beforeStop, () =>
+      this.stop(),
+    );
+    return this.draining.done;
+  }
+
   stop(): Promise<void> {
+    this.draining?.cancel();
     // The machine itself ignores STOP while stopping or stopped: that is what makes stop() idempotent.
     this.actor.send({ type: 'STOP' });
     if (this.stopping) return this.stopping;
@@ -212,10 +261,10 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     return worker;
   }
 
-  beforeCreate(): void {
+  async beforeCreate(): Promise<void> {
     // The process-global Runtime must exist, with forwarding, before the worker's native objects.
-    if (this.coreLogs) this.coreLogs.ensureInstalled();
-    else ensureRuntimeWithoutSignalHandlers();
+    if (this.coreLogs) await this.coreLogs.ensureInstalled();
+    else await ensureRuntimeWithoutSignalHandlers();
   }
 
   async stopChildren(): Promise<void> {
@@ -238,23 +287,67 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.observers.emit((observer) => observer.probe?.(result));
   }
 
+  fault(kind: string, error: unknown): void {
+    this.faults.report(kind, error);
+  }
+
+  guard(kind: string, fn: () => unknown): void {
+    try {
+      catchAsync(fn(), (error) => this.fault(kind, error));
+    } catch (error) {
+      this.fault(kind, error);
+    }
+  }
+
   // ——— RequestRunner ———
 
   run<T>(
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions,
+    seen?: { queued?: boolean },
   ): Promise<T> {
-    return this.gate.run(fn, options, this.deadlineOf(options));
+    let call: ReturnType<typeof resolveCall>;
+    try {
+      if (typeof fn !== 'function') {
+        throw new SupervisorOptionsError(
+          'fn',
+          `Expected a function (client, context) => …, received ${typeof fn}.`,
+        );
+      }
+      call = resolveCall(this.clock, options ?? {}, this.gate.defaultDeadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.gate.run(fn, { failFast: call.failFast, signal: call.signal }, call.deadline, seen);
   }
 
-  /** A request's absolute deadline: its own, or `requests.deadline` from now. */
-  deadlineOf(options: RequestCallOptions): number {
-    return deadlineOf(this.clock, options, this.gate.defaultDeadlineMs);
+  /** Reports how a request ended, to `onRequest` listeners (the inspector's request marks). */
+  noteRequest(source: string, outcome: 'started' | 'late'): void {
+    if (this.requestListeners.size > 0) this.requestListeners.emit({ source, outcome, at: this.clock.now() });
+  }
+
+  /** The serving connection's client, waiting as `run` does. */
+  client(options: RequestCallOptions): Promise<Client> {
+    let call: ReturnType<typeof resolveCall>;
+    try {
+      call = resolveCall(this.clock, options ?? {}, this.gate.defaultDeadlineMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.gate.client({ failFast: call.failFast, signal: call.signal }, call.deadline);
   }
 
   noteRejected(error: unknown, source: string): void {
     if (error instanceof TemporalUnavailableError) {
       this.observers.emit((observer) => observer.rejected?.(error.reason, source));
+      if (this.requestListeners.size > 0) {
+        this.requestListeners.emit({
+          source,
+          outcome: 'rejected',
+          reason: error.reason,
+          at: this.clock.now(),
+        });
+      }
     }
   }
 
@@ -296,10 +389,25 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   /** Resolves once the state is one of `states`; rejects with `SupervisorTimeoutError` after `timeoutMs`. */
   untilState(states: readonly ConnectionState[], timeoutMs?: number): Promise<void> {
     if (states.includes(this.current)) return Promise.resolve();
+    // A stopped supervisor never reaches a state of its life again: say so instead of waiting forever.
+    const unreachable = () =>
+      this.gate.unavailable('stopped', {
+        detail: `the supervisor was stopped, so it will never be ${states.join(' or ')}`,
+      });
+    if (this.stopped && (this.current === 'disconnected' || !states.includes('disconnected'))) {
+      return Promise.reject(unreachable());
+    }
     let subscription: { dispose(): void } | undefined;
-    const reached = new Promise<void>((resolve) => {
+    const reached = new Promise<void>((resolve, reject) => {
       subscription = this.stateListeners.add(({ to }) => {
         if (states.includes(to)) resolve();
+        else if (
+          this.stopped &&
+          (to === 'stopping' || to === 'disconnected') &&
+          !states.includes('disconnected')
+        ) {
+          reject(unreachable());
+        }
       });
     });
     const bounded =
@@ -327,7 +435,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
         this.hub.note(ref.id, childStateOf(snapshot), snapshot.value, inspection.event.type);
       }
     }
-    this.inspect?.(inspection);
+    const { inspect } = this;
+    if (inspect) this.guard('inspect', () => inspect(inspection));
   }
 
   private onSnapshot(snapshot: ConnectionSnapshot, event: AnyEventObject): void {
@@ -348,6 +457,24 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
       this.gate.rejectWaiters('permanent_failure');
     else if (next === 'stopping' || next === 'disconnected') this.gate.rejectWaiters(this.gate.closedReason);
     this.stateListeners.emit({ from: previous, to: next, event: event.type, snapshot: view });
+  }
+
+  /** A significant worker given up: the escalation policy (OTP's auto_shutdown for significant children). */
+  private escalate(transition: ActorTransition, policy: ResolvedOptions['escalation']): void {
+    if (transition.to !== 'givenUp' || policy === 'fail-liveness' || this.stopped) return;
+    const [kind, name] = splitChildId(transition.actor);
+    if (kind !== 'worker' || !this.workers.get(name)?.config.significant) return;
+    const exit = typeof policy === 'object' ? policy.exit : undefined;
+    this.log.log('error', 'Significant worker given up: the supervisor stops', {
+      worker: name,
+      ...(exit !== undefined ? { exitCode: exit } : {}),
+    });
+    // Not from inside the transition that reported it: after the statechart has settled.
+    setImmediate(() => {
+      void this.stop().finally(() => {
+        if (exit !== undefined) process.exit(exit);
+      });
+    });
   }
 
   private logChildTransition(transition: ActorTransition): void {

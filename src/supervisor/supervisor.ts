@@ -2,14 +2,47 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { CONNECTION_STATES, type ConnectionState } from '../../machines/connection.types.js';
 import type { WorkflowCreator } from '../children/creator.js';
+import { SupervisorOptionsError } from '../errors.js';
+import { duration, fail } from '../options/check.js';
+import type { CreatorOptions } from '../options/creator.js';
+import { DEFAULTS } from '../options/defaults.js';
+import { callDuration } from '../options/per-call.js';
 import { resolveOptions } from '../options/resolve.js';
 import type { SupervisorOptions } from '../options/types.js';
+import type { WorkerOptions } from '../options/worker.js';
 import type { RequestCallOptions, RequestContext } from '../runtime/request-gate.js';
 import type { ActorTransition, Disposable } from '../runtime/transition-hub.js';
-import { type Duration, durationMs } from '../temporal/duration.js';
+import type { Duration } from '../temporal/duration.js';
 import { registerRuntime } from './internals.js';
 import { SupervisorRuntime } from './runtime.js';
-import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+
+/** Options of `shutdown()`. */
+export interface ShutdownOptions {
+  /**
+   * How long readiness fails, with requests still served, before the stop: at least the time the Service's
+   * endpoints take to drop the pod (a few seconds; lightship's `shutdownDelay`). @default 5 s
+   */
+  readinessDelay?: Duration;
+  /**
+   * Runs after the delay and before the stop: close the HTTP server here, so that the requests it still
+   * serves finish on a running supervisor. One that throws or rejects is logged; the stop goes on.
+   */
+  beforeStop?: () => unknown;
+}
+
+/**
+ * `SupervisorOptions` whose creator and worker names are the type parameters: given as an object literal, the
+ * names are its keys (so `supervisor.creator('typo')` does not compile); given as a `SupervisorOptions`
+ * value, they are `string`.
+ */
+export type NamedSupervisorOptions<
+  C extends string = string,
+  W extends string = string,
+> = SupervisorOptions & {
+  creators?: Record<C, CreatorOptions>;
+  workers?: Record<W, WorkerOptions>;
+};
 
 /**
  * Keeps one Temporal connection alive through outages: a running connection statechart, its supervised workers
@@ -18,11 +51,11 @@ import type { StateChange, SupervisorObserver, SupervisorSnapshot } from './type
  * Holds no option, credential or connection as a visible property: `JSON.stringify(supervisor)` is its
  * (secret-free) snapshot, and `util.inspect` shows its state only.
  */
-export class Supervisor {
+export class Supervisor<C extends string = string, W extends string = string> {
   readonly #runtime: SupervisorRuntime;
 
   /** @throws {SupervisorOptionsError} on bad options, naming the field and the fix. */
-  constructor(options: SupervisorOptions = {}) {
+  constructor(options: NamedSupervisorOptions<C, W> = {}) {
     this.#runtime = new SupervisorRuntime(resolveOptions(options));
     registerRuntime(this, this.#runtime);
   }
@@ -50,10 +83,64 @@ export class Supervisor {
   }
 
   /**
-   * The supervised workflow creator configured under `name` (option `creators`).
+   * Shuts down as Kubernetes expects of a pod given SIGTERM: readiness fails at once (`healthOf(…).ready` is
+   * false, the `'ready'` handler answers 503) while requests are still served for `readinessDelay`, the time the
+   * endpoints need to stop routing traffic here; then `beforeStop` (close the HTTP server there), then `stop()`:
+   * creators, then workers draining, then connections. Idempotent; a `stop()` during the delay stops at once. Resolves when stopped.
+   * @throws {SupervisorOptionsError} (as a rejection) for a `readinessDelay` that is not a duration.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    try {
+      const delayMs = duration(
+        'shutdown.readinessDelay',
+        options.readinessDelay,
+        DEFAULTS.readinessDelayMs,
+        0,
+      );
+      if (options.beforeStop !== undefined && typeof options.beforeStop !== 'function') {
+        fail(
+          'shutdown.beforeStop',
+          'a function',
+          options.beforeStop,
+          'Pass `beforeStop: () => closeServer()`.',
+        );
+      }
+      return this.#runtime.shutdown(delayMs, options.beforeStop);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Rotates the API key without a restart: the client connections use it from their next call, every
+   * worker's native connection gets it (`NativeConnection.setApiKey`), connections made later use it, and
+   * nothing in flight is dropped. Only with the default connector, and when `apiKey` was configured.
+   * @throws {SupervisorOptionsError} (as a rejection) for a key that is not a string of at least 4
+   * characters, or when the supervisor was created without an `apiKey`.
+   */
+  setApiKey(apiKey: string): Promise<void> {
+    if (typeof apiKey !== 'string' || apiKey.length < 4) {
+      return Promise.reject(
+        new SupervisorOptionsError(
+          'apiKey',
+          `setApiKey: expected the API key as a string of at least 4 characters, received ${typeof apiKey === 'string' ? `${apiKey.length} characters` : typeof apiKey}. Pass the new key as issued.`,
+        ),
+      );
+    }
+    return this.#runtime.setApiKey(apiKey);
+  }
+
+  /** Whether `shutdown()` or `stop()` was called: from then on the supervisor is never ready again. */
+  get shuttingDown(): boolean {
+    return this.#runtime.shuttingDown;
+  }
+
+  /**
+   * The supervised workflow creator configured under `name` (option `creators`). `name` is typed as the keys
+   * of the `creators` option when they were given as an object literal.
    * @throws {TypeError} when no creator has that name.
    */
-  creator(name: string): WorkflowCreator {
+  creator(name: C): WorkflowCreator {
     const creator = this.#runtime.creators.get(name);
     if (!creator) {
       const known = [...this.#runtime.creators.keys()];
@@ -70,7 +157,7 @@ export class Supervisor {
    * Gives a worker that was given up (beyond its restart intensity) a fresh start.
    * @throws {TypeError} when no worker has that name.
    */
-  restartWorker(name: string): void {
+  restartWorker(name: W): void {
     this.#runtime.worker(name);
     this.#runtime.child(`worker:${name}`)?.send({ type: 'RESTART' });
   }
@@ -111,7 +198,7 @@ export class Supervisor {
     states: ConnectionState | readonly ConnectionState[],
     options: { timeout?: Duration } = {},
   ): Promise<SupervisorSnapshot> {
-    const wanted = typeof states === 'string' ? [states] : states;
+    const wanted = typeof states === 'string' ? [states] : Array.isArray(states) ? states : [String(states)];
     for (const state of wanted) {
       if (!CONNECTION_STATES.includes(state)) {
         return Promise.reject(
@@ -121,7 +208,12 @@ export class Supervisor {
         );
       }
     }
-    const timeoutMs = options.timeout === undefined ? undefined : durationMs(options.timeout);
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options?.timeout === undefined ? undefined : callDuration('timeout', options.timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#runtime.untilState(wanted, timeoutMs).then(() => this.snapshot());
   }
 
@@ -137,8 +229,11 @@ export class Supervisor {
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: RequestCallOptions = {},
   ): Promise<T> {
+    const seen: { queued?: boolean } = {};
     try {
-      return await this.#runtime.run(fn, options);
+      const result = await this.#runtime.run(fn, options, seen);
+      this.#runtime.noteRequest('client', seen.queued ? 'late' : 'started');
+      return result;
     } catch (error) {
       this.#runtime.noteRejected(error, 'client');
       throw error;
@@ -152,11 +247,19 @@ export class Supervisor {
   async getClient(options: RequestCallOptions = {}): Promise<Client> {
     const runtime = this.#runtime;
     try {
-      return await runtime.gate.client(options, runtime.deadlineOf(options));
+      return await runtime.client(options);
     } catch (error) {
       runtime.noteRejected(error, 'client');
       throw error;
     }
+  }
+
+  /**
+   * Calls `listener` with how each request ended: started, late (after waiting for a connection), or rejected
+   * with its reason; for `withClient`, `getClient` and every creator. A listener that throws is logged and kept.
+   */
+  onRequest(listener: (outcome: RequestOutcome) => void): Disposable {
+    return this.#runtime.requestListeners.add(listener);
   }
 
   /** @internal Registers an observer of health checks and rejections (see `registerMetrics`). */
@@ -176,7 +279,13 @@ export class Supervisor {
   }
 }
 
-/** Creates a supervisor; call `start()` to begin connecting. Throws `SupervisorOptionsError` on bad options. */
-export function createSupervisor(options?: SupervisorOptions): Supervisor {
-  return new Supervisor(options);
+/**
+ * Creates a supervisor; call `start()` to begin connecting. Throws `SupervisorOptionsError` on bad options.
+ * The names of `creators` and `workers` written as object literals become the types of `creator(name)` and
+ * `restartWorker(name)`; none configured means none can be asked for.
+ */
+export function createSupervisor<C extends string = never, W extends string = never>(
+  options?: NamedSupervisorOptions<C, W>,
+): Supervisor<C, W> {
+  return new Supervisor<C, W>(options);
 }

@@ -33,6 +33,18 @@ export interface SupervisorSnapshot {
   readonly children: Readonly<Record<string, string>>;
 }
 
+/** How one request ended, for `onRequest` listeners (the inspector draws them as marks on its timeline). */
+export interface RequestOutcome {
+  /** `client` (`withClient`, `getClient`) or `creator:<name>`. */
+  readonly source: string;
+  /** `started`: it ran on the server; `late`: it ran, after waiting for a connection; `rejected`: see `reason`. */
+  readonly outcome: 'started' | 'late' | 'rejected';
+  /** For `rejected`: the `TemporalUnavailableError`'s reason. */
+  readonly reason?: UnavailableReason;
+  /** When it ended, ms on the supervisor's clock. */
+  readonly at: number;
+}
+
 /**
  * @internal What the metrics observe that the transition stream does not carry: each health check, and
  * each request rejected with `TemporalUnavailableError` (`source`: `client`, or `creator:<name>`).

@@ -4,6 +4,7 @@ import { Client, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temp
 import type { ProbeResult } from '../../machines/connection.types.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import { ConnectionFailureError } from '../errors.js';
+import { tlsEnabled } from '../options/connection.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { classifyFailure, grpcStatusOf } from '../runtime/classify.js';
 import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../runtime/connector.js';
@@ -22,8 +23,11 @@ import {
   watchChannel,
 } from './channel.js';
 import { closedChannelGuard } from './grpc-guard.js';
+import { probeProtocol } from './protocol-probe.js';
 import { requestIdInterceptor } from './request-id.js';
 
+/** A workflow id nobody uses: the history probe's lookup must end in NOT_FOUND. */
+const HISTORY_PROBE_WORKFLOW_ID = 'temporal-supervisor-history-probe-0b1e9c4d';
 /** `grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING`. */
 const SERVING = 1;
 /** The service name the Temporal frontend reports health for. */
@@ -71,7 +75,7 @@ class LiveTemporalConnection implements LiveConnection {
       id: this.id,
       address: this.#options.address,
       namespace: this.#options.namespace,
-      tls: this.#options.tls !== undefined && this.#options.tls !== false,
+      tls: tlsEnabled(this.#options),
     };
   }
 
@@ -116,6 +120,20 @@ class LiveTemporalConnection implements LiveConnection {
           connection.workflowService.describeNamespace({ namespace: this.#options.namespace }),
         );
         return;
+      case 'history':
+        try {
+          await connection.withDeadline(deadline, () =>
+            connection.workflowService.describeWorkflowExecution({
+              namespace: this.#options.namespace,
+              execution: { workflowId: HISTORY_PROBE_WORKFLOW_ID },
+            }),
+          );
+        } catch (error) {
+          // NOT_FOUND came from history: it answers. Anything else (UNAVAILABLE, a deadline) is the failure.
+          if (grpcStatusOf(error) === status.NOT_FOUND) return;
+          throw error;
+        }
+        return;
     }
   }
 
@@ -149,6 +167,8 @@ function splitAddress(address: string): { host: string; port: number } {
 export function createTemporalConnector(
   options: ResolvedOptions,
   redact: (text: string) => string,
+  /** The API key of the moment, read by the SDK at each call (so that a rotated key applies at once). */
+  apiKey: () => string | undefined = () => options.apiKey,
 ): Connector {
   const { host, port } = splitAddress(options.address);
 
@@ -158,7 +178,7 @@ export function createTemporalConnector(
       ...options.connectionOptions,
       address: options.address,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
-      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(options.apiKey !== undefined ? { apiKey: () => apiKey() ?? '' } : {}),
       metadata: { ...options.metadata },
       connectTimeout: timeoutMs,
       // The SDK's default retry interceptor (or the caller's), then our guard innermost: see grpc-guard.ts.
@@ -207,7 +227,8 @@ export function createTemporalConnector(
       let failure = classifyFailure(error, redact);
       // The channel only says it failed. When the port answers, find out whether TLS is the reason.
       if (failure.name === CHANNEL_FAILED.name && !signal.aborted) {
-        failure = (await diagnoseTls(Math.min(2_000, Math.max(100, deadline - Date.now())))) ?? failure;
+        const budgetMs = Math.min(2_000, Math.max(100, deadline - Date.now()));
+        failure = (await diagnoseTls(budgetMs)) ?? (await diagnoseProtocol(budgetMs)) ?? failure;
       }
       throw new ConnectionFailureError(failure, { cause: error });
     } finally {
@@ -224,7 +245,7 @@ export function createTemporalConnector(
    */
   async function diagnoseTls(timeoutMs: number): Promise<FailureInfo | undefined> {
     if (!(await isReachable(timeoutMs))) return undefined;
-    const tlsOn = options.tls !== undefined && options.tls !== false;
+    const tlsOn = tlsEnabled(options);
     const settings = typeof options.tls === 'object' ? options.tls : {};
     const outcome = await new Promise<{ secure: boolean; error?: Error }>((resolve) => {
       const servername = settings.serverNameOverride ?? (isIP(host) ? undefined : host);
@@ -280,6 +301,24 @@ export function createTemporalConnector(
       };
     }
     return undefined;
+  }
+
+  /**
+   * Something that is not a gRPC server holds the port (a web server, another service): it accepted TCP but did
+   * not answer the HTTP/2 preface with SETTINGS. Permanent (`NOT_TEMPORAL`): a Temporal frontend binds its port
+   * only once its gRPC server runs, so no Temporal, starting or not, answers that way; retried every
+   * `permanentRetryDelay` in case an operator frees the port. Plaintext only: with TLS, `diagnoseTls` decides.
+   */
+  async function diagnoseProtocol(timeoutMs: number): Promise<FailureInfo | undefined> {
+    if (tlsEnabled(options)) return undefined;
+    const answer = await probeProtocol(host, port, Math.min(timeoutMs, 1_000));
+    if (answer.kind !== 'other') return undefined;
+    return {
+      kind: 'permanent',
+      code: 'NOT_TEMPORAL',
+      name: 'NotTemporal',
+      message: `${options.address} accepted TCP but did not speak gRPC: it ${answer.what}. Check the address and port (TEMPORAL_ADDRESS)`,
+    };
   }
 
   function isReachable(timeoutMs: number): Promise<boolean> {

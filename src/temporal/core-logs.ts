@@ -7,10 +7,11 @@
  * test/integration/observability.test.ts (core log lines arrive in the supervisor's logger).
  */
 import type { LogMetadata, Logger as SdkLogger, LogLevel as SdkLogLevel } from '@temporalio/common';
-import { Runtime, type RuntimeOptions } from '@temporalio/worker';
+import type { RuntimeOptions } from '@temporalio/worker';
 import { SupervisorOptionsError } from '../errors.js';
 import type { LogFields, LogLevel, SupervisorLogger } from '../logging/logger.js';
 import { type ResolvedCoreLogs, SDK_LEVELS } from '../options/core-logs.js';
+import { loadedRuntimes, loadWorkerPackage, type RuntimeClass } from './worker-package.js';
 
 /** The one supervisor in this process that forwards core logs (they are process-global). */
 let owner: CoreLogForwarder | undefined;
@@ -28,6 +29,8 @@ const OURS = new WeakSet<RuntimeOptions>();
  */
 export class CoreLogForwarder {
   private readonly runtimeOptions: RuntimeOptions;
+  /** The SDK's Runtime class, once a worker made us load it. */
+  private runtime: RuntimeClass | undefined;
   private warned = false;
 
   constructor(
@@ -41,21 +44,23 @@ export class CoreLogForwarder {
         "Invalid option `coreLogs`: another supervisor of this process already forwards the Temporal core's logs. The SDK's Runtime (and so its logger) is process-global: give `coreLogs` to one supervisor only, or stop the other one first.",
       );
     }
-    const existing = Runtime._instance;
-    if (existing !== undefined && !OURS.has(Runtime.defaultOptions)) {
+    // Only a loaded copy of @temporalio/worker can hold a Runtime: no need to load it to know there is none.
+    const Runtime = loadedRuntimes().find((R) => R._instance !== undefined && !OURS.has(R.defaultOptions));
+    if (Runtime !== undefined) {
       throw new SupervisorOptionsError(
         'coreLogs',
         `Invalid option \`coreLogs\`: the Temporal SDK's Runtime already exists in this process (${
           Runtime.instantiator === 'install'
             ? 'installed with Runtime.install()'
             : 'created implicitly by a NativeConnection or Worker made earlier'
-        }), and it is process-global: it cannot be installed again with log forwarding. Create the supervisor before any NativeConnection or Worker, or leave \`coreLogs\` out and configure forwarding in your own Runtime.install({ telemetryOptions: { logging: { forward: {} } } }).`,
+        }), and it is process-global: it cannot be installed again with log forwarding. Create the supervisor before any NativeConnection or Worker, or give your telemetryOptions to \`coreLogs.telemetryOptions\` instead of installing the Runtime yourself, or leave \`coreLogs\` out and configure forwarding in your own Runtime.install({ telemetryOptions: { logging: { forward: {} } } }).`,
       );
     }
     owner = this;
     this.runtimeOptions = {
       logger: new ForwardingLogger(log, redact, settings.sdkLevel),
       telemetryOptions: {
+        ...settings.telemetryOptions,
         logging: { filter: { core: settings.level, other: settings.level }, forward: {} },
       },
       // The supervisor owns shutdown (stop() drains its workers); the SDK's default would also take the
@@ -69,7 +74,9 @@ export class CoreLogForwarder {
    * Before each worker is created: installs the Runtime if none exists (again after the SDK shut an idle
    * one down). Logs an error once, and lets the worker start anyway, when someone else's Runtime exists.
    */
-  ensureInstalled(): void {
+  async ensureInstalled(): Promise<void> {
+    const { Runtime } = await loadWorkerPackage();
+    this.runtime = Runtime;
     if (Runtime._instance === undefined) {
       Runtime.install(this.runtimeOptions);
       this.log.log('debug', 'Temporal runtime installed with core log forwarding', {
@@ -91,7 +98,8 @@ export class CoreLogForwarder {
    */
   release(): void {
     if (owner === this) owner = undefined;
-    if (Runtime._instance === undefined && Runtime.defaultOptions === this.runtimeOptions) {
+    const Runtime = this.runtime;
+    if (Runtime && Runtime._instance === undefined && Runtime.defaultOptions === this.runtimeOptions) {
       Runtime.defaultOptions = {};
     }
   }
@@ -137,21 +145,27 @@ export class ForwardingLogger implements SdkLogger {
     this.log('ERROR', message, meta);
   }
 
-  /** Plain JSON fields (bigints as strings, errors as name and message), every secret redacted. */
+  /**
+   * Plain JSON fields (bigints as strings, errors as name and message), every secret redacted in each string
+   * *before* serialization: after it, a secret holding `"`, `\` or a newline (a PEM key) would appear escaped and
+   * no longer match.
+   */
   private fields(meta: LogMetadata | undefined): LogFields {
     if (meta === undefined) return {};
-    const json = JSON.stringify(meta, plain);
-    if (json === undefined) return {};
-    const redacted = this.redact(json);
+    const redact = this.redact;
     try {
-      return JSON.parse(redacted) as LogFields;
+      const json = JSON.stringify(meta, (_key, value: unknown) => {
+        const flat = plain(value);
+        return typeof flat === 'string' ? redact(flat) : flat;
+      });
+      return json === undefined ? {} : (JSON.parse(json) as LogFields);
     } catch {
-      return { meta: redacted };
+      return { meta: '[unserializable metadata]' };
     }
   }
 }
 
-function plain(_key: string, value: unknown): unknown {
+function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return { name: value.name, message: value.message };
   return value;
@@ -168,7 +182,8 @@ function toLevel(level: SdkLogLevel): LogLevel {
  * workers exit, restart them on a Runtime that is shutting down, and give them up. The supervisor owns its
  * workers' lifecycle: the application calls `supervisor.stop()` on its signals (see the examples).
  */
-export function ensureRuntimeWithoutSignalHandlers(): boolean {
+export async function ensureRuntimeWithoutSignalHandlers(): Promise<boolean> {
+  const { Runtime } = await loadWorkerPackage();
   if (Runtime._instance !== undefined) return false;
   Runtime.install({ shutdownSignals: [] });
   return true;

@@ -7,10 +7,9 @@
  * which is what makes a retried start exactly-once. Caught by test/integration/creator.test.ts (200 starts
  * through an outage, 0 duplicates) and test/unit/creator.test.ts if the symbol stops being honoured.
  */
-import type { WorkflowStartOptions } from '@temporalio/client';
 import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/internal.js';
 
 /** `options` with `requestId` as the start's request id. */
-export function withRequestId(options: WorkflowStartOptions, requestId: string): WorkflowStartOptions {
-  return { ...options, [InternalWorkflowStartOptionsSymbol]: { requestId } } as WorkflowStartOptions;
+export function withRequestId<O extends object>(options: O, requestId: string): O {
+  return { ...options, [InternalWorkflowStartOptionsSymbol]: { requestId } };
 }

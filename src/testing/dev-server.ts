@@ -7,15 +7,32 @@
  * even by SIGKILL, the pipe closes and the reaper SIGKILLs the server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { ProcessOutput } from './output.js';
+import { ADDRESS_IN_USE, findFreePort, startOnSamePort } from './ports.js';
+import {
+  disarmReaper,
+  spawnReaper,
+  trackProcess,
+  trackTempDir,
+  untrackProcess,
+  untrackTempDir,
+} from './reaper.js';
+import {
+  type DevServerExit,
+  DevServerStartError,
+  describeExit,
+  summarizeAttempt,
+  withEarlierAttempts,
+} from './start-error.js';
 import { resolveTemporalCli } from './temporal-cli.js';
+
+export { type DevServerExit, DevServerStartError, findFreePort };
 
 export interface DevServerOptions {
   /** gRPC frontend port. @default a free port, found by binding 127.0.0.1:0 */
@@ -32,6 +49,11 @@ export interface DevServerOptions {
   logLevel?: string;
   /** The `temporal` binary. @default resolveTemporalCli() */
   cliPath?: string;
+  /**
+   * Receives what the harness has to say besides errors: a start attempt that failed and is retried, with the
+   * first lines of the server's output. @default a line on stderr
+   */
+  log?: (line: string) => void;
 }
 
 /** Durations measured by the last operation of each kind, in milliseconds. */
@@ -46,11 +68,6 @@ export interface DevServerTimings {
   restartToReadyMs?: number;
 }
 
-export interface DevServerExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 type ResolvedOptions = Required<DevServerOptions>;
 
 interface ServerProcess {
@@ -59,12 +76,14 @@ interface ServerProcess {
   reaper: ChildProcess | undefined;
   exited: Promise<DevServerExit>;
   exit: DevServerExit | undefined;
+  /** Settles once stdout and stderr are closed: all output is recorded (an exit can be seen before). */
+  outputDone: Promise<void>;
 }
 
 const HOST = '127.0.0.1';
-const OUTPUT_LINES_KEPT = 200;
+/** A start whose process exits before it is ready is tried this many times in all, each on a new free port. */
+const START_ATTEMPTS = 3;
 const POLL_INTERVAL_MS = 100;
-const ADDRESS_IN_USE = /address already in use/i;
 
 export class DevServer {
   /** Frontend port; the same across restarts. */
@@ -78,7 +97,7 @@ export class DevServer {
 
   readonly #options: ResolvedOptions;
   readonly #tempDir: string | undefined;
-  readonly #output: string[] = [];
+  readonly #output = new ProcessOutput();
   #process: ServerProcess | undefined;
   #lastPid: number | undefined;
   #disposed = false;
@@ -94,8 +113,14 @@ export class DevServer {
   /**
    * Starts a dev server and resolves once a real client can describe its namespaces.
    *
-   * @throws RangeError on a bad option; Error when the process exits before it is ready or is not ready
-   *   within `readyTimeoutMs` (the message has the port, the elapsed time and the server's last output).
+   * A process that exits before it is ready (its port taken in between, or a crash such as a Go panic at
+   * start-up under load) is tried again, on a new free port, up to 3 attempts in all; each failed attempt is
+   * reported to `log` with the first lines of its output. With a `port` given, the retries use that port,
+   * except when the output says it is taken.
+   *
+   * @throws RangeError on a bad option; {@link DevServerStartError} when the last attempt exits before it is
+   *   ready or the server is not ready within `readyTimeoutMs` (the message has the port, the elapsed time, the
+   *   first and last lines of the output, and a summary of the earlier attempts).
    */
   static async start(options: DevServerOptions = {}): Promise<DevServer> {
     validate(options);
@@ -105,10 +130,10 @@ export class DevServer {
     let dbFile = options.dbFile;
     if (dbFile === undefined) {
       tempDir = await mkdtemp(join(tmpdir(), 'temporal-dev-server-'));
-      tempDirs.add(tempDir);
+      trackTempDir(tempDir);
       dbFile = join(tempDir, 'db.sqlite');
     }
-    // A free port found by binding :0 can be taken by someone else before the server binds it: pick another.
+    const earlier: string[] = [];
     for (let attempt = 1; ; attempt++) {
       const port = options.port ?? (await findFreePort());
       const server = new DevServer(addDefaults(options, { port, dbFile, cliPath }), tempDir);
@@ -117,14 +142,20 @@ export class DevServer {
         return server;
       } catch (error) {
         await server.kill().catch(() => {});
-        const retry = !portGiven && attempt < 3 && ADDRESS_IN_USE.test(server.outputTail());
-        if (!retry) {
+        const exitedEarly = error instanceof DevServerStartError && error.exit !== undefined;
+        const portTaken = ADDRESS_IN_USE.test(server.outputTail(200));
+        if (!exitedEarly || attempt >= START_ATTEMPTS || (portGiven && portTaken)) {
           if (tempDir !== undefined) {
-            tempDirs.delete(tempDir);
+            untrackTempDir(tempDir);
             await rm(tempDir, { recursive: true, force: true });
           }
-          throw error;
+          throw withEarlierAttempts(error, earlier, attempt, START_ATTEMPTS);
         }
+        const summary = summarizeAttempt(attempt, error);
+        earlier.push(summary);
+        server.#log(`${summary}\nretrying on ${portGiven ? 'the same' : 'a new'} port`);
+        // A half-created SQLite file of the harness's own may be what made it fail: start from nothing.
+        if (tempDir !== undefined) await removeDbFiles(dbFile);
       }
     }
   }
@@ -146,7 +177,7 @@ export class DevServer {
 
   /** The last `lines` lines the server wrote to stdout and stderr. */
   outputTail(lines = 40): string {
-    return this.#output.slice(-lines).join('\n');
+    return this.#output.tail(lines);
   }
 
   /** SIGTERM, wait for the exit, SIGKILL if it takes longer than `timeoutMs`. Records `timings.stopMs`. */
@@ -187,9 +218,10 @@ export class DevServer {
 
   /**
    * Starts the server again after `kill()` or `stop()`, on the same port and SQLite file, and waits until it is
-   * ready. Retries a few times while the port is still held by the previous process.
+   * ready. Retries a few times while the port is still held by the previous process, and, like `start()`, up to
+   * 3 attempts in all when the process exits before it is ready for another reason (reported to `log`).
    *
-   * @throws Error if the server is running or disposed, or does not become ready.
+   * @throws Error if the server is running or disposed; {@link DevServerStartError} if it does not become ready.
    */
   async startAgain(): Promise<void> {
     if (this.#disposed) throw new Error(`DevServer on ${this.address} was disposed; start a new one.`);
@@ -198,16 +230,32 @@ export class DevServer {
         `DevServer on ${this.address} is still running (pid ${this.pid}); stop() or kill() it first.`,
       );
     }
-    const deadline = Date.now() + 10_000;
+    const earlier: string[] = [];
     for (let attempt = 1; ; attempt++) {
-      await waitForPortFree(this.port, deadline);
       try {
-        await this.#spawnAndWait();
+        await startOnSamePort(
+          this.port,
+          () => this.#spawnAndWait(),
+          () => this.outputTail(10),
+        );
         return;
       } catch (error) {
-        if (attempt >= 5 || !ADDRESS_IN_USE.test(this.outputTail(10))) throw error;
-        await sleep(200 * attempt);
+        const exitedEarly = error instanceof DevServerStartError && error.exit !== undefined;
+        if (!exitedEarly || attempt >= START_ATTEMPTS || ADDRESS_IN_USE.test(this.outputTail(200))) {
+          throw withEarlierAttempts(error, earlier, attempt, START_ATTEMPTS);
+        }
+        earlier.push(summarizeAttempt(attempt, error));
+        this.#log(`${earlier.at(-1)}\nretrying on the same port`);
       }
+    }
+  }
+
+  /** Passes `line` to the `log` option; a callback that throws is ignored (it must not fail a start). */
+  #log(line: string): void {
+    try {
+      this.#options.log(line);
+    } catch {
+      // ignored, see above
     }
   }
 
@@ -216,7 +264,7 @@ export class DevServer {
     await this.kill();
     this.#disposed = true;
     if (this.#tempDir !== undefined) {
-      tempDirs.delete(this.#tempDir);
+      untrackTempDir(this.#tempDir);
       await rm(this.#tempDir, { recursive: true, force: true });
     }
   }
@@ -253,23 +301,29 @@ export class DevServer {
       ]);
       if (outcome === 'ready') break;
       if (outcome === 'exited' || proc.exit !== undefined) {
-        const { code, signal } = await proc.exited;
-        const how =
-          code !== null ? `exit code ${code}` : signal !== null ? `signal ${signal}` : 'spawn failed';
-        throw new Error(
-          `Temporal dev server on ${this.address} exited before it was ready (${how}, after ` +
-            `${Math.round(performance.now() - started)} ms). Command: ${this.#options.cliPath} ` +
-            `${this.#args().join(' ')}\nLast output:\n${this.outputTail()}`,
+        const exit = await proc.exited;
+        const elapsedMs = Math.round(performance.now() - started);
+        // The exit can be seen before the last output is read: wait for the pipes to close (bounded).
+        await Promise.race([proc.outputDone, sleep(1000, undefined, { ref: false })]);
+        const output = this.#output.describe();
+        throw new DevServerStartError(
+          `Temporal dev server on ${this.address} exited before it was ready (${describeExit(exit)}, after ` +
+            `${elapsedMs} ms). Command: ${this.#options.cliPath} ${this.#args().join(' ')}\n` +
+            `Output (${this.#output.count} lines; first and last):\n${output}`,
+          { port: this.port, exit, elapsedMs, output },
         );
       }
       if (performance.now() >= deadline) {
         proc.child.kill('SIGKILL');
         await proc.exited;
-        throw new Error(
+        const elapsedMs = Math.round(performance.now() - started);
+        const output = this.#output.describe();
+        throw new DevServerStartError(
           `Temporal dev server on ${this.address} (pid ${proc.pid}) was not ready after ` +
-            `${Math.round(performance.now() - started)} ms (readyTimeoutMs ${this.#options.readyTimeoutMs}). ` +
+            `${elapsedMs} ms (readyTimeoutMs ${this.#options.readyTimeoutMs}). ` +
             `Last probe error: ${describeError(lastError)}. Raise readyTimeoutMs on a slow machine.\n` +
-            `Last output:\n${this.outputTail()}`,
+            `Output (${this.#output.count} lines; first and last):\n${output}`,
+          { port: this.port, exit: undefined, elapsedMs, output },
         );
       }
       await Promise.race([sleep(POLL_INTERVAL_MS), proc.exited]);
@@ -298,10 +352,12 @@ export class DevServer {
     const exited = new Promise<DevServerExit>((resolve) => {
       resolveExit = resolve;
     });
+    const outputDone = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const pid = child.pid;
+    this.#output.clear();
     if (pid === undefined) {
       // spawn failed (ENOENT, EACCES): 'error' follows on the next tick.
-      const proc: ServerProcess = { child, pid: -1, reaper: undefined, exited, exit: undefined };
+      const proc: ServerProcess = { child, pid: -1, reaper: undefined, exited, exit: undefined, outputDone };
       child.once('error', (error) => {
         this.#record(`spawn ${this.#options.cliPath} failed: ${error.message}`);
         proc.exit = { code: null, signal: null };
@@ -313,21 +369,20 @@ export class DevServer {
     const proc: ServerProcess = {
       child,
       pid,
-      reaper: spawnReaper(pid, this.#tempDir),
+      reaper: spawnReaper(pid, this.#tempDir, { name: 'temporal-dev-server-reaper' }),
       exited,
       exit: undefined,
+      outputDone,
     };
-    livePids.add(pid);
-    installExitHooks();
+    trackProcess(pid);
     this.#process = proc;
     this.#lastPid = pid;
-    this.#output.length = 0;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream !== null) createInterface({ input: stream }).on('line', (line) => this.#record(line));
     }
     child.on('error', (error) => this.#record(`[harness] server process error: ${error.message}`));
     child.once('exit', (code, signal) => {
-      livePids.delete(pid);
+      untrackProcess(pid);
       disarmReaper(proc.reaper);
       proc.exit = { code, signal };
       resolveExit(proc.exit);
@@ -337,7 +392,6 @@ export class DevServer {
 
   #record(line: string): void {
     this.#output.push(line);
-    if (this.#output.length > OUTPUT_LINES_KEPT) this.#output.shift();
   }
 }
 
@@ -352,11 +406,15 @@ function addDefaults(
     namespaces: [...(options.namespaces ?? [])],
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     logLevel: options.logLevel ?? 'error',
+    log: options.log ?? ((line) => process.stderr.write(`[DevServer] ${line}\n`)),
   };
 }
 
 function validate(options: DevServerOptions): void {
-  const { port, uiPort, readyTimeoutMs } = options;
+  const { port, uiPort, readyTimeoutMs, log } = options;
+  if (log !== undefined && typeof log !== 'function') {
+    throw new TypeError(`Expected \`log\` to be a function (line: string) => void, got ${typeof log}.`);
+  }
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     throw new RangeError(`Expected \`port\` to be an integer in 1..65535, got ${port}.`);
   }
@@ -372,6 +430,10 @@ function validate(options: DevServerOptions): void {
   }
 }
 
+async function removeDbFiles(dbFile: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${dbFile}${suffix}`, { force: true });
+}
+
 function describeError(error: unknown): string {
   if (error === undefined) return 'none (no probe finished)';
   if (error instanceof Error) {
@@ -379,101 +441,4 @@ function describeError(error: unknown): string {
     return `${error.name}${code === undefined ? '' : ` (code ${String(code)})`}: ${error.message}`;
   }
   return String(error);
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (bind :0, read it, close). */
-export async function findFreePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string')
-    throw new Error('Could not read the port bound on 127.0.0.1:0.');
-  return address.port;
-}
-
-async function canBind(port: number): Promise<boolean> {
-  const server = createServer();
-  const bound = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => resolve(true));
-  });
-  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return bound;
-}
-
-async function waitForPortFree(port: number, deadline: number): Promise<void> {
-  while (!(await canBind(port)) && Date.now() < deadline) await sleep(100);
-}
-
-// ---- never leave a server behind -------------------------------------------------------------------------
-
-const livePids = new Set<number>();
-const tempDirs = new Set<string>();
-let hooksInstalled = false;
-
-function killAllSync(): void {
-  for (const pid of livePids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  livePids.clear();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const handler = (): void => {
-      killAllSync();
-      // Alone on this signal, our listener has replaced Node's default (exit): restore it and re-raise.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        process.kill(process.pid, signal);
-      }
-    };
-    process.on(signal, handler);
-  }
-}
-
-/**
- * `sh` blocks reading a pipe whose write end only this process holds. A line on it ("disarm") lets the
- * reaper exit quietly; end of file (this process died, however) makes it SIGKILL the server and remove the
- * server's temp dir, if the harness created one. The reaper and its pipe are unref'd: they never keep the
- * event loop alive.
- */
-function spawnReaper(pid: number, tempDir: string | undefined): ChildProcess | undefined {
-  const script = 'read line || { kill -9 "$1"; [ -n "$2" ] && sleep 0.2 && rm -rf "$2"; } 2>/dev/null';
-  try {
-    const reaper = spawn(
-      '/bin/sh',
-      ['-c', script, 'temporal-dev-server-reaper', String(pid), tempDir ?? ''],
-      {
-        stdio: ['pipe', 'ignore', 'ignore'],
-        // Own session: a Ctrl-C to the terminal's process group does not reach it before it has done its job.
-        detached: true,
-      },
-    );
-    reaper.on('error', () => {});
-    reaper.stdin?.on('error', () => {});
-    reaper.unref();
-    if (reaper.stdin instanceof Socket) reaper.stdin.unref();
-    return reaper;
-  } catch {
-    return undefined;
-  }
-}
-
-function disarmReaper(reaper: ChildProcess | undefined): void {
-  if (reaper === undefined || reaper.exitCode !== null || reaper.signalCode !== null) return;
-  reaper.stdin?.end('disarm\n');
 }

@@ -9,14 +9,24 @@
  * - `resetAll()`: every open connection, client side and server side, is destroyed with a TCP RST.
  *
  * Errors on either side never escape: the other side of that connection is destroyed.
+ *
+ * Given several targets it is also a TCP load balancer (as HAProxy or nginx `stream` in front of Temporal
+ * frontends): each new connection goes to the next target in turn, and one whose connect fails (refused,
+ * reset) is tried on the following targets before the client is dropped. An open connection stays on its
+ * target; when that target goes away the client reconnects and lands on a live one.
  */
 import { createServer, type Server, Socket } from 'node:net';
 
 export type FaultProxyMode = 'pass' | 'refuse' | 'blackhole';
 
+export interface FaultProxyTarget {
+  host: string;
+  port: number;
+}
+
 export interface FaultProxyOptions {
-  /** Where connections are forwarded to. */
-  target: { host: string; port: number };
+  /** Where connections are forwarded to: one server, or several to balance over (round robin, with failover). */
+  target: FaultProxyTarget | FaultProxyTarget[];
   /** Port to listen on; 0 picks a free one. @default 0 */
   port?: number;
   /** Interface to listen on. @default '127.0.0.1' */
@@ -32,6 +42,8 @@ export interface FaultProxyStats {
   bytesUp: number;
   /** Bytes forwarded server → client. */
   bytesDown: number;
+  /** Per target, in the order given: connections opened to it (`connected`) and connects that failed. */
+  targets: Array<{ address: string; connected: number; failed: number }>;
 }
 
 interface Chunk {
@@ -112,6 +124,12 @@ class Direction {
   }
 }
 
+interface TargetSlot {
+  target: FaultProxyTarget;
+  connected: number;
+  failed: number;
+}
+
 class Link {
   upstream: Socket | undefined;
   readonly up: Direction;
@@ -126,23 +144,54 @@ class Link {
     client.on('close', (hadError) => {
       if (hadError) this.upstream?.destroy();
     });
+    // Bytes from the client wait here until a server side is connected: a failed connect loses none of them.
     this.up = new Direction(
       proxy,
       client,
-      () => this.upstream,
+      () => (this.#connected ? this.upstream : undefined),
       (bytes) => onBytes('up', bytes),
     );
     this.up.updateFlow();
   }
 
-  /** Opens the server side; in blackhole mode this waits for `pass()`, so the server sees nothing either. */
-  connectUpstream(target: { host: string; port: number }): void {
+  #connected = false;
+
+  /**
+   * Opens the server side to the first of `order` that accepts, trying the next one on a failed connect; in
+   * blackhole mode this waits for `pass()`, so the server sees nothing either.
+   */
+  connectUpstream(order: () => TargetSlot[]): void {
     if (this.upstream !== undefined || this.client.destroyed) return;
+    this.#tryConnect(order(), 0);
+  }
+
+  #tryConnect(order: TargetSlot[], index: number): void {
+    const slot = order[index];
+    if (slot === undefined) return;
     const upstream = new Socket({ allowHalfOpen: true });
     this.upstream = upstream;
-    upstream.on('error', () => this.client.destroy());
+    const current = () => this.upstream === upstream;
+    upstream.once('connect', () => {
+      if (!current()) return;
+      this.#connected = true;
+      slot.connected++;
+      this.refresh();
+    });
+    upstream.on('error', () => {
+      if (!current()) return;
+      if (!this.#connected && index + 1 < order.length && !this.client.destroyed) {
+        slot.failed++;
+        this.down?.dispose();
+        this.upstream = undefined;
+        upstream.destroy();
+        this.#tryConnect(order, index + 1);
+        return;
+      }
+      if (!this.#connected) slot.failed++;
+      this.client.destroy();
+    });
     upstream.on('close', (hadError) => {
-      if (hadError) this.client.destroy();
+      if (hadError && current()) this.client.destroy();
     });
     this.down = new Direction(
       this.proxy,
@@ -150,7 +199,7 @@ class Link {
       () => this.client,
       (bytes) => this.onBytes('down', bytes),
     );
-    upstream.connect(target.port, target.host);
+    upstream.connect(slot.target.port, slot.target.host);
     this.refresh();
   }
 
@@ -186,20 +235,21 @@ export class FaultProxy {
   /** `<host>:<port>` to give the client. */
   readonly address: string;
   readonly #host: string;
-  readonly #target: { host: string; port: number };
+  readonly #targets: TargetSlot[];
+  #next = 0;
   readonly #links = new Set<Link>();
-  readonly #stats: FaultProxyStats = { accepted: 0, active: 0, bytesUp: 0, bytesDown: 0 };
+  readonly #stats = { accepted: 0, active: 0, bytesUp: 0, bytesDown: 0 };
   #listener: Server | undefined;
   #mode: FaultProxyMode = 'pass';
   #latencyMs = 0;
   #closed = false;
 
-  private constructor(listener: Server, host: string, port: number, target: { host: string; port: number }) {
+  private constructor(listener: Server, host: string, port: number, targets: FaultProxyTarget[]) {
     this.#listener = listener;
     this.#host = host;
     this.port = port;
     this.address = `${host}:${port}`;
-    this.#target = { ...target };
+    this.#targets = targets.map((target) => ({ target: { ...target }, connected: 0, failed: 0 }));
   }
 
   /**
@@ -209,9 +259,13 @@ export class FaultProxy {
    */
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
     const { target, port = 0, host = '127.0.0.1' } = options;
+    const targets = Array.isArray(target) ? target : [target];
+    if (targets.length === 0) throw new RangeError('Expected `target` to name at least one server, got [].');
     for (const [name, value] of [
       ['port', port],
-      ['target.port', target.port],
+      ...targets.map(
+        (each, i) => [Array.isArray(target) ? `target[${i}].port` : 'target.port', each?.port] as const,
+      ),
     ] as const) {
       if (!Number.isInteger(value) || value < 0 || value > 65535) {
         throw new RangeError(`Expected \`${name}\` to be an integer in 0..65535, got ${value}.`);
@@ -225,7 +279,7 @@ export class FaultProxy {
     const address = listener.address();
     if (address === null || typeof address === 'string')
       throw new Error(`Could not read the port bound on ${host}.`);
-    proxy = new FaultProxy(listener, host, address.port, target);
+    proxy = new FaultProxy(listener, host, address.port, targets);
     return proxy;
   }
 
@@ -240,7 +294,14 @@ export class FaultProxy {
 
   /** A snapshot of the counters. */
   get stats(): FaultProxyStats {
-    return { ...this.#stats };
+    return {
+      ...this.#stats,
+      targets: this.#targets.map(({ target, connected, failed }) => ({
+        address: `${target.host}:${target.port}`,
+        connected,
+        failed,
+      })),
+    };
   }
 
   /** Forward both ways; listens again after `refuse()`; delivers what `blackhole()` held. */
@@ -249,7 +310,7 @@ export class FaultProxy {
     await this.#ensureListening();
     this.#mode = 'pass';
     for (const link of this.#links) {
-      link.connectUpstream(this.#target);
+      link.connectUpstream(() => this.#order());
       link.refresh();
     }
   }
@@ -266,7 +327,7 @@ export class FaultProxy {
     await new Promise((resolve) => setImmediate(resolve));
     if (wasBlackhole) {
       for (const link of this.#links) {
-        link.connectUpstream(this.#target);
+        link.connectUpstream(() => this.#order());
         link.refresh();
       }
     }
@@ -329,7 +390,14 @@ export class FaultProxy {
       this.#links.delete(link);
       link.destroy();
     });
-    if (this.#mode !== 'blackhole') link.connectUpstream(this.#target);
+    if (this.#mode !== 'blackhole') link.connectUpstream(() => this.#order());
+  }
+
+  /** The targets for the next connection: round robin, then the others in order as fallbacks. */
+  #order(): TargetSlot[] {
+    const start = this.#next % this.#targets.length;
+    this.#next = start + 1;
+    return [...this.#targets.slice(start), ...this.#targets.slice(0, start)];
   }
 
   async #ensureListening(): Promise<void> {

@@ -12,14 +12,17 @@
  * Runnable as a script: `npx tsx src/testing/temporal-cli.ts` (or its shim `test/harness/temporal-cli.ts`) prints
  * the path on stdout (progress on stderr) and exits 0, or prints the error and exits 1.
  */
-import { spawn } from 'node:child_process';
-import { constants, realpathSync } from 'node:fs';
-import { access, mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  buildWithLock,
+  cacheRoot,
+  findGo,
+  findOnPath,
+  GO_DEFAULT_PATH,
+  isExecutableFile,
+} from './go-build.js';
 
 /** The pinned CLI release. v1.6.0 and later have `replace` directives in go.mod, which `go install` refuses. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -27,11 +30,15 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 /** The oldest Go that builds {@link TEMPORAL_CLI_VERSION}. */
 export const MIN_GO_VERSION = '1.23';
-const GO_DEFAULT_PATH = '/usr/local/go/bin/go';
 
 export interface ResolveTemporalCliOptions {
   /** Receives progress lines (which binary was chosen, build output). @default no output */
   log?: (line: string) => void;
+  /**
+   * Aborts a build (the `go install` child is sent SIGTERM) or the wait for another process's build: the
+   * promise then rejects with a `GoBuildInterruptedError` saying it was interrupted. @default never aborted
+   */
+  signal?: AbortSignal;
 }
 
 const INSTALL_HINT =
@@ -41,10 +48,7 @@ const INSTALL_HINT =
 
 /** Directory that holds the cached build of the pinned CLI. */
 export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const root =
-    env.TEMPORAL_SUPERVISOR_CACHE ??
-    join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'temporal-supervisor');
-  return join(root, `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+  return join(cacheRoot(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
 }
 
 /**
@@ -55,7 +59,35 @@ export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): strin
  */
 export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}): Promise<string> {
   const log = options.log ?? (() => {});
+  const found = await findTemporalCli(log);
+  if (found !== undefined) return found;
+  const dir = temporalCliCacheDir();
+  const cached = join(dir, 'temporal');
+  const go = await findGo();
+  if (go === undefined) {
+    throw new Error(
+      `No \`temporal\` CLI found (not in TEMPORAL_CLI, PATH, nor ${cached}) and no \`go\` on PATH or at ${GO_DEFAULT_PATH}. ${INSTALL_HINT}`,
+    );
+  }
+  await buildWithLock({
+    go,
+    dir,
+    specs: [`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+    binaries: [{ built: 'temporal', target: 'temporal' }],
+    hint: `It needs Go ≥ ${MIN_GO_VERSION} and access to the Go module proxy. ${INSTALL_HINT}`,
+    what: 'the temporal CLI',
+    log,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return cached;
+}
 
+/**
+ * Steps 1 to 3 of {@link resolveTemporalCli}: the binary if one is there already, `undefined` when it would
+ * have to be built (which takes minutes: a caller can say so first).
+ * @throws Error when `TEMPORAL_CLI` names a missing or non-executable file.
+ */
+export async function findTemporalCli(log: (line: string) => void = () => {}): Promise<string | undefined> {
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv !== undefined && fromEnv !== '') {
     const path = resolve(fromEnv);
@@ -68,161 +100,30 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
     log(`temporal CLI from TEMPORAL_CLI: ${path}`);
     return path;
   }
-
   const onPath = await findOnPath('temporal');
   if (onPath !== undefined) {
     log(`temporal CLI from PATH: ${onPath}`);
     return onPath;
   }
-
-  const dir = temporalCliCacheDir();
-  const cached = join(dir, 'temporal');
+  const cached = join(temporalCliCacheDir(), 'temporal');
   if (await isExecutableFile(cached)) {
     log(`temporal CLI from cache: ${cached}`);
     return cached;
-  }
-
-  // Go's own installer puts it in /usr/local/go/bin, which is not always on PATH.
-  const go =
-    (await findOnPath('go')) ?? ((await isExecutableFile(GO_DEFAULT_PATH)) ? GO_DEFAULT_PATH : undefined);
-  if (go === undefined) {
-    throw new Error(
-      `No \`temporal\` CLI found (not in TEMPORAL_CLI, PATH, nor ${cached}) and no \`go\` on PATH or at ${GO_DEFAULT_PATH}. ${INSTALL_HINT}`,
-    );
-  }
-  await buildWithLock(go, dir, log);
-  return cached;
-}
-
-async function isExecutableFile(path: string): Promise<boolean> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) return false;
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findOnPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    if (await isExecutableFile(candidate)) return candidate;
   }
   return undefined;
 }
 
 /**
- * Builds the CLI into `dir`. Several processes may race here (parallel CI jobs, two vitest runs): the one
- * that creates `dir/.build.lock` builds; the others wait for the binary. The build goes to a private temporary
- * GOBIN and is renamed into place, so nobody ever sees a half-written binary. A lock left by a dead process is
- * taken over.
+ * @internal Runs the script behaviour (print what `main` resolves with — by default the CLI's path —, or the
+ * error and exit code 1) when `moduleUrl` is the script node was started with: this file, or one that re-exports it.
  */
-async function buildWithLock(go: string, dir: string, log: (line: string) => void): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const target = join(dir, 'temporal');
-  const lockPath = join(dir, '.build.lock');
-  let waitingSince: number | undefined;
-  for (;;) {
-    if (await isExecutableFile(target)) return;
-    let handle: Awaited<ReturnType<typeof open>> | undefined;
-    try {
-      handle = await open(lockPath, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (handle !== undefined) {
-      try {
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        if (await isExecutableFile(target)) return;
-        await build(go, dir, target, log);
-      } finally {
-        await rm(lockPath, { force: true });
-      }
-      return;
-    }
-    const owner = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-    const lockAgeMs = Date.now() - ((await stat(lockPath).catch(() => undefined))?.mtimeMs ?? Date.now());
-    const ownerKnown = Number.isInteger(owner) && owner > 0;
-    // A lock with no pid is being written right now, unless it is old: then its writer died in between.
-    if (ownerKnown ? !isAlive(owner) : lockAgeMs > 30_000) {
-      log(
-        `removing stale build lock ${lockPath} (${ownerKnown ? `process ${owner} is gone` : 'no owner recorded'})`,
-      );
-      await rm(lockPath, { force: true });
-      continue;
-    }
-    if (waitingSince === undefined) {
-      waitingSince = Date.now();
-      log(
-        `another process (${ownerKnown ? `pid ${owner}` : 'pid unknown'}) is building the temporal CLI; waiting for ${target}`,
-      );
-    }
-    await sleep(1000);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function build(go: string, dir: string, target: string, log: (line: string) => void): Promise<void> {
-  const gobin = await mkdtemp(join(dir, '.gobin-'));
-  const spec = `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
-  const started = Date.now();
-  log(`building the temporal CLI: ${go} install ${spec} (GOBIN=${gobin}); a cold build takes a few minutes`);
-  const tail: string[] = [];
-  try {
-    const child = spawn(go, ['install', spec], {
-      env: { ...process.env, GOBIN: gobin },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const onLine = (line: string): void => {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      log(`go: ${line.replace(/^go: /, '')}`);
-    };
-    createInterface({ input: child.stdout }).on('line', onLine);
-    createInterface({ input: child.stderr }).on('line', onLine);
-    const heartbeat = setInterval(() => {
-      log(`still building the temporal CLI (${Math.round((Date.now() - started) / 1000)} s)`);
-    }, 30_000);
-    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done, fail) => {
-      child.once('error', fail);
-      child.once('close', (code, signal) => done({ code, signal }));
-    }).finally(() => clearInterval(heartbeat));
-    if (result.code !== 0) {
-      throw new Error(
-        `\`go install ${spec}\` failed (${result.code === null ? `signal ${result.signal}` : `exit code ${result.code}`}). ` +
-          `It needs Go ≥ ${MIN_GO_VERSION} and access to the Go module proxy. Last output:\n${tail.join('\n')}\n${INSTALL_HINT}`,
-      );
-    }
-    const built = join(gobin, 'temporal');
-    if (!(await isExecutableFile(built))) {
-      throw new Error(`\`go install ${spec}\` succeeded but produced no ${built}. ${INSTALL_HINT}`);
-    }
-    await rename(built, target);
-    log(`built ${target} in ${Math.round((Date.now() - started) / 1000)} s`);
-  } finally {
-    await rm(gobin, { recursive: true, force: true });
-  }
-}
-
-/**
- * @internal Runs the script behaviour (print the path, or the error and exit code 1) when `moduleUrl` is the
- * script node was started with: this file, or a file that re-exports it.
- */
-export function runIfMain(moduleUrl: string): void {
+export function runIfMain(
+  moduleUrl: string,
+  main: () => Promise<string> = () =>
+    resolveTemporalCli({ log: (line) => process.stderr.write(`${line}\n`) }),
+): void {
   if (!isMainModule(moduleUrl)) return;
-  resolveTemporalCli({ log: (line) => process.stderr.write(`${line}\n`) }).then(
+  main().then(
     (path) => {
       process.stdout.write(`${path}\n`);
     },
@@ -242,5 +143,3 @@ function isMainModule(moduleUrl: string): boolean {
     return false;
   }
 }
-
-runIfMain(import.meta.url);

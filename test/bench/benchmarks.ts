@@ -6,6 +6,7 @@ import { cycles } from './cycles.js';
 import { detection } from './detection.js';
 import { failFast } from './fail-fast.js';
 import { outage } from './outage.js';
+import { outboxBench } from './outbox.js';
 import { throughput } from './throughput.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -16,4 +17,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   outage,
   cycles,
   chaos,
+  outboxBench,
 ];

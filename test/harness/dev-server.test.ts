@@ -1,14 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DevServer, type DevServerTimings } from './dev-server.js';
 import { GrpcStatus, grpcCodeOf } from './grpc.js';
+import { startOwner } from './owner.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 import { isProcessAlive, waitUntil } from './wait.js';
 
@@ -201,26 +201,12 @@ describe('DevServer', () => {
   describe('never leaves a server behind when its owner dies', () => {
     for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
       it(`owner killed with ${signal}`, async () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', childScript], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        const exited = new Promise((resolve) => child.once('exit', resolve));
+        const owner = await startOwner<{ pid: number; dbFile: string }>(childScript);
         try {
-          const line = await new Promise<string>((resolve, reject) => {
-            createInterface({ input: child.stdout }).once('line', resolve);
-            child.once('exit', (code) =>
-              reject(new Error(`child exited (${code}) before printing: ${stderr}`)),
-            );
-          });
-          const { pid, dbFile } = JSON.parse(line) as { pid: number; dbFile: string };
+          const { pid, dbFile } = owner.info;
           expect(isProcessAlive(pid)).toBe(true);
 
-          child.kill(signal);
-          await exited;
+          await owner.kill(signal);
 
           await waitUntil(() => !isProcessAlive(pid), { timeoutMs: 5000, what: `dev server ${pid} to die` });
           await waitUntil(() => !existsSync(dirname(dbFile)), {
@@ -228,7 +214,7 @@ describe('DevServer', () => {
             what: `${dirname(dbFile)} removed`,
           });
         } finally {
-          child.kill('SIGKILL');
+          await owner.kill('SIGKILL');
         }
       });
     }

@@ -116,6 +116,92 @@ async function staysTrue(check: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/** An echo server closed by the cleanups. */
+async function echoServer(): Promise<EchoServer> {
+  const echo = await startEcho();
+  cleanups.push(() => {
+    for (const socket of echo.sockets) socket.destroy();
+    return new Promise((resolve) => echo.server.close(resolve));
+  });
+  return echo;
+}
+
+describe('FaultProxy as a load balancer over several targets', () => {
+  it('round robin: connections alternate between the targets, each echoed by its own', async () => {
+    const [a, b] = [await echoServer(), await echoServer()];
+    const proxy = await FaultProxy.start({
+      target: [
+        { host: '127.0.0.1', port: a.port },
+        { host: '127.0.0.1', port: b.port },
+      ],
+    });
+    cleanups.push(() => proxy.close());
+
+    for (let i = 0; i < 4; i++) {
+      const c = await client(proxy);
+      c.socket.write(`m${i}`);
+      await waitUntil(() => c.received() === `m${i}`, { what: `echo of m${i}` });
+    }
+
+    expect([a.accepted, b.accepted]).toEqual([2, 2]);
+    expect(proxy.stats.targets).toEqual([
+      { address: `127.0.0.1:${a.port}`, connected: 2, failed: 0 },
+      { address: `127.0.0.1:${b.port}`, connected: 2, failed: 0 },
+    ]);
+  });
+
+  it('failover: a target that refuses is skipped, and bytes the client sent meanwhile reach the other', async () => {
+    const live = await echoServer();
+    const deadPort = await findFreePort(); // nothing listens there: connects are refused
+    const proxy = await FaultProxy.start({
+      target: [
+        { host: '127.0.0.1', port: deadPort },
+        { host: '127.0.0.1', port: live.port },
+      ],
+    });
+    cleanups.push(() => proxy.close());
+
+    for (let i = 0; i < 3; i++) {
+      const c = await client(proxy);
+      c.socket.write(`first bytes ${i}`); // written before any server side is connected
+      await waitUntil(() => c.received() === `first bytes ${i}`, {
+        what: `echo ${i} through the live target`,
+      });
+    }
+
+    expect(live.accepted).toBe(3);
+    const [dead, alive] = proxy.stats.targets;
+    expect(alive).toMatchObject({ connected: 3, failed: 0 });
+    expect(dead).toMatchObject({ connected: 0 });
+    expect(dead?.failed).toBeGreaterThanOrEqual(1); // every other connection starts on the dead one
+  });
+
+  it('every target refuses: the client is closed, nothing is thrown', async () => {
+    const proxy = await FaultProxy.start({
+      target: [
+        { host: '127.0.0.1', port: await findFreePort() },
+        { host: '127.0.0.1', port: await findFreePort() },
+      ],
+    });
+    cleanups.push(() => proxy.close());
+    const c = await client(proxy);
+    await waitUntil(() => c.closed(), { what: 'client closed' });
+    expect(proxy.stats.targets.map((t) => t.failed)).toEqual([1, 1]);
+  });
+
+  it('rejects an empty target list and a bad port by index', async () => {
+    await expect(FaultProxy.start({ target: [] })).rejects.toThrow(/at least one/);
+    await expect(
+      FaultProxy.start({
+        target: [
+          { host: '127.0.0.1', port: 1 },
+          { host: '127.0.0.1', port: -1 },
+        ],
+      }),
+    ).rejects.toThrow(/`target\[1\]\.port`/);
+  });
+});
+
 describe('FaultProxy against an echo server', () => {
   it('pass: forwards both ways and counts connections and bytes', async () => {
     const { echo, proxy } = await setup();
@@ -126,7 +212,13 @@ describe('FaultProxy against an echo server', () => {
     c.socket.write('hello');
     await waitUntil(() => c.received() === 'hello', { what: 'echo of hello' });
 
-    expect(proxy.stats).toEqual({ accepted: 1, active: 1, bytesUp: 5, bytesDown: 5 });
+    expect(proxy.stats).toEqual({
+      accepted: 1,
+      active: 1,
+      bytesUp: 5,
+      bytesDown: 5,
+      targets: [{ address: `127.0.0.1:${echo.port}`, connected: 1, failed: 0 }],
+    });
     expect(echo.accepted).toBe(1);
     c.socket.end();
     await waitUntil(() => proxy.stats.active === 0 && c.closed(), {

@@ -1,5 +1,4 @@
 /** Polling helpers for tests: wait for a condition instead of sleeping a fixed time. */
-import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions {
@@ -40,23 +39,4 @@ export async function waitUntil<T>(
   }
 }
 
-/** Whether `pid` names a live process: false if it is gone or a zombie (dead, not yet reaped by its parent). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // Linux: a zombie whose parent died is reaped by pid 1, which may take a while (or never, in a container
-    // whose init does not reap). It is dead all the same.
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch (error) {
-    // No /proc (macOS): trust kill(0). /proc/<pid> vanished in between: it is gone.
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsProc();
-  }
-}
-
-function existsProc(): boolean {
-  return existsSync('/proc/self/stat');
-}
+export { isProcessAlive } from '../../src/testing/reaper.js';

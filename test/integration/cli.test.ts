@@ -3,6 +3,9 @@
  * check:package` runs the built one), against a real dev server and against a closed port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -270,5 +273,94 @@ describe('--help', () => {
     expect(run.stderr).toBe(
       'error: Unknown flag --adress for `wait`. Did you mean --address? Run `temporal-supervisor wait --help` for its flags.\n',
     );
+  });
+});
+
+describe('demo with no server and no temporal CLI', () => {
+  /**
+   * A machine with Go and nothing else: PATH holds node and a fake `go` whose "build" never ends (it records
+   * its pid), TEMPORAL_CLI is unset and the cache is empty, so the demo would build the CLI.
+   */
+  function withoutCli(): { env: Record<string, string>; goPid: () => number | undefined } {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-no-cli-'));
+    defer(async () => rmSync(dir, { recursive: true, force: true }));
+    const pidFile = join(dir, 'go.pid');
+    writeFileSync(
+      join(dir, 'go'),
+      `#!/bin/sh\necho $$ > ${pidFile}\necho "go: downloading github.com/temporalio/cli v1.5.1" >&2\nexec sleep 60\n`,
+    );
+    chmodSync(join(dir, 'go'), 0o755);
+    return {
+      env: {
+        PATH: `${dir}:${dirname(process.execPath)}`,
+        TEMPORAL_SUPERVISOR_CACHE: join(dir, 'cache'),
+      },
+      goPid: () => {
+        try {
+          return Number(readFileSync(pidFile, 'utf8'));
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  /** Whether `pid` still runs: a zombie (exited, not yet reaped by its new parent) has stopped. */
+  function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }
+
+  it('says it will build the CLI and how to skip that, before the build starts', async () => {
+    const { env, goPid } = withoutCli();
+    const demo = startCli(['demo', '--port', '0', '--inspector-port', '0'], env);
+    let stdout = '';
+    demo.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const pid = await waitUntil(goPid, { timeoutMs: 30_000, what: 'the fake go install' });
+    expect(stdout).toMatch(
+      /no `temporal` CLI found .*building it once with `go install github\.com\/temporalio\/cli\/cmd\/temporal@v1\.5\.1`\. A cold build takes a few minutes/,
+    );
+    expect(stdout).toContain(
+      'to skip the build, stop it (Ctrl-C) and use a Temporal server you already have: temporal-supervisor demo --address 127.0.0.1:7233',
+    );
+    // The hint comes before the build's own first line.
+    expect(stdout.indexOf('--address')).toBeLessThan(stdout.indexOf('building the temporal CLI: '));
+    // SIGTERM reaches the demo only (not `go`, unlike Ctrl-C in a terminal): the demo stops the build itself.
+    demo.child.kill('SIGTERM');
+    const run = await demo.done;
+    expect(run.stdout).toContain('stopped the build of the temporal CLI: nothing was started.');
+    expect(run.stderr).not.toMatch(/Install Go/);
+    expect(run.code).toBe(0);
+    await waitUntil(() => !alive(pid), { timeoutMs: 20_000, what: 'the build to be stopped' });
+  });
+
+  it('on Ctrl-C (SIGINT to the whole process group, go included) says it was stopped, not "Install Go"', async () => {
+    const { env, goPid } = withoutCli();
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'demo', '--port', '0'], {
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    defer(async () => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitUntil(goPid, { timeoutMs: 30_000, what: 'the fake go install' });
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await code).toBe(0);
+    expect(stdout).toContain('stopped the build of the temporal CLI: nothing was started.');
+    expect(stderr).not.toMatch(/Install Go|failed/);
   });
 });

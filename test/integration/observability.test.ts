@@ -1,7 +1,7 @@
 /**
  * Logs and metrics through a real outage: a real dev server SIGKILLed while a supervised worker runs a
  * workflow sleeping on a durable timer, then restarted on the same port and database. The supervisor has
- * an API key and an `authorization` header (the dev server speaks plaintext, so no TLS client key here: the
+ * an API key and an `x-authorization` header (an API key is itself sent as `authorization`, so the two cannot be given together) (the dev server speaks plaintext, so no TLS client key here: the
  * unit tests cover that one), a pino logger writing into memory, core log forwarding, and a registry.
  * Every log line must parse as JSON; no secret may appear in the logs, the metrics text, the snapshot or
  * the health JSON; and the outage must be visible in all of them.
@@ -32,7 +32,7 @@ describe('observability through a SIGKILL of the real server', () => {
       envConfig: false,
       apiKey: API_KEY,
       tls: false,
-      metadata: { authorization: AUTHORIZATION },
+      metadata: { 'x-authorization': AUTHORIZATION },
       logger,
       // INFO: the core says little at WARN in an outage this short (measured: nothing), and this proves the path.
       coreLogs: { level: 'INFO' },

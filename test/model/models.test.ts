@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { MODELS } from './models.js';
+
+// @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the paths.
+beforeAll(() => loadWorkerPackage());
 
 for (const model of MODELS) {
   const { paths, all, unreached } = model.generate();

@@ -1,5 +1,6 @@
 import { connectionPaths, replay } from './connection.model.js';
 import { creatorPaths, replayCreator } from './creator.model.js';
+import { dispatcherPaths, replayDispatcher } from './dispatcher.model.js';
 import type { MachineTransition, TransitionPath } from './transition-paths.js';
 import { replayWorker, workerPaths } from './worker.model.js';
 
@@ -20,6 +21,11 @@ export const MODELS: readonly MachineModel[] = [
     name: 'creator',
     generate: () => creatorPaths() as never,
     replay: (path) => replayCreator(path as never),
+  },
+  {
+    name: 'dispatcher',
+    generate: () => dispatcherPaths() as never,
+    replay: (path) => replayDispatcher(path as never),
   },
   {
     name: 'worker',

@@ -9,6 +9,7 @@ import { type WorkerEvent, workerMachine } from '../../machines/worker.machine.j
 import type { SupervisedWorker } from '../../src/children/worker.js';
 import { ConnectionFailureError } from '../../src/errors.js';
 import { runtimeOf } from '../../src/supervisor/internals.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { failures, flush } from '../support/fake-connector.js';
 import { childStepMismatch, MODEL_WORKER, ModelDriver } from './connection.model.js';
 import { pathsPerTransition, type TransitionPath } from './transition-paths.js';
@@ -220,6 +221,8 @@ async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerM
 export async function replayWorker(
   path: TransitionPath<WorkerModelEvent>,
 ): Promise<{ problem: string } | undefined> {
+  // @temporalio/worker is loaded lazily, on the first worker: loaded before the manual clock drives the path.
+  await loadWorkerPackage();
   const driver = new ModelDriver({ worker: { maxRestarts: MAX_RESTARTS, restartDelayMs: RESTART_DELAY_MS } });
   const side = new FakeWorkerSide();
   side.install(runtimeOf(driver.supervisor).workers.get(MODEL_WORKER) as SupervisedWorker);

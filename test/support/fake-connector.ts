@@ -9,6 +9,7 @@ import { InternalWorkflowStartOptionsSymbol } from '@temporalio/client/lib/inter
 import type { ProbeResult } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import { ConnectionFailureError } from '../../src/errors.js';
+import type { Clock } from '../../src/runtime/clock.js';
 import type {
   ConnectionSignal,
   Connector,
@@ -285,6 +286,27 @@ export class FakeConnector implements Connector {
 /** Lets pending promise callbacks run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The options every fake-runtime test starts from: no envconfig, the fakes, a fixed seed, no reachability
+ * dialing. Spread into `createSupervisor({ ...onFakes(connector, clock), … })`.
+ */
+export function onFakes(connector: FakeConnector, clock: Clock) {
+  return { envConfig: false, connector, clock, seed: 1, reachabilityInterval: false } as const;
+}
+
+/** Starts a supervisor on a FakeConnector and lets its first attempt succeed: it is then `connected`. */
+export async function startConnected(
+  supervisor: { start(): void; readonly state: string },
+  connector: FakeConnector,
+): Promise<void> {
+  supervisor.start();
+  await flush();
+  connector.succeed();
+  await flush();
+  if (supervisor.state !== 'connected')
+    throw new Error(`expected connected, the state is ${supervisor.state}`);
 }
 
 /**

@@ -56,7 +56,7 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(19);
+    expect(FIGURE_KEYS).toHaveLength(26);
   });
 
   it('every figure is measured by exactly one benchmark', () => {

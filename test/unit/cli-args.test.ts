@@ -224,6 +224,58 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['wait', '--timeout', '0'])).toMatchObject({ timeoutMs: 0 });
   });
 
+  it('refuses a negative duration as negative, with or without "="', () => {
+    for (const argv of [
+      ['wait', '--timeout', '-5s'],
+      ['wait', '--timeout=-5s'],
+      ['wait', '-t', '-5s'],
+    ]) {
+      expect(usageError(argv).message).toBe(
+        '--timeout must be 0 (no limit) or a positive duration; got "-5s". Pass e.g. --timeout 3s.',
+      );
+    }
+    expect(usageError(['check', '--timeout', '-1']).message).toBe(
+      '--timeout must be a positive duration; got "-1". Pass e.g. --timeout 3s.',
+    );
+    expect(usageError(['wait', '--interval', '-2s']).message).toBe(
+      '--interval must be a positive duration; got "-2s". Pass e.g. --interval 3s.',
+    );
+  });
+
+  it('names a value that reads as a flag, except a secret one', () => {
+    expect(usageError(['wait', '--namespace', '-x']).message).toBe(
+      '--namespace needs a value, and "-x" reads as a flag. A value that starts with "-" is written --namespace=VALUE. Run `temporal-supervisor wait --help` for its flags.',
+    );
+    const secret = usageError(['wait', '--api-key', '-tsk-0123456789']).message;
+    expect(secret).toMatch(
+      /^--api-key needs a value, and a value starting with "-" \(not shown\) reads as a flag/,
+    );
+    expect(secret).not.toContain('0123456789');
+  });
+
+  it('refuses durations beyond the longest timer Node can set (2^31-1 ms), which would fire at once', () => {
+    // 2^31-1 ms is 596.5 h: 596h is the longest whole number of hours.
+    expect(parseCommandLine(['wait', '--timeout', '596h'])).toMatchObject({ timeoutMs: 596 * 3_600_000 });
+    expect(usageError(['wait', '--timeout', '600h']).message).toBe(
+      '--timeout must be at most 596h (2147483647 ms, the longest timer Node can set); got "600h". For no limit, pass --timeout 0.',
+    );
+    expect(usageError(['wait', '--interval', '2147483648ms']).message).toBe(
+      '--interval must be at most 596h (2147483647 ms, the longest timer Node can set); got "2147483648ms". Pass e.g. --interval 3s.',
+    );
+    expect(usageError(['check', '--timeout', '1e9']).message).toMatch(/^--timeout expects a duration/);
+    expect(usageError(['check', '--timeout', '3000000']).message).toMatch(/^--timeout must be at most 596h/);
+  });
+
+  it('says a space after "=" split a value off, without showing a secret', () => {
+    expect(usageError(['wait', '--address=', 'temporal:7233']).message).toBe(
+      '--address= is empty and is followed by "temporal:7233": a space after "=" splits the value off. Write --address=HOST:PORT with no space. Run `temporal-supervisor wait --help`.',
+    );
+    const secret = usageError(['check', '--api-key=', 'tsk-0123456789']).message;
+    expect(secret).toBe(
+      '--api-key= is empty and is followed by the next argument (not shown: it may be a secret): a space after "=" splits the value off. Write --api-key=KEY with no space. Better: set TEMPORAL_API_KEY instead. Run `temporal-supervisor check --help`.',
+    );
+  });
+
   it('makes check fail with 1, not 2, on a bad command line (Docker reserves 2)', () => {
     expect(usageError(['check', '--bogus']).exitCode).toBe(EXIT.failed);
     expect(usageError(['wait', '--bogus']).exitCode).toBe(EXIT.usage);
@@ -287,7 +339,7 @@ describe('parseDuration', () => {
     expect(parseDuration('timeout', text)).toBe(ms);
   });
 
-  it.each(['', 's', '-1s', '1d', '1 s', 'PT1S', '1e3'])('%j is refused', (text) => {
+  it.each(['', 's', '1d', '1 s', 'PT1S', '1e3'])('%j is refused', (text) => {
     expect(() => parseDuration('timeout', text)).toThrow(/--timeout expects a duration/);
   });
 });
@@ -410,6 +462,55 @@ describe('run', () => {
       expect(stdout + stderr).not.toContain('0123456789');
     }
     expect(badEnvAddress.stdout).toContain('[REDACTED]');
+  });
+
+  it('never prints an API key in a usage error: a stray space, "=" inside the key, a key in the wrong flag', async () => {
+    const key = 'tsk-0123456789abcdef';
+    const stray = await runWith(['check', '--api-key=', key]);
+    expect(stray.code).toBe(EXIT.failed);
+    expect(stray.stderr).toMatch(/^unavailable: usage: --api-key= is empty/);
+    // Base64 keys end in "=" and may hold one anywhere: the whole value is the secret, not the part before it.
+    const padded = 'tsk-0123=456789abcdef==';
+    const wrongFlag = await runWith(['wait', `--api-key=${padded}`, '--address', padded]);
+    expect(wrongFlag.code).toBe(EXIT.usage);
+    expect(wrongFlag.stderr).toBe(
+      'error: --address expects HOST:PORT with a port from 1 to 65535; got "[REDACTED]". Pass e.g. --address temporal:7233 (no scheme, no path).\n',
+    );
+    const spaced = await runWith(['wait', '--api-key', padded, '--address', padded]);
+    expect(spaced.stderr).toContain('got "[REDACTED]"');
+    for (const { stdout, stderr } of [stray, wrongFlag, spaced]) {
+      expect(stdout + stderr).not.toContain('0123');
+      expect(stdout + stderr).not.toContain('456789');
+    }
+  });
+
+  it('prints a JSON error object on stdout for a usage error under --json', async () => {
+    const wait = await runWith(['wait', '--json', '--timeout', 'soon']);
+    expect(wait.code).toBe(EXIT.usage);
+    const message =
+      '--timeout expects a duration such as 500ms, 3s, 2m or 1h (a bare number is seconds); got "soon".';
+    expect(wait.stderr).toBe(`error: ${message}\n`);
+    expect(wait.stdout.endsWith('\n') && wait.stdout.split('\n').length).toBe(2);
+    expect(JSON.parse(wait.stdout)).toEqual({
+      status: 'usage',
+      ok: false,
+      command: 'wait',
+      failure: { kind: 'permanent', code: 'USAGE', name: 'UsageError', message },
+    });
+    const check = await runWith(['check', '--bogus', '--json']);
+    expect(check.code).toBe(EXIT.failed);
+    expect(JSON.parse(check.stdout)).toMatchObject({ status: 'usage', ok: false, command: 'check' });
+    const noCommand = await runWith(['wiat', '--json']);
+    expect(JSON.parse(noCommand.stdout)).toMatchObject({ status: 'usage', failure: { code: 'USAGE' } });
+    // After "--", --json is not a flag.
+    expect((await runWith(['wait', '--', '--json'])).stdout).toBe('');
+  });
+
+  it('scrubs a secret from JSON before escaping it (a key with a quote or a backslash)', async () => {
+    const key = 'tsk-"quoted\\0123456789';
+    const { stdout } = await runWith(['check', '--json', `--api-key=${key}`, '--address', key]);
+    expect(JSON.parse(stdout).failure.message).toContain('got "[REDACTED]"');
+    expect(stdout).not.toContain('0123456789');
   });
 
   it('warns that --api-key shows in the process list', async () => {

@@ -12,7 +12,7 @@ import { ForwardingLogger } from '../../src/temporal/core-logs.js';
 import { FakeConnector } from '../support/fake-connector.js';
 import { pinoToMemory } from '../support/loggers.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { API_KEY, AUTHORIZATION, BEARER_TOKEN, leakedSecrets } from '../support/secrets.js';
+import { API_KEY, AUTHORIZATION, BEARER_TOKEN, leakedSecrets, TLS_KEY } from '../support/secrets.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -45,6 +45,21 @@ function optionsError(options: SupervisorOptions): { field: string; message: str
 }
 
 describe('coreLogs option', () => {
+  it('takes the SDK telemetryOptions but logging, naming the field', () => {
+    expect(optionsError({ coreLogs: { telemetryOptions: 'prometheus' as never } })).toMatchObject({
+      field: 'coreLogs.telemetryOptions',
+      message: expect.stringMatching(/expected an object, received "prometheus"/),
+    });
+    expect(optionsError({ coreLogs: { telemetryOptions: { logging: {} } as never } })).toMatchObject({
+      field: 'coreLogs.telemetryOptions.logging',
+      message: expect.stringMatching(/core log forwarding is the Runtime's logging.*coreLogs.level/),
+    });
+    expect(optionsError({ coreLogs: { telemetryOptions: { metric: {} } as never } })).toMatchObject({
+      field: 'coreLogs.telemetryOptions.metric',
+      message: expect.stringMatching(/Known options of `coreLogs.telemetryOptions`: metrics, tracingFilter/),
+    });
+  });
+
   it('refuses bad values, naming the field and the fix', () => {
     expect(optionsError({ coreLogs: 'WARN' as never })).toMatchObject({
       field: 'coreLogs',
@@ -127,5 +142,17 @@ describe('the Runtime logger (ForwardingLogger)', () => {
       expect.objectContaining({ level: 40, msg: 'activity said [REDACTED]' }),
     ]);
     expect(leakedSecrets(text())).toEqual([]);
+  });
+
+  it('redacts secrets that JSON would escape: quotes, backslashes, newlines, a PEM key', () => {
+    const awkward = 'sk-"quoted"\\back\nslash-0123';
+    const pem = TLS_KEY.toString('utf8');
+    const { logger, text } = pinoToMemory('trace');
+    const forward = new ForwardingLogger(toSupervisorLogger(logger), createRedactor([awkward, pem]), 'INFO');
+    forward.log('WARN', 'core said', { sdkComponent: 'core', detail: `key=${awkward}`, nested: { pem } });
+    const out = text();
+    expect(out).toContain('[REDACTED]');
+    expect(out).not.toContain('quoted');
+    expect(leakedSecrets(out)).toEqual([]);
   });
 });

@@ -43,6 +43,19 @@ describe('parseDemoArgs', () => {
     expect(() => parseDemoArgs(argv)).toThrow(message);
   });
 
+  it.each([
+    [['--port', '-1'], "Expected --port to be a port number from 0 to 65535 (0: any free port), got '-1'."],
+    [['--tuor'], 'Unknown flag --tuor for `demo`. Did you mean --tour?'],
+    [['--address'], '--address needs a value: --address host:port.'],
+    [
+      ['--address', '-x'],
+      '--address needs a value, and "-x" reads as a flag. A value that starts with "-" is written --address=VALUE.',
+    ],
+    [['extra'], '`demo` takes no arguments, only flags; got "extra".'],
+  ])('words %j as the other commands do: flag, value, fix', (argv, message) => {
+    expect(() => parseDemoArgs(argv)).toThrow(new Error(message));
+  });
+
   it('the help names every flag', () => {
     for (const flag of [
       '--tour',

@@ -3,11 +3,15 @@
  * 127.0.0.1 and read with fetch.
  */
 import { createServer, type Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthHandler, createSupervisor, healthOf, type Supervisor } from '../../src/index.js';
 import { runtimeOf } from '../../src/supervisor/internals.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { FakeConnector, failures, flush, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
+
+// @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the tests.
+beforeAll(() => loadWorkerPackage());
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -197,12 +197,14 @@ describe('toSupervisorLogger with other loggers', () => {
     vi.restoreAllMocks();
   });
 
-  it('returns a SupervisorLogger as it is', () => {
+  it('uses a SupervisorLogger as it is (behind the guard that keeps its faults out)', () => {
+    const lines: unknown[][] = [];
     const own: SupervisorLogger = {
-      log: () => {},
+      log: (...args) => void lines.push(args),
       child: () => own,
     };
-    expect(toSupervisorLogger(own)).toBe(own);
+    toSupervisorLogger(own).child({ a: 1 }).log('info', 'hello', { b: 2 });
+    expect(lines).toStrictEqual([['info', 'hello', { b: 2 }]]);
   });
 
   it('with undefined is silent, its children too', () => {

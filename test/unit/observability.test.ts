@@ -6,7 +6,7 @@
  * are searched for each secret.
  */
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FailureInfo } from '../../machines/failure.js';
 import {
   ConnectionFailureError,
@@ -17,6 +17,7 @@ import {
   type SupervisorOptions,
 } from '../../src/index.js';
 import { runtimeOf } from '../../src/supervisor/internals.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { FakeConnector, failures, flush } from '../support/fake-connector.js';
 import { messageMetaLogger, pinoToMemory } from '../support/loggers.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -29,6 +30,9 @@ import {
   TLS_CERT,
   TLS_KEY,
 } from '../support/secrets.js';
+
+// @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the tests.
+beforeAll(() => loadWorkerPackage());
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -57,7 +61,7 @@ function setup(logger: SupervisorOptions['logger']) {
     backoff: { initialDelay: 100, maxDelay: 100, jitter: 0 },
     apiKey: API_KEY,
     tls: { clientCertPair: { crt: TLS_CERT, key: TLS_KEY } },
-    metadata: { authorization: AUTHORIZATION },
+    metadata: { 'x-authorization': AUTHORIZATION },
     logger,
     workers: { w: { taskQueue: 'q', activities: {}, restart: { maxRestarts: 1, delay: 10 } } },
     creators: { orders: {} },

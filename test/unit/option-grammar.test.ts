@@ -94,10 +94,16 @@ describe('duration: whole milliseconds, at least the minimum', () => {
     expect(duration('t', 10, 5_000, 10)).toBe(10);
     const below = parts(refusal(() => duration('t', 9, 5_000, 10)).message);
     expect(below.rule).toBe(
-      "a duration of at least 10 ms (milliseconds as a number, or a string such as '5s')",
+      "a duration of at least 10 ms and at most 2147483647 ms (~24.8 days) (milliseconds as a number, or a string such as '5s')",
     );
     expect(below.received).toBe('9');
     expect(below.fix).toBe("Pass e.g. `t: '5000ms'`, or leave it out for the default (5000 ms).");
+  });
+
+  it("the maximum is Node's longest timer, 2³¹−1 ms, inclusive ('30d' and 1e10 are refused)", () => {
+    expect(duration('t', 2 ** 31 - 1, 5_000)).toBe(2 ** 31 - 1);
+    for (const value of [2 ** 31, 1e10, '30d'])
+      expect(refusal(() => duration('t', value, 5_000)).field).toBe('t');
   });
 
   it('refuses 0, negatives, NaN, Infinity and text that is not a duration, naming the field', () => {

@@ -82,6 +82,7 @@ describe('resolveOptions: defaults', () => {
       creator: DEFAULTS.creator,
       worker: DEFAULTS.worker,
       coreLogs: DEFAULTS.coreLogs,
+      readinessDelayMs: DEFAULTS.readinessDelayMs, // shutdown()'s, pinned in test/unit/shutdown.test.ts
     }).toStrictEqual(DEFAULTS);
     // The worker and core-log defaults are those a worker and `coreLogs: {}` resolve to.
     const w = resolveOptions({
@@ -91,7 +92,7 @@ describe('resolveOptions: defaults', () => {
     });
     const { options: _given, ...worker } = w.workers.get('w')!;
     expect(worker).toStrictEqual(DEFAULTS.worker);
-    expect(w.coreLogs).toStrictEqual(DEFAULTS.coreLogs);
+    expect(w.coreLogs).toStrictEqual({ ...DEFAULTS.coreLogs, telemetryOptions: {} });
     expect(r.creators.size).toBe(0);
     expect(Object.keys(r.machine).sort()).toEqual(
       ['backoff', 'connectTimeoutMs', 'healthCheck', 'permanentRetryDelayMs', 'stablePeriodMs'].sort(),
@@ -134,8 +135,10 @@ describe('resolveOptions: defaults', () => {
         restartDelayMs: 1_000,
         drainTimeoutMs: 10_000,
         refreshAfterOutageMs: 1_000,
+        significant: false,
       },
       coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
+      readinessDelayMs: 5_000,
     });
   });
 
@@ -260,7 +263,7 @@ describe('resolveOptions: every option is honoured', () => {
     ).toStrictEqual({ initialDelayMs: 1_000, maxDelayMs: 60_000, multiplier: 3, jitter: 0.1 });
   });
 
-  it.each(['health', 'system-info', 'namespace'] as const)('healthCheck.method %s', (method) => {
+  it.each(['health', 'system-info', 'namespace', 'history'] as const)('healthCheck.method %s', (method) => {
     expect(resolve({ healthCheck: { method } }).healthCheckMethod).toBe(method);
   });
 
@@ -347,7 +350,10 @@ describe('resolveOptions: every option is honoured', () => {
   });
 
   it('connector', () => {
-    const connector = { connect: async () => Promise.reject(new Error('unused')) } as unknown as Connector;
+    const connector = {
+      connect: async () => Promise.reject(new Error('unused')),
+      isReachable: async () => false,
+    } as unknown as Connector;
     expect(resolve({ connector }).connector).toBe(connector);
   });
 
@@ -714,7 +720,7 @@ describe('resolveOptions: envconfig', () => {
         'api_key = "staging-api-key"',
         '',
         '[profile.staging.grpc_meta]',
-        'authorization = "Bearer staging-token"',
+        'x-auth-token = "Bearer staging-token"',
         'x-tenant = "acme"',
         '',
       ].join('\n'),
@@ -723,7 +729,7 @@ describe('resolveOptions: envconfig', () => {
     expect(r.address).toBe('staging.example.com:7233');
     expect(r.namespace).toBe('staging-ns');
     expect(r.apiKey).toBe('staging-api-key');
-    expect(r.metadata).toStrictEqual({ authorization: 'Bearer staging-token', 'x-tenant': 'acme' });
+    expect(r.metadata).toStrictEqual({ 'x-auth-token': 'Bearer staging-token', 'x-tenant': 'acme' });
     expect(r.secrets).toEqual(['staging-api-key', 'Bearer staging-token', 'staging-token']);
   });
 
@@ -787,7 +793,7 @@ describe('resolveOptions: secrets', () => {
       apiKey: 'api-key-0001',
       tls: { clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from(key) } },
       metadata: {
-        authorization: 'Bearer xyz',
+        'x-authorization': 'Bearer xyz',
         'x-api-key': 'meta-api-key',
         'x-auth-token': 'tok-123456',
         cookie: 'session=abcdef',

@@ -16,6 +16,19 @@ describe('README', () => {
     expect(statements).toHaveLength(10);
   });
 
+  it("docs/operations.md's Kubernetes recipes are the example files verbatim", () => {
+    const operations = read('docs/operations.md');
+    for (const file of ['kubernetes-plain.ts', 'kubernetes-lightship.ts', 'kubernetes-terminus.ts']) {
+      const start = operations.indexOf(`// examples/${file}\n`);
+      expect(start, file).toBeGreaterThan(0);
+      const block = operations.slice(
+        start + `// examples/${file}\n`.length,
+        operations.indexOf('```', start),
+      );
+      expect(block).toBe(read(`examples/${file}`));
+    }
+  });
+
   it('links every document in docs/', () => {
     const docs = readdirSync(new URL('../../docs', import.meta.url)).filter((name) => name.endsWith('.md'));
     expect(docs.length).toBeGreaterThan(5);

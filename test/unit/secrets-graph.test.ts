@@ -22,7 +22,7 @@ describe('secrets stay out of the object graph', () => {
       envConfig: false,
       apiKey: API_KEY,
       tls: { clientCertPair: { crt: TLS_CERT, key: TLS_KEY } },
-      metadata: { authorization: AUTHORIZATION },
+      metadata: { 'x-authorization': AUTHORIZATION },
       clock,
       connector,
       seed: 1,
