@@ -4,10 +4,14 @@
  * runtime: the connection machine spawns and notifies the children, the restart window is counted on the
  * supervisor's clock. Only the SDK side of a worker (create, run, shutdown) is a fake the test settles.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionFailureError } from '../../src/errors.js';
 import type { SupervisorOptions } from '../../src/index.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { crash, failures, flush, misconfigured, outage, type Rig, rig } from '../model/oracle-rig.js';
+
+// @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the tests.
+beforeAll(() => loadWorkerPackage());
 
 const rigs: Rig[] = [];
 afterEach(async () => {

@@ -7,16 +7,20 @@
  * are what test/model replays the machine with.
  */
 
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import { workerMachine } from '../../machines/worker.machine.js';
 import { ConnectionFailureError } from '../../src/errors.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { MODEL_CONFIG } from '../model/connection.model.js';
 import { crash } from '../model/oracle-rig.js';
 import { failures, flush } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
+
+// @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the tests.
+beforeAll(() => loadWorkerPackage());
 
 function connectionFailingWith(failure: FailureInfo) {
   const clock = new ManualClock();

@@ -5,12 +5,16 @@
  * `snapshot().children` (its tag); and `toFailureInfo` (machines/failure.ts: anything not classified is
  * transient UNKNOWN, keeping the error's name and message).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toFailureInfo } from '../../machines/failure.js';
 import { ConnectionFailureError } from '../../src/errors.js';
 import type { SupervisorOptions } from '../../src/index.js';
 import { runtimeOf } from '../../src/supervisor/internals.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import { crash, failures, flush, outage, type Rig, rig } from '../model/oracle-rig.js';
+
+// @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the tests.
+beforeAll(() => loadWorkerPackage());
 
 const rigs: Rig[] = [];
 afterEach(async () => {
