@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { GraphState, GraphTransition, MachineGraph } from '../machine-graph.js';
 import { transitionLabel } from '../machine-graph.js';
+import { ownFile } from '../runtime/own-file.js';
 
 export interface LaidOutState {
   /** The state's XState id. */
@@ -254,18 +255,6 @@ interface ElkReply {
   readonly error?: string;
 }
 
-/**
- * This module's own file, to resolve elkjs from where the package is installed: `__filename` in the CommonJS
- * build; in the ESM build (where `import.meta` cannot be written, as the same source compiles to both) the file
- * URL of this function's own stack frame.
- */
-function thisFile(): string {
-  if (typeof __filename === 'string') return __filename;
-  const frame = /(file:\/\/\S+?):\d+:\d+/.exec(new Error().stack ?? '');
-  if (!frame?.[1]) throw new Error('the inspector could not find its own module file to load elkjs from');
-  return frame[1];
-}
-
 /** One worker thread for the layouts asked for at once (ELK loaded once); it ends when none is left. */
 let shared: { readonly worker: Worker; pending: number } | undefined;
 let nextId = 0;
@@ -273,7 +262,7 @@ let nextId = 0;
 /** ELK's layered layout of one graph, in the worker thread. */
 async function runElk(graph: ElkNode): Promise<ElkNode> {
   if (shared === undefined) {
-    const elk = createRequire(thisFile()).resolve('elkjs/lib/elk.bundled.js');
+    const elk = createRequire(ownFile()).resolve('elkjs/lib/elk.bundled.js');
     shared = { worker: new Worker(WORKER, { eval: true, workerData: { elk } }), pending: 0 };
   }
   const current = shared;

@@ -26,6 +26,7 @@
 import { createRequire } from 'node:module';
 import { Worker as Thread } from 'node:worker_threads';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { ownFile } from '../runtime/own-file.js';
 
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -85,7 +86,7 @@ class BundlerThread {
   dead = false;
 
   constructor() {
-    const sdk = createRequire(createRequire(import.meta.url).resolve('@temporalio/worker'));
+    const sdk = createRequire(createRequire(ownFile()).resolve('@temporalio/worker'));
     const workerData = {
       bundlerPath: sdk.resolve('./workflow/bundler.js'),
       bridgePath: sdk.resolve('@temporalio/core-bridge'),
