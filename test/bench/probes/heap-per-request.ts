@@ -1,0 +1,40 @@
+/**
+ * Where the bytes of a waiting request go: N creator starts waiting for a connection that never comes (fake
+ * connector, manual clock), a heap snapshot, and the retained size by constructor, per request.
+ *   npx tsx --expose-gc test/bench/probes/heap-per-request.ts [N]
+ */
+import { writeHeapSnapshot } from 'node:v8';
+import { createSupervisor } from '../../../src/index.js';
+import { FakeConnector } from '../../support/fake-connector.js';
+import { ManualClock } from '../../support/manual-clock.js';
+
+const n = Number(process.argv[2] ?? 10_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+const supervisor = createSupervisor({
+  envConfig: false,
+  connector: new FakeConnector(),
+  clock: new ManualClock(),
+  reachabilityInterval: false,
+  requests: { maxPending: n + 10 },
+  creators: { bench: { maxPending: n + 10 } },
+});
+supervisor.start();
+const creator = supervisor.creator('bench');
+gc();
+const before = process.memoryUsage().heapUsed;
+const pending: Promise<unknown>[] = [];
+for (let i = 0; i < n; i++) {
+  pending.push(
+    creator
+      .start('greet', { workflowId: `w-${i}`, taskQueue: 'q', args: ['o', 0] }, { timeout: 600_000 })
+      .catch(() => {}),
+  );
+}
+await new Promise((resolve) => setTimeout(resolve, 50));
+gc();
+const after = process.memoryUsage().heapUsed;
+console.log(`${n} waiting: ${((after - before) / n / 1024).toFixed(2)} KB each (heapUsed after GC)`);
+if (process.argv.includes('--snapshot')) console.log(writeHeapSnapshot());
+await supervisor.stop();
+await Promise.all(pending);
