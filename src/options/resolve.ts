@@ -46,7 +46,12 @@ const SUPERVISOR_KEYS = [
   'workers',
   'escalation',
 ] satisfies readonly (keyof SupervisorOptions)[];
-const REQUEST_KEYS = ['deadline', 'maxPending', 'maxInFlight', 'failFast'] satisfies readonly (keyof RequestOptions)[];
+const REQUEST_KEYS = [
+  'deadline',
+  'maxPending',
+  'maxInFlight',
+  'failFast',
+] satisfies readonly (keyof RequestOptions)[];
 
 /** Validates the options, applies envconfig and the defaults, and converts durations: one step. */
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {

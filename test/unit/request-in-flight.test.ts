@@ -32,7 +32,8 @@ async function rejection(promise: Promise<unknown>): Promise<TemporalUnavailable
     () => undefined,
     (e: unknown) => e,
   );
-  if (!isTemporalUnavailableError(error)) throw new Error(`expected a TemporalUnavailableError, got ${error}`);
+  if (!isTemporalUnavailableError(error))
+    throw new Error(`expected a TemporalUnavailableError, got ${error}`);
   return error;
 }
 
@@ -137,7 +138,9 @@ describe('requests.maxInFlight', () => {
     const firstLive = await r.connect();
     const { started, fn } = calls();
     void r.supervisor.withClient(fn(0), { timeout: 60_000 }).catch(() => {});
-    const waiting = r.supervisor.withClient(async (_client, context) => context.connection, { timeout: 60_000 });
+    const waiting = r.supervisor.withClient(async (_client, context) => context.connection, {
+      timeout: 60_000,
+    });
     await flush();
     firstLive.emit({ type: 'lost', failure: failures.unavailable });
     await r.advanceUntil(() => r.supervisor.state === 'backoff');
