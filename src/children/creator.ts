@@ -76,8 +76,8 @@ export interface StartOutcome<T extends Workflow = Workflow> {
 
 /** What one attempt of a request returns, before the request adds its identity and count. */
 type AttemptOutcome<T extends Workflow> = Omit<StartOutcome<T>, 'requestId' | 'attempts'>;
-/** One attempt of a request on a client, with the request's id. */
-type Attempt<T extends Workflow> = (client: Client, requestId: string) => Promise<AttemptOutcome<T>>;
+/** One attempt of a request on a client (the request id in it). */
+type Attempt<T extends Workflow> = (client: Client) => Promise<AttemptOutcome<T>>;
 
 /**
  * Starts workflows through the supervised connection, exactly once per request (see `start`). Get one
@@ -146,7 +146,10 @@ export class WorkflowCreator {
     options: WorkflowStartOptions<T>,
     call: CreatorCallOptions = {},
   ): Promise<StartOutcome<T>> {
-    return this.submit<T>(options.workflowId, call, async (client, requestId) => {
+    const admitted = this.admit(options.workflowId, call);
+    if (admitted instanceof Promise) return admitted;
+    const [requestId, deadline] = admitted;
+    return this.run(options.workflowId, call, requestId, deadline, async (client) => {
       const handle = await client.workflow.start<T>(workflowTypeOrFunc, withRequestId(options, requestId));
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, handle };
     });
@@ -164,7 +167,10 @@ export class WorkflowCreator {
     options: WithWorkflowArgs<T, WorkflowSignalWithStartOptions<SignalArgs>>,
     call: CreatorCallOptions = {},
   ): Promise<StartOutcome<T>> {
-    return this.submit<T>(options.workflowId, call, async (client, requestId) => {
+    const admitted = this.admit(options.workflowId, call);
+    if (admitted instanceof Promise) return admitted;
+    const [requestId, deadline] = admitted;
+    return this.run(options.workflowId, call, requestId, deadline, async (client) => {
       // The SDK draws a random request id for this call; requestIdInterceptor puts ours on the wire.
       const handle = await signalWithStartRequestId.run(requestId, () =>
         client.workflow.signalWithStart<T, SignalArgs>(workflowTypeOrFunc, options),
@@ -173,12 +179,11 @@ export class WorkflowCreator {
     });
   }
 
-  /** One logical request: admission, then attempts until success, a final error, or the deadline. */
-  private submit<T extends Workflow>(
-    workflowId: string,
-    call: CreatorCallOptions,
-    attempt: Attempt<T>,
-  ): Promise<StartOutcome<T>> {
+  /**
+   * Admission of one logical request: its call options checked once, its request id and deadline; or the
+   * rejection (bad options, stopped, `queue_full`). Then `run` makes the attempts.
+   */
+  private admit(workflowId: string, call: CreatorCallOptions): [string, number] | Promise<never> {
     let requestId: string;
     let deadline: number;
     try {
@@ -195,20 +200,15 @@ export class WorkflowCreator {
     } catch (error) {
       return Promise.reject(error);
     }
-    const refuse = (reason: 'stopped' | 'queue_full') => {
-      const error = this.reject(reason, requestId, workflowId, 0);
-      this.#runner.noteRejected(error, this.source);
-      return Promise.reject(error);
-    };
-    if (!this.accepting) return refuse('stopped');
-    if (this.outstanding >= this.options.maxPending) return refuse('queue_full');
-    // Counted and reported by `run` itself: no handlers and no derived promise per request.
-    return this.run(workflowId, call, requestId, deadline, attempt);
+    if (!this.accepting) return this.refuse('stopped', requestId, workflowId);
+    if (this.outstanding >= this.options.maxPending) return this.refuse('queue_full', requestId, workflowId);
+    return [requestId, deadline];
   }
 
   /**
    * The request's attempts, in one async function: each suspended one keeps a generator, a promise and its
-   * registers while the request waits, and thousands wait at once during an outage.
+   * registers while the request waits, and thousands wait at once during an outage. Counted and reported
+   * here: no handlers and no derived promise per request.
    */
   private async run<T extends Workflow>(
     workflowId: string,
@@ -222,49 +222,28 @@ export class WorkflowCreator {
     const unlink = call.signal ? linkCallerSignal(call.signal, signal) : undefined;
     if (this.stopReason !== undefined) signal.abort(this.stopReason);
     this.inFlight.add(signal);
-    const { clock } = this.#runner;
     const failFast = call.failFast ?? this.options.failFast;
     try {
       // Whether any attempt so far may have reached the server: the request's answer, not only the last one's.
       let maybeApplied = false;
       for (let attempts = 1; ; attempts++) {
         try {
-          const outcome = await this.#runner.attempt((client) => attempt(client, requestId), {
-            deadline,
-            failFast,
-            signal,
-          });
-          if (attempts > 1) {
-            this.log.log('info', 'Workflow request succeeded after retry', {
-              workflowId,
-              attempt: attempts,
-            });
-          }
-          this.#runner.noteRequest(this.source, attempts > 1 ? 'late' : 'started');
-          return { ...outcome, requestId, attempts };
+          const outcome = await this.#runner.attempt(attempt, { deadline, failFast, signal });
+          return this.succeeded(outcome, workflowId, requestId, attempts);
         } catch (error) {
-          if (error instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new WorkflowConflictError(
-              `Workflow id '${workflowId}' is already taken by an execution this request did not start (request ${requestId}); nothing was started. Use another workflow id, or workflowIdConflictPolicy 'USE_EXISTING' to attach to it.`,
-              { workflowId, requestId, cause: error },
-            );
-          }
-          if (!isTemporalUnavailableError(error)) throw error;
-          maybeApplied ||= error.maybeApplied;
-          const request = { requestId, workflowId, attempts };
-          const retryable =
-            isRetryableReason(error.reason) && clock.now() + this.options.retryDelayMs < deadline;
-          if (!retryable) throw withRequest(error, request, maybeApplied);
-          this.log.log('warn', 'Workflow request lost its connection; retrying', {
-            workflowId,
-            attempt: attempts,
-            delayMs: this.options.retryDelayMs,
-          });
-          try {
-            await sleep(clock, this.options.retryDelayMs, signal);
-          } catch (aborted) {
-            throw isTemporalUnavailableError(aborted) ? withRequest(aborted, request, maybeApplied) : aborted;
-          }
+          maybeApplied = this.retryOrThrow(
+            error,
+            { requestId, workflowId, attempts },
+            deadline,
+            maybeApplied,
+          );
+        }
+        try {
+          await sleep(this.#runner.clock, this.options.retryDelayMs, signal);
+        } catch (aborted) {
+          throw isTemporalUnavailableError(aborted)
+            ? withRequest(aborted, { requestId, workflowId, attempts }, maybeApplied)
+            : aborted;
         }
       }
     } catch (error) {
@@ -275,6 +254,57 @@ export class WorkflowCreator {
       unlink?.();
       if (--this.outstanding === 0) for (const resolve of this.whenNoneOutstanding.splice(0)) resolve();
     }
+  }
+
+  private succeeded<T extends Workflow>(
+    outcome: AttemptOutcome<T>,
+    workflowId: string,
+    requestId: string,
+    attempts: number,
+  ): StartOutcome<T> {
+    if (attempts > 1) {
+      this.log.log('info', 'Workflow request succeeded after retry', { workflowId, attempt: attempts });
+    }
+    this.#runner.noteRequest(this.source, attempts > 1 ? 'late' : 'started');
+    return { ...outcome, requestId, attempts };
+  }
+
+  /**
+   * After a failed attempt: throws the request's answer, or logs the retry and returns whether any attempt so
+   * far may have reached the server. (Out of `run`: every local of an async function is kept in its suspended
+   * frame, for each of the thousands that wait during an outage.)
+   */
+  private retryOrThrow(
+    error: unknown,
+    request: { requestId: string; workflowId: string; attempts: number },
+    deadline: number,
+    maybeAppliedBefore: boolean,
+  ): boolean {
+    const { requestId, workflowId, attempts } = request;
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new WorkflowConflictError(
+        `Workflow id '${workflowId}' is already taken by an execution this request did not start (request ${requestId}); nothing was started. Use another workflow id, or workflowIdConflictPolicy 'USE_EXISTING' to attach to it.`,
+        { workflowId, requestId, cause: error },
+      );
+    }
+    if (!isTemporalUnavailableError(error)) throw error;
+    const maybeApplied = maybeAppliedBefore || error.maybeApplied;
+    const retryable =
+      isRetryableReason(error.reason) && this.#runner.clock.now() + this.options.retryDelayMs < deadline;
+    if (!retryable) throw withRequest(error, request, maybeApplied);
+    this.log.log('warn', 'Workflow request lost its connection; retrying', {
+      workflowId,
+      attempt: attempts,
+      delayMs: this.options.retryDelayMs,
+    });
+    return maybeApplied;
+  }
+
+  /** A request refused at admission, counted. */
+  private refuse(reason: 'stopped' | 'queue_full', requestId: string, workflowId: string): Promise<never> {
+    const error = this.reject(reason, requestId, workflowId, 0);
+    this.#runner.noteRejected(error, this.source);
+    return Promise.reject(error);
   }
 
   /**

@@ -84,7 +84,9 @@ export class RequestGate {
     private readonly host: GateHost,
     private readonly limits: GateLimits,
   ) {
-    this.waiters = new WaitQueue(host.clock, limits.maxPending);
+    this.waiters = new WaitQueue(host.clock, limits.maxPending, (waitedMs) =>
+      this.unavailable('deadline', { waitedMs }),
+    );
   }
 
   /** The deadline of a request that gives none. */
@@ -124,7 +126,7 @@ export class RequestGate {
   }
 
   /** Runs `fn` with a client of the serving connection, waiting for one up to the request's deadline. */
-  async run<T>(
+  run<T>(
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: GateCallOptions,
     deadline: number,
@@ -136,15 +138,34 @@ export class RequestGate {
       if (seen) seen.queued = false;
       // A fail-fast call takes no slot: it was not held back by them either.
       if (options.failFast ?? this.limits.failFast) return this.runOn(now, deadline, fn);
-      this.take(now, 1);
-      try {
-        return await this.runOn(now, deadline, fn);
-      } finally {
-        this.settled(now);
-      }
+      return this.runInSlot(now, deadline, fn);
     }
-    const live = await this.queue(deadline, options);
-    if (seen) seen.queued = true;
+    // No async frame while it waits (thousands may wait at once): one reaction, and a frame once released.
+    return this.queue(deadline, options).then((live) => {
+      if (seen) seen.queued = true;
+      return this.runReleased(live, deadline, fn);
+    });
+  }
+
+  private async runInSlot<T>(
+    live: LiveConnection,
+    deadline: number,
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+  ): Promise<T> {
+    this.take(live, 1);
+    try {
+      return await this.runOn(live, deadline, fn);
+    } finally {
+      this.settled(live);
+    }
+  }
+
+  /** A request released from the queue: it holds a slot `flush` took for it. */
+  private async runReleased<T>(
+    live: LiveConnection,
+    deadline: number,
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+  ): Promise<T> {
     try {
       // Released from the queue after its deadline (the release and the deadline timer raced): nothing was sent.
       if (this.host.clock.now() >= deadline)
@@ -179,9 +200,7 @@ export class RequestGate {
     if (waitMs <= 0) return Promise.reject(this.unavailable('deadline', { waitedMs: 0 }));
     if (this.waiters.full) return Promise.reject(this.unavailable('queue_full'));
 
-    const waiting = this.waiters.wait(waitMs, options.signal, () =>
-      this.unavailable('deadline', { waitedMs: waitMs }),
-    );
+    const waiting = this.waiters.wait(waitMs, options.signal);
     // Serving, with a backlog draining ahead of it: let the drain move on.
     if (this.host.serving()) this.flush();
     return waiting;

@@ -1,10 +1,32 @@
 import type { Clock } from './clock.js';
 import type { AbortLike } from './stop-signal.js';
 
-interface Waiter<T> {
-  readonly resolve: (value: T) => void;
-  readonly reject: (error: unknown) => void;
-  readonly cleanup: () => void;
+/**
+ * One waiting request: its promise's settle functions, its timer and its signal's listener, as fields of one
+ * object (a waiting request is counted in thousands during an outage: closures per waiter are its heap).
+ */
+class Waiter<T> {
+  timer: unknown;
+
+  constructor(
+    private readonly queue: WaitQueue<T>,
+    readonly resolve: (value: T) => void,
+    readonly reject: (error: unknown) => void,
+    private readonly signal: AbortLike | undefined,
+  ) {}
+
+  /** Its signal aborted: out, with the signal's reason. (The waiter is its signal's listener.) */
+  handleEvent(): void {
+    this.queue.leave(this);
+    this.reject(this.signal?.reason);
+  }
+
+  /** Out of the queue, its timer cleared and its listener removed. */
+  cleanup(clock: Clock): void {
+    this.queue.forget(this);
+    clock.clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this);
+  }
 }
 
 /**
@@ -14,9 +36,11 @@ interface Waiter<T> {
 export class WaitQueue<T> {
   private readonly waiters = new Set<Waiter<T>>();
 
+  /** `timeoutError(waitMs)`: what a waiter whose wait time passed rejects with. */
   constructor(
     private readonly clock: Clock,
     private readonly capacity: number,
+    private readonly timeoutError: (waitMs: number) => unknown,
   ) {}
 
   get size(): number {
@@ -28,31 +52,29 @@ export class WaitQueue<T> {
   }
 
   /**
-   * Waits for `release`. Rejects with `onTimeout()` after `waitMs`, with the signal's reason when it
+   * Waits for `release`. Rejects with `timeoutError(waitMs)` after `waitMs`, with the signal's reason when it
    * aborts, or with what `rejectAll` gives.
    */
-  wait(waitMs: number, signal: AbortLike | undefined, onTimeout: () => unknown): Promise<T> {
+  wait(waitMs: number, signal: AbortLike | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        waiter.cleanup();
-        reject(signal?.reason);
-      };
-      const timer = this.clock.setTimeout(() => {
-        waiter.cleanup();
-        reject(onTimeout());
+      const waiter = new Waiter(this, resolve, reject, signal);
+      waiter.timer = this.clock.setTimeout(() => {
+        waiter.cleanup(this.clock);
+        reject(this.timeoutError(waitMs));
       }, waitMs);
-      const waiter: Waiter<T> = {
-        resolve,
-        reject,
-        cleanup: () => {
-          this.waiters.delete(waiter);
-          this.clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', waiter, { once: true });
       this.waiters.add(waiter);
     });
+  }
+
+  /** @internal A waiter leaving (released, timed out, aborted or rejected). */
+  forget(waiter: Waiter<T>): void {
+    this.waiters.delete(waiter);
+  }
+
+  /** @internal A waiter leaving on its own: its cleanup with this queue's clock. */
+  leave(waiter: Waiter<T>): void {
+    waiter.cleanup(this.clock);
   }
 
   /** Hands `value` to the `count` oldest waiters (fewer if fewer wait); returns how many it released. */
@@ -60,7 +82,7 @@ export class WaitQueue<T> {
     let released = 0;
     for (const waiter of this.waiters) {
       if (released >= count) break;
-      waiter.cleanup();
+      waiter.cleanup(this.clock);
       waiter.resolve(value);
       released++;
     }
@@ -70,7 +92,7 @@ export class WaitQueue<T> {
   /** Rejects every waiter with a fresh `error()`. */
   rejectAll(error: () => unknown): void {
     for (const waiter of [...this.waiters]) {
-      waiter.cleanup();
+      waiter.cleanup(this.clock);
       waiter.reject(error());
     }
   }

@@ -1,20 +1,23 @@
 /**
- * Where the bytes of a waiting request go: N creator starts waiting for a connection that never comes (fake
- * connector, manual clock), a heap snapshot, and the retained size by constructor, per request.
- *   npx tsx --expose-gc test/bench/probes/heap-per-request.ts [N]
+ * Where the bytes of a waiting request go: N creator starts waiting for a connection that never comes (a fake
+ * connector, the system clock: each waiting request has a real timer), the heap kept per request after a GC,
+ * and with --snapshot a heap snapshot to read by constructor.
+ *   npx tsx --expose-gc test/bench/probes/heap-per-request.ts [N] [--dist] [--snapshot]
+ * With --dist, the supervisor is the compiled build (npm run build first): tsx's `__name` wrappers give every
+ * closure of the source a property array, which the compiled code has not.
  */
 import { writeHeapSnapshot } from 'node:v8';
-import { createSupervisor } from '../../../src/index.js';
 import { FakeConnector } from '../../support/fake-connector.js';
-import { ManualClock } from '../../support/manual-clock.js';
 
 const n = Number(process.argv[2] ?? 10_000);
+const { createSupervisor } = (await import(
+  process.argv.includes('--dist') ? '../../../dist/src/index.js' : '../../../src/index.js'
+)) as typeof import('../../../src/index.js');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 const supervisor = createSupervisor({
   envConfig: false,
   connector: new FakeConnector(),
-  clock: new ManualClock(),
   reachabilityInterval: false,
   requests: { maxPending: n + 10 },
   creators: { bench: { maxPending: n + 10 } },
