@@ -21,7 +21,9 @@ export const READINESS_DELAY_MS = Number(process.env.READINESS_DELAY_MS ?? 5_000
 export function createOrdersService(
   routes: (supervisor: Supervisor) => Record<string, RequestListener> = () => ({}),
 ) {
-  const supervisor = createSupervisor({ logger: pino(), creators: { orders: { deadline: '5s' } } });
+  // Written synchronously: the lines of the stop (`stopping`, `disconnected`) are out before the process exits.
+  const logger = pino(pino.destination({ sync: true }));
+  const supervisor = createSupervisor({ logger, creators: { orders: { deadline: '5s' } } });
   const orders = supervisor.creator('orders');
   const extra = routes(supervisor);
   const server = createServer((req, res) => {

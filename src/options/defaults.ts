@@ -21,7 +21,7 @@ export const DEFAULTS = {
     successesToRecover: 2,
   },
   reachabilityIntervalMs: 250,
-  requests: { deadlineMs: 10_000, maxPending: 1_000, failFast: false },
+  requests: { deadlineMs: 10_000, maxPending: 1_000, maxInFlight: 64, failFast: false },
   creator: { retryDelayMs: 100 },
   worker: {
     maxRestarts: 5,

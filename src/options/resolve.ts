@@ -46,7 +46,12 @@ const SUPERVISOR_KEYS = [
   'workers',
   'escalation',
 ] satisfies readonly (keyof SupervisorOptions)[];
-const REQUEST_KEYS = ['deadline', 'maxPending', 'failFast'] satisfies readonly (keyof RequestOptions)[];
+const REQUEST_KEYS = [
+  'deadline',
+  'maxPending',
+  'maxInFlight',
+  'failFast',
+] satisfies readonly (keyof RequestOptions)[];
 
 /** Validates the options, applies envconfig and the defaults, and converts durations: one step. */
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
@@ -102,6 +107,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     maxPending: integer('requests.maxPending', requests.maxPending, DEFAULTS.requests.maxPending, 0),
     failFast: boolean('requests.failFast', requests.failFast, DEFAULTS.requests.failFast),
   };
+  const maxInFlight = integer('requests.maxInFlight', requests.maxInFlight, DEFAULTS.requests.maxInFlight, 1);
   const creators = new Map<string, ResolvedCreatorOptions>(
     namedEntries('creators', options.creators, '{ orders: {} }').map(([name, creator]) => [
       name,
@@ -144,7 +150,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     inspect: resolveInspect(options.inspect),
     healthCheckMethod,
     reachabilityIntervalMs,
-    requests: requestDefaults,
+    requests: { ...requestDefaults, maxInFlight },
     logger: resolveLogger(options.logger, connection.secrets),
     coreLogs: resolveCoreLogs(options.coreLogs, workers.size > 0),
     clock,

@@ -63,6 +63,11 @@ export interface RequestOptions {
   deadline?: Duration;
   /** How many requests may wait for the connection at once; more are rejected with reason `queue_full`. @default 1000 */
   maxPending?: number;
+  /**
+   * How many requests may run on the connection at once; more wait in order (counted in `maxPending`) for a
+   * slot. Bounds what one dying connection can fail at once and what a returning one receives at once. @default 64
+   */
+  maxInFlight?: number;
   /** Reject at once, instead of waiting, when the connection is not serving. @default false */
   failFast?: boolean;
 }
@@ -163,7 +168,12 @@ export interface ResolvedOptions {
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
   readonly healthCheckMethod: HealthCheckMethod;
   readonly reachabilityIntervalMs: number | false;
-  readonly requests: { readonly deadlineMs: number; readonly maxPending: number; readonly failFast: boolean };
+  readonly requests: {
+    readonly deadlineMs: number;
+    readonly maxPending: number;
+    readonly maxInFlight: number;
+    readonly failFast: boolean;
+  };
   readonly logger: SupervisorLogger;
   /** Core log forwarding, when asked for. */
   readonly coreLogs: ResolvedCoreLogs | undefined;

@@ -10,14 +10,6 @@ import { type TimeBound, withTimeout } from './timers.js';
 import { type AvailabilityView, type UnavailableExtra, unavailableError } from './unavailable.js';
 import { WaitQueue } from './wait-queue.js';
 
-/**
- * Requests released from the wait queue that may be running at once. Released all together, a backlog of
- * thousands lands on the server (and on one HTTP/2 channel) at the same moment a connection comes back: the
- * server times most of them out, and each call holds its buffers, deadline timers and, on failure, errors
- * with causes while the rest queue behind it. The rest of the queue follows as these settle, in order.
- */
-const DRAIN_CONCURRENCY = 64;
-
 /** How long a request may take, and what it does while the connection is not serving. */
 export interface RequestCallOptions extends TimeBound {
   /** Reject at once when the connection is not serving, instead of waiting. @default `requests.failFast` */
@@ -58,6 +50,15 @@ export interface GateHost {
 export interface GateLimits {
   readonly deadlineMs: number;
   readonly maxPending: number;
+  /**
+   * Calls that may run on the connection at once (`requests.maxInFlight`); more wait in the queue, in order,
+   * for a slot. Without a bound, a burst of thousands goes onto one HTTP/2 channel at once: when that
+   * connection dies, each of them fails in the same few milliseconds with a gRPC error, a stack trace and the
+   * SDK's retry (profiled: 10,000 such failures held the event loop for 3.5 s, so that requests due meanwhile
+   * were rejected late); and when a connection comes back, a released backlog lands on the server at the same
+   * moment and is timed out there. Fail-fast requests are not held back (they do not wait by definition).
+   */
+  readonly maxInFlight: number;
   readonly failFast: boolean;
 }
 
@@ -70,15 +71,22 @@ type Admission = 'not_started' | 'open' | 'stopped';
  */
 export class RequestGate {
   private readonly waiters: WaitQueue<LiveConnection>;
-  /** Requests released from the wait queue and not yet settled (at most `DRAIN_CONCURRENCY`). */
-  private draining = 0;
+  /**
+   * Calls running on `slotsOf` (at most `maxInFlight`, fail-fast ones aside). Counted per connection: calls
+   * still hanging on a connection that was lost (a black hole holds them to their deadlines) take no slot of
+   * the next one.
+   */
+  private running = 0;
+  private slotsOf: LiveConnection | undefined;
   private admission: Admission = 'not_started';
 
   constructor(
     private readonly host: GateHost,
     private readonly limits: GateLimits,
   ) {
-    this.waiters = new WaitQueue(host.clock, limits.maxPending);
+    this.waiters = new WaitQueue(host.clock, limits.maxPending, (waitedMs) =>
+      this.unavailable('deadline', { waitedMs }),
+    );
   }
 
   /** The deadline of a request that gives none. */
@@ -86,9 +94,15 @@ export class RequestGate {
     return this.limits.deadlineMs;
   }
 
-  /** Requests waiting for a connection. */
+  /** Requests waiting for a connection (or, while it serves, for one of its `maxInFlight` slots). */
   get pending(): number {
     return this.waiters.size;
+  }
+
+  /** Calls running on the serving connection now. */
+  get inFlight(): number {
+    const serving = this.host.serving();
+    return serving !== undefined && serving === this.slotsOf ? this.running : 0;
   }
 
   open(): void {
@@ -112,7 +126,7 @@ export class RequestGate {
   }
 
   /** Runs `fn` with a client of the serving connection, waiting for one up to the request's deadline. */
-  async run<T>(
+  run<T>(
     fn: (client: Client, context: RequestContext) => Promise<T>,
     options: GateCallOptions,
     deadline: number,
@@ -122,17 +136,43 @@ export class RequestGate {
     const now = this.servingNow(options);
     if (now) {
       if (seen) seen.queued = false;
-      return this.runOn(now, deadline, fn);
+      // A fail-fast call takes no slot: it was not held back by them either.
+      if (options.failFast ?? this.limits.failFast) return this.runOn(now, deadline, fn);
+      return this.runInSlot(now, deadline, fn);
     }
-    const live = await this.queue(deadline, options);
-    if (seen) seen.queued = true;
+    // No async frame while it waits (thousands may wait at once): one reaction, and a frame once released.
+    return this.queue(deadline, options).then((live) => {
+      if (seen) seen.queued = true;
+      return this.runReleased(live, deadline, fn);
+    });
+  }
+
+  private async runInSlot<T>(
+    live: LiveConnection,
+    deadline: number,
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+  ): Promise<T> {
+    this.take(live, 1);
+    try {
+      return await this.runOn(live, deadline, fn);
+    } finally {
+      this.settled(live);
+    }
+  }
+
+  /** A request released from the queue: it holds a slot `flush` took for it. */
+  private async runReleased<T>(
+    live: LiveConnection,
+    deadline: number,
+    fn: (client: Client, context: RequestContext) => Promise<T>,
+  ): Promise<T> {
     try {
       // Released from the queue after its deadline (the release and the deadline timer raced): nothing was sent.
       if (this.host.clock.now() >= deadline)
         throw this.unavailable('deadline', { maybeApplied: false, waitedMs: 0 });
       return await this.runOn(live, deadline, fn);
     } finally {
-      this.drained();
+      this.settled(live);
     }
   }
 
@@ -141,14 +181,14 @@ export class RequestGate {
     const now = this.servingNow(options);
     if (now) return now.client;
     const live = await this.queue(deadline, options);
-    this.drained();
+    this.settled(live);
     return live.client;
   }
 
   /**
    * For a request that cannot run at once (`servingNow` said no): a rejection, or the serving connection once
-   * it is its turn in the queue. Then the caller holds one of the `DRAIN_CONCURRENCY` slots and must call
-   * `drained()` when its call settles.
+   * it is its turn in the queue. Then the caller holds one of the `maxInFlight` slots and must call
+   * `settled()` when its call settles.
    */
   private queue(deadline: number, options: GateCallOptions): Promise<LiveConnection> {
     if (this.admission !== 'open') return Promise.reject(this.unavailable(this.closedReason));
@@ -160,30 +200,46 @@ export class RequestGate {
     if (waitMs <= 0) return Promise.reject(this.unavailable('deadline', { waitedMs: 0 }));
     if (this.waiters.full) return Promise.reject(this.unavailable('queue_full'));
 
-    const waiting = this.waiters.wait(waitMs, options.signal, () =>
-      this.unavailable('deadline', { waitedMs: waitMs }),
-    );
+    const waiting = this.waiters.wait(waitMs, options.signal);
     // Serving, with a backlog draining ahead of it: let the drain move on.
     if (this.host.serving()) this.flush();
     return waiting;
   }
 
-  /** The serving connection if a request with `options` runs at once: open, not aborted, serving, no backlog. */
+  /**
+   * The serving connection if a request with `options` runs at once: open, not aborted, serving, nobody
+   * queued ahead and a slot free (a fail-fast request takes neither into account).
+   */
   private servingNow(options: GateCallOptions): LiveConnection | undefined {
     if (this.admission !== 'open' || options.signal?.aborted) return undefined;
     const serving = this.host.serving();
-    return serving && this.mayRunNow(options.failFast ?? this.limits.failFast) ? serving : undefined;
+    return serving && this.mayRunNow(serving, options.failFast ?? this.limits.failFast) ? serving : undefined;
   }
 
-  /** While a backlog drains, a new request queues behind it (a fail-fast one does not wait). */
-  private mayRunNow(failFast: boolean): boolean {
-    return this.waiters.size === 0 || failFast;
+  /** While a backlog drains or every slot is taken, a new request queues (a fail-fast one does not wait). */
+  private mayRunNow(serving: LiveConnection, failFast: boolean): boolean {
+    return failFast || (this.waiters.size === 0 && this.freeSlots(serving) > 0);
   }
 
-  /** Releases the oldest waiters to the serving connection, as many as `DRAIN_CONCURRENCY` leaves room for. */
+  /** Slots of `serving` not taken (a connection new to the gate has them all). */
+  private freeSlots(serving: LiveConnection): number {
+    if (serving !== this.slotsOf) {
+      this.slotsOf = serving;
+      this.running = 0;
+    }
+    return this.limits.maxInFlight - this.running;
+  }
+
+  private take(live: LiveConnection, count: number): void {
+    if (live === this.slotsOf) this.running += count;
+  }
+
+  /** Releases the oldest waiters to the serving connection, as many as the free slots. */
   flush(): void {
     const serving = this.host.serving();
-    if (serving) this.draining += this.waiters.release(serving, DRAIN_CONCURRENCY - this.draining);
+    if (!serving) return;
+    const free = this.freeSlots(serving);
+    if (free > 0) this.take(serving, this.waiters.release(serving, free));
   }
 
   /** Rejects every waiting request with `reason`. */
@@ -191,10 +247,11 @@ export class RequestGate {
     this.waiters.rejectAll(() => this.unavailable(reason));
   }
 
-  /** A request released from the queue settled: its slot goes to the next waiter. */
-  private drained(): void {
-    this.draining--;
-    this.flush();
+  /** A call on `live` settled: its slot (if `live` still has the gate's slots) goes to the next waiter. */
+  private settled(live: LiveConnection): void {
+    if (live !== this.slotsOf) return;
+    this.running--;
+    if (this.waiters.size > 0) this.flush();
   }
 
   private async runOn<T>(

@@ -5,9 +5,15 @@
 export interface AbortLike {
   readonly aborted: boolean;
   readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
+  addEventListener(type: 'abort', listener: AbortListener, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: AbortListener): void;
 }
+
+/**
+ * A function, or an object with `handleEvent` (as the DOM's EventTarget takes, and Node's): a waiting request
+ * can be its own listener, without a closure of its own.
+ */
+export type AbortListener = (() => void) | { handleEvent(): void };
 
 /**
  * A request's own stop signal, for the thousands a creator may hold at once: a few fields instead of an
@@ -21,15 +27,15 @@ export class StopSignal implements AbortLike {
   aborted = false;
   reason: unknown = undefined;
   /** Usually none or one: a request waits on one thing at a time. */
-  private listeners: (() => void)[] | undefined;
+  private listeners: AbortListener[] | undefined;
 
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: AbortListener): void {
     if (this.aborted) return;
     if (this.listeners === undefined) this.listeners = [listener];
     else this.listeners.push(listener);
   }
 
-  removeEventListener(_type: 'abort', listener: () => void): void {
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
     const listeners = this.listeners;
     if (!listeners) return;
     const index = listeners.indexOf(listener);
@@ -42,7 +48,10 @@ export class StopSignal implements AbortLike {
     this.reason = reason;
     const listeners = this.listeners;
     this.listeners = undefined;
-    for (const listener of listeners ?? []) listener();
+    for (const listener of listeners ?? []) {
+      if (typeof listener === 'function') listener();
+      else listener.handleEvent();
+    }
   }
 
   /** Listeners added and not removed (for leak checks). */

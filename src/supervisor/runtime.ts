@@ -6,12 +6,7 @@ import { CONNECTION_STATES, type ConnectionState } from '../../machines/connecti
 import type { FailureInfo } from '../../machines/failure.js';
 import { type RequestRunner, WorkflowCreator } from '../children/creator.js';
 import { SupervisedWorker } from '../children/worker.js';
-import {
-  SupervisorOptionsError,
-  SupervisorTimeoutError,
-  TemporalUnavailableError,
-  type UnavailableReason,
-} from '../errors.js';
+import { SupervisorOptionsError, TemporalUnavailableError, type UnavailableReason } from '../errors.js';
 import { catchAsync, describeThrown, FaultReporter } from '../logging/faults.js';
 import type { SupervisorLogger } from '../logging/logger.js';
 import { redactFailure } from '../logging/redact.js';
@@ -22,9 +17,13 @@ import type { ResolvedOptions } from '../options/types.js';
 import type { Clock } from '../runtime/clock.js';
 import { ConnectionRegistry } from '../runtime/connection-registry.js';
 import type { Connector, LiveConnection } from '../runtime/connector.js';
-import { type RequestCallOptions, type RequestContext, RequestGate } from '../runtime/request-gate.js';
+import {
+  type GateCallOptions,
+  type RequestCallOptions,
+  type RequestContext,
+  RequestGate,
+} from '../runtime/request-gate.js';
 import { stopChildren } from '../runtime/stop-children.js';
-import { withTimeout } from '../runtime/timers.js';
 import {
   type ActorTransition,
   type ChildSnapshot,
@@ -42,6 +41,7 @@ import { Credentials } from './credentials.js';
 import { type Draining, drainThenStop } from './draining.js';
 import { provideConnectionMachine, type WiringHost } from './machine-wiring.js';
 import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
+import { untilState } from './until-state.js';
 
 type ConnectionSnapshot = ReturnType<Actor<ConnectionMachine>['getSnapshot']>;
 
@@ -330,14 +330,17 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     if (this.requestListeners.size > 0) this.requestListeners.emit({ source, outcome, at: this.clock.now() });
   }
 
+  /** A creator's attempt: its options were checked once, when the request was made. */
+  attempt<T>(
+    fn: (client: Client) => Promise<T>,
+    options: GateCallOptions & { deadline: number },
+  ): Promise<T> {
+    return this.gate.run(fn, options, options.deadline);
+  }
+
   /** The serving connection's client, waiting as `run` does. */
-  client(options: RequestCallOptions): Promise<Client> {
-    let call: ReturnType<typeof resolveCall>;
-    try {
-      call = resolveCall(this.clock, options ?? {}, this.gate.defaultDeadlineMs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async client(options: RequestCallOptions): Promise<Client> {
+    const call = resolveCall(this.clock, options ?? {}, this.gate.defaultDeadlineMs);
     return this.gate.client({ failFast: call.failFast, signal: call.signal }, call.deadline);
   }
 
@@ -390,40 +393,9 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     };
   }
 
-  /** Resolves once the state is one of `states`; rejects with `SupervisorTimeoutError` after `timeoutMs`. */
+  /** Resolves once the state is one of `states` (see until-state.ts). */
   untilState(states: readonly ConnectionState[], timeoutMs?: number): Promise<void> {
-    if (states.includes(this.current)) return Promise.resolve();
-    // A stopped supervisor never reaches a state of its life again: say so instead of waiting forever.
-    const unreachable = () =>
-      this.gate.unavailable('stopped', {
-        detail: `the supervisor was stopped, so it will never be ${states.join(' or ')}`,
-      });
-    if (this.stopped && (this.current === 'disconnected' || !states.includes('disconnected'))) {
-      return Promise.reject(unreachable());
-    }
-    let subscription: { dispose(): void } | undefined;
-    const reached = new Promise<void>((resolve, reject) => {
-      subscription = this.stateListeners.add(({ to }) => {
-        if (states.includes(to)) resolve();
-        else if (
-          this.stopped &&
-          (to === 'stopping' || to === 'disconnected') &&
-          !states.includes('disconnected')
-        ) {
-          reject(unreachable());
-        }
-      });
-    });
-    const bounded =
-      timeoutMs === undefined
-        ? reached
-        : withTimeout(this.clock, timeoutMs, reached, () => {
-            return new SupervisorTimeoutError(
-              `Timed out after ${timeoutMs} ms waiting for state ${states.join(' or ')}; the state is ${this.current}`,
-              { expected: states, state: this.current, timeoutMs, snapshot: this.snapshot() },
-            );
-          });
-    return bounded.finally(() => subscription?.dispose());
+    return untilState(this, states, timeoutMs);
   }
 
   private onInspection(inspection: InspectionEvent): void {

@@ -6,18 +6,16 @@ const HOST = '127.0.0.1';
 /** What a Go or PostgreSQL server prints when its port is taken. */
 export const ADDRESS_IN_USE = /address already in use/i;
 
-/** A port that was free a moment ago on 127.0.0.1 (bind :0, read it, close). */
+/**
+ * A port that was free a moment ago on 127.0.0.1, below the ephemeral range (see `findFreePorts`). Not what
+ * binding :0 gives: that is an ephemeral port, and the next process asking the kernel for one may get the same
+ * (seen in a loaded CI run: the dev server's own "random free port" for its HTTP API was the gRPC port the
+ * harness had picked a moment before, and it exited with "address already in use"); the local ports of
+ * outgoing connections come from that range too, so a port held for a restart could be taken meanwhile.
+ */
 export async function findFreePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string')
-    throw new Error('Could not read the port bound on 127.0.0.1:0.');
-  return address.port;
+  const [port] = await findFreePorts(1);
+  return port!;
 }
 
 /**

@@ -127,7 +127,7 @@ describe('resolveOptions: defaults', () => {
         successesToRecover: 2,
       },
       reachabilityIntervalMs: 250,
-      requests: { deadlineMs: 10_000, maxPending: 1_000, failFast: false },
+      requests: { deadlineMs: 10_000, maxPending: 1_000, maxInFlight: 64, failFast: false },
       creator: { retryDelayMs: 100 },
       worker: {
         maxRestarts: 5,
@@ -304,15 +304,24 @@ describe('resolveOptions: every option is honoured', () => {
     expect(resolve({ requests: { maxPending: 0 } }).requests.maxPending).toBe(0);
   });
 
+  it('requests.maxInFlight, at least 1', () => {
+    expect(resolve({ requests: { maxInFlight: 1 } }).requests.maxInFlight).toBe(1);
+    expect(resolve({ requests: { maxInFlight: 500 } }).requests.maxInFlight).toBe(500);
+    expect(() => resolve({ requests: { maxInFlight: 0 } })).toThrow(/requests\.maxInFlight/);
+  });
+
   it('requests.failFast', () => {
     expect(resolve({ requests: { failFast: true } }).requests.failFast).toBe(true);
   });
 
   it('requests fields together keep each other', () => {
-    expect(resolve({ requests: { deadline: '3s', maxPending: 9, failFast: true } }).requests).toStrictEqual({
+    expect(
+      resolve({ requests: { deadline: '3s', maxPending: 9, maxInFlight: 3, failFast: true } }).requests,
+    ).toStrictEqual({
       deadlineMs: 3_000,
       maxPending: 9,
       failFast: true,
+      maxInFlight: 3,
     });
   });
 
