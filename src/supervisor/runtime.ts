@@ -108,13 +108,16 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.stateListeners = new Listeners(this.log, 'State change listener', this.describe);
     this.observers = new Listeners(this.log, 'Supervisor observer', this.describe);
     this.requestListeners = new Listeners(this.log, 'Request listener', this.describe);
-    this.faults = new FaultReporter((kind, error, suppressed) => {
-      this.log.log('error', 'User code threw; the supervisor carries on', {
-        where: kind,
-        error: this.describe(error),
-        ...(suppressed > 0 ? { suppressed } : {}),
-      });
-    });
+    this.faults = new FaultReporter(
+      (kind, error, suppressed) => {
+        this.log.log('error', 'User code threw; the supervisor carries on', {
+          where: kind,
+          error: this.describe(error),
+          ...(suppressed > 0 ? { suppressed } : {}),
+        });
+      },
+      () => this.clock.now(),
+    );
     this.since = this.clock.now();
     this.coreLogs = options.coreLogs
       ? new CoreLogForwarder(options.coreLogs, options.logger, this.redact)
