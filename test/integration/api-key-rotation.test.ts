@@ -162,13 +162,11 @@ describe('API key rotation', () => {
       (outcome) => (outcome as PromiseFulfilledResult<{ handle: { workflowId: string } }>).value,
     );
     const results = await Promise.all(
-      handles
-        .slice(-5)
-        .map(({ handle }) =>
-          supervisor.withClient((client) => client.workflow.getHandle(handle.workflowId).result(), {
-            timeout: '60s',
-          }),
-        ),
+      handles.slice(-5).map(({ handle }) =>
+        supervisor.withClient((client) => client.workflow.getHandle(handle.workflowId).result(), {
+          timeout: '60s',
+        }),
+      ),
     );
     expect(results).toHaveLength(5);
 
