@@ -146,12 +146,13 @@ export class Credentials implements CredentialSource {
   private async useTls(tls: TLSConfig, material: TlsMaterial): Promise<void> {
     this.addSecrets(secretsOf(undefined, tls, {}));
     this.#tls = tls;
+    await this.notify({ kind: 'tls', tls });
+    // After every connection was renewed (or its renewal failed, logged on its own).
     const certificate = new X509Certificate(material.crt);
     this.log.log('info', 'TLS certificate reloaded', {
       fingerprint256: certificate.fingerprint256,
       validTo: certificate.validTo,
     });
-    await this.notify({ kind: 'tls', tls });
   }
 
   private async notify(change: CredentialChange): Promise<void> {
