@@ -193,6 +193,7 @@ export class SupervisedWorker {
     let connection: NativeConnection | undefined;
     try {
       const workflowBundle = await this.bundle;
+      const [tls, apiKey] = [this.#credentials.tls(), this.#credentials.apiKey()];
       connection = await this.connect(NativeConnection);
       // The new connection now keeps the SDK's runtime alive: the retired ones can go.
       await this.closeRetired();
@@ -208,6 +209,14 @@ export class SupervisedWorker {
       const running = worker.run();
       running.catch(() => {});
       this.current = { worker, connection, running };
+      // A key or TLS pair that changed while this worker was being made (the listeners did not see it).
+      const latestKey = this.#credentials.apiKey();
+      if (latestKey !== undefined && latestKey !== apiKey) await connection.setApiKey(latestKey);
+      if (this.#credentials.tls() !== tls) {
+        this.renewConnections().catch((error: unknown) =>
+          this.log.log('error', 'TLS reload failed', { error: this.describe(error) }),
+        );
+      }
       if (signal.aborted) {
         await this.shutdown();
         throw new Error('Worker creation abandoned');

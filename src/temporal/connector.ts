@@ -93,14 +93,29 @@ class LiveTemporalConnection implements LiveConnection {
    * Puts a new connection (made with the reloaded TLS pair, already proven to answer) in place of the current
    * one. Requests started from now on use it; the old one is returned to be closed once its calls finished.
    */
-  renew(connection: SupervisedConnection): SupervisedConnection {
+  renew(connection: SupervisedConnection, isIdle: (connection: SupervisedConnection) => boolean): void {
     const previous = this.#current.connection;
     this.#current = { connection, client: new Client({ connection, namespace: this.#options.namespace }) };
     for (const watcher of this.#watchers) {
       watcher.stop();
       watcher.stop = this.watchCurrent(watcher.onSignal);
     }
-    return previous;
+    this.#retiring.add(previous);
+    void this.closeWhenIdle(previous, isIdle);
+  }
+
+  /** Connections renewed away from and not closed yet: `close()` closes them at once. */
+  readonly #retiring = new Set<SupervisedConnection>();
+
+  /** Closes a renewed connection once it has no call in flight (checked each second), at most after 5 minutes. */
+  private async closeWhenIdle(
+    connection: SupervisedConnection,
+    isIdle: (connection: SupervisedConnection) => boolean,
+  ): Promise<void> {
+    for (let waited = 0; !isIdle(connection) && waited < 300 && this.#retiring.has(connection); waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+    }
+    if (this.#retiring.delete(connection)) await connection.closeQuietly().catch(() => {});
   }
 
   toJSON(): unknown {
@@ -195,6 +210,9 @@ class LiveTemporalConnection implements LiveConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const retiring = [...this.#retiring];
+    this.#retiring.clear();
+    await Promise.all(retiring.map((connection) => connection.closeQuietly().catch(() => {})));
     await this.connection.closeQuietly();
   }
 }
@@ -290,10 +308,13 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
             'The apiKey function has not answered with a usable key yet (see the fault it reported); retrying',
         });
       }
+      const tls = credentials.tls();
       const connection = await open(deadline, timeoutMs, signal);
       const client = new Client({ connection, namespace: options.namespace });
       const made = new LiveTemporalConnection(id, connection, client, options, redact);
       live.add(made);
+      // The TLS pair was reloaded while this one connected (renewAll did not see it): renew it now.
+      if (credentials.tls() !== tls) void renew(made).catch(() => {});
       return made;
     } catch (error) {
       if (error instanceof ConnectionFailureError && error.failure.code === 'API_KEY_UNAVAILABLE')
@@ -324,37 +345,31 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
   }
 
   /**
-   * A reloaded TLS pair: each live connection gets a new one made with it (grpc-js keys its subchannels by
-   * the channel's credentials, so the new one handshakes anew with the new certificate), proven to answer
+   * A reloaded TLS pair: each live connection gets a new one made with it (grpc-js 1.14.7 shares a subchannel
+   * only between equal channel credentials, and compares TLS ones by their SecureContext object, which each
+   * connection creates anew: the new one handshakes with the new certificate on its own socket), proven to answer
    * before it is swapped in; the old one is closed once no call is in flight on it. If the new pair is refused,
    * the old connection stays in use and the refusal is logged (a reconnect would meet it too).
    */
   async function renewAll(): Promise<void> {
-    await Promise.all(
-      [...live].map(async (made) => {
-        if (made.isClosed) return void live.delete(made);
-        const timeoutMs = options.machine.connectTimeoutMs;
-        const stop = new AbortController();
-        let fresh: SupervisedConnection;
-        try {
-          fresh = await open(Date.now() + timeoutMs, timeoutMs, stop.signal);
-        } catch (error) {
-          throw new Error(`a connection with the reloaded TLS pair failed: ${redact(describeThrown(error))}`);
-        }
-        if (made.isClosed) return void (await fresh.closeQuietly());
-        const previous = made.renew(fresh);
-        void closeWhenIdle(previous);
-      }),
-    );
+    await Promise.all([...live].map(renew));
   }
 
-  /** Closes a renewed connection once it has no call in flight (checked each second), at most after 5 minutes. */
-  async function closeWhenIdle(connection: SupervisedConnection): Promise<void> {
-    const counter = inFlight.get(connection);
-    for (let waited = 0; counter && counter.count > 0 && waited < 300; waited++) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+  async function renew(made: LiveTemporalConnection): Promise<void> {
+    if (made.isClosed) return void live.delete(made);
+    const timeoutMs = options.machine.connectTimeoutMs;
+    let fresh: SupervisedConnection;
+    try {
+      fresh = await open(Date.now() + timeoutMs, timeoutMs, new AbortController().signal);
+    } catch (error) {
+      throw new Error(`a connection with the reloaded TLS pair failed: ${redact(describeThrown(error))}`);
     }
-    await connection.closeQuietly().catch(() => {});
+    if (made.isClosed) return void (await fresh.closeQuietly());
+    made.renew(fresh, isIdle);
+  }
+
+  function isIdle(connection: SupervisedConnection): boolean {
+    return (inFlight.get(connection)?.count ?? 0) === 0;
   }
 
   credentials.onChange((change) => (change.kind === 'tls' ? renewAll() : undefined));
