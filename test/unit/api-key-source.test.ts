@@ -76,6 +76,32 @@ describe('ApiKeySource: an apiKey function, guarded', () => {
     ['returns a number', () => 1234, /returned number/],
     ['returns undefined', () => undefined, /returned undefined/],
     ['returns null', () => null, /returned null/],
+    [
+      'returns a thenable whose then throws',
+      () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the point
+        then() {
+          throw new RangeError('then exploded');
+        },
+      }),
+      /failed \(RangeError\)/,
+    ],
+    [
+      'returns an object that looks like a key',
+      () => ({ toString: () => 'object-key-1234' }),
+      /returned object/,
+    ],
+    [
+      'throws an error whose name getter throws',
+      () => {
+        throw Object.defineProperty(new Error('x'), 'name', {
+          get() {
+            throw new Error('no name');
+          },
+        });
+      },
+      /failed \(an unprintable value\)/,
+    ],
   ])('keeps the last good key when the function %s', async (_what, bad, message) => {
     let good = true;
     const r = rig(() => (good ? 'the-good-key-1' : bad()));
