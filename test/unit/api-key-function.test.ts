@@ -71,5 +71,7 @@ describe('apiKey as a function, in the supervisor', () => {
     } finally {
       await stopOnFakes(supervisor, connector, clock);
     }
+    // Stopped: no timer left (the function is not called again).
+    expect(clock.pending).toBe(0);
   });
 });

@@ -80,5 +80,7 @@ describe('secrets stay out of the object graph', () => {
       await stopOnFakes(supervisor, connector, clock);
       rmSync(dir, { recursive: true, force: true });
     }
+    // Stopped: neither the apiKey function's timer nor the files' poll is left.
+    expect(clock.pending).toBe(0);
   });
 });
