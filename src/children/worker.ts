@@ -115,32 +115,43 @@ export class SupervisedWorker {
   }
 
   /**
-   * A reloaded TLS pair: one new native connection (a TLS setting is fixed per connection) for the running
-   * workers, current and handed over, swapped in with `worker.connection = …` (PR #1902: the core replaces the
-   * client under the running worker; polls in flight finish on the old one). The old connections are closed
-   * after `RETIRE_AFTER_SWAP_MS`, long enough for a long poll begun on them to end. Workers created later
+   * A reloaded TLS pair: a new native connection (a TLS setting is fixed per connection) for each running
+   * worker, current and handed over (one each: a handed-over worker's release closes its connection), swapped in
+   * with `worker.connection = …` (PR #1902: the core replaces the client under the running worker; polls in
+   * flight finish on the old one). The native connection tells nothing of its calls in flight, so the old ones
+   * are closed after `RETIRE_AFTER_SWAP_MS`, longer than a long poll begun on them lasts. Workers created later
    * connect with the new pair anyway.
    */
   private async renewConnections(): Promise<void> {
     const running = [...(this.current ? [this.current] : []), ...this.handedOver.keys()];
     if (running.length === 0 || this.disposed) return;
     const { NativeConnection } = await this.sdk();
-    const connection = await this.connect(NativeConnection);
-    const old = new Set<NativeConnection>();
-    for (const entry of running) {
-      if (entry.released) continue;
-      old.add(entry.connection);
-      entry.worker.connection = connection;
-      entry.connection = connection;
+    const old: NativeConnection[] = [];
+    try {
+      for (const entry of running) {
+        const connection = await this.connect(NativeConnection);
+        if (entry.released || this.disposed) {
+          await this.close(connection);
+          continue;
+        }
+        try {
+          entry.worker.connection = connection;
+        } catch (error) {
+          await this.close(connection);
+          throw error;
+        }
+        old.push(entry.connection);
+        entry.connection = connection;
+      }
+    } finally {
+      // Those swapped before a failure too.
+      if (old.length > 0) {
+        this.log.log('info', 'Temporal worker connection renewed (TLS reloaded)', { workers: old.length });
+        const entry = { connections: old, timer: undefined as unknown };
+        entry.timer = this.clock.setTimeout(() => void this.closeSwapped(entry), RETIRE_AFTER_SWAP_MS);
+        this.swapped.add(entry);
+      }
     }
-    if (old.size === 0) {
-      await this.close(connection);
-      return;
-    }
-    this.log.log('info', 'Temporal worker connection renewed (TLS reloaded)', { workers: old.size });
-    const entry = { connections: [...old], timer: undefined as unknown };
-    entry.timer = this.clock.setTimeout(() => void this.closeSwapped(entry), RETIRE_AFTER_SWAP_MS);
-    this.swapped.add(entry);
   }
 
   /** Connections replaced at a TLS reload, closed once their long polls had time to end (or at `dispose`). */
