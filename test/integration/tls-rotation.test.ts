@@ -5,7 +5,8 @@
  * rewrites the files with B (key first, then certificate: a mismatched pair exists on disk for a moment). The new
  * pair is applied to the client connection and to the worker's native connection; from then on the proxy refuses
  * A, and every new connection and every call presents B. Steady starts across the rotation do not fail, workflows
- * in flight complete, and the worker keeps completing workflows started after A is refused.
+ * in flight complete, and the worker keeps completing workflows started after A is refused. And a valid pair
+ * from a CA the server does not trust: both renewals fail and say so, and the connections in use keep serving.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -161,5 +162,80 @@ describe('TLS certificate rotation from files', () => {
         expect(text()).not.toContain(line);
       }
     }
+  });
+
+  it('a pair the server refuses (another CA) is reported, and the connections in use are kept', async () => {
+    const ca = new TestCa();
+    const other = new TestCa();
+    defer(async () => {
+      ca.dispose();
+      other.dispose();
+    });
+    const serverPair = ca.issue('proxy', ['IP:127.0.0.1', 'DNS:localhost']);
+    const a = ca.issue('client-a');
+    const stranger = other.issue('client-stranger');
+    const dir = mkdtempSync(join(tmpdir(), 'ts-tls-files-'));
+    defer(async () => rmSync(dir, { recursive: true, force: true }));
+    const crtFile = join(dir, 'tls.crt');
+    const keyFile = join(dir, 'tls.key');
+    copyFileSync(a.crtFile, crtFile);
+    copyFileSync(a.keyFile, keyFile);
+    const server = await DevServer.start();
+    defer(() => server.dispose());
+    const proxy = await recordingProxy(server.address, {
+      cert: serverPair.crt,
+      key: serverPair.key,
+      ca: ca.ca,
+    });
+    defer(async () => proxy.close());
+    const { logger, lines } = pinoToMemory('debug');
+    const taskQueue = `tls-refused-${randomUUID()}`;
+    const supervisor = createSupervisor({
+      address: proxy.address,
+      envConfig: false,
+      tls: {
+        clientCertPair: { crtFile, keyFile },
+        serverRootCACertificateFile: ca.caFile,
+        serverNameOverride: 'localhost',
+        reload: { interval: '200ms' },
+      },
+      connectTimeout: '3s',
+      logger,
+      workers: { greeter: { taskQueue, workflowsPath, activities } },
+      creators: { api: {} },
+    });
+    defer(() => supervisor.stop());
+    supervisor.start();
+    await waitUntil(() => supervisor.snapshot().children['worker:greeter'] === 'running', {
+      timeoutMs: 60_000,
+      what: 'the worker running',
+    });
+    // A valid pair (its key is its certificate's), from a CA the server does not trust; written key first.
+    copyFileSync(stranger.keyFile, keyFile);
+    copyFileSync(stranger.crtFile, crtFile);
+    await waitUntil(() => lines().some((line) => line.msg === 'TLS certificate reloaded'), {
+      timeoutMs: 60_000,
+      what: 'the new pair tried',
+    });
+    const failures = lines().filter((line) => line.msg === 'TLS reload failed');
+    // The client's renewal and the worker's both failed, and said so.
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    // The connections in use (certificate A) still serve: a start, and a worker completing it.
+    const { handle } = await supervisor.creator('api').start('greetAfterSleep', {
+      taskQueue,
+      workflowId: `tls-refused-${randomUUID()}`,
+      args: ['Ada', 10],
+    });
+    const result = await supervisor.withClient(
+      (client) => client.workflow.getHandle(handle.workflowId).result(),
+      {
+        timeout: '60s',
+      },
+    );
+    expect(result).toEqual(expectedGreetings('Ada'));
+    expect(supervisor.state).toBe('connected');
+    expect(supervisor.snapshot().children['worker:greeter']).toBe('running');
+    const fpA = fingerprintOf(a.crt);
+    expect(new Set(proxy.calls.map((call) => call.clientCert))).toEqual(new Set([fpA]));
   });
 });
