@@ -64,6 +64,7 @@ export { type MetricsOptions, registerMetrics, type SupervisorMetrics } from './
 export type { CoreLogsOptions, SdkLogLevel } from './options/core-logs.js';
 export type { CreatorOptions } from './options/creator.js';
 export type { InspectOption } from './options/inspect.js';
+export type { TlsFilesOption } from './options/tls-files.js';
 export type {
   BackoffOptions,
   Duration,
@@ -75,6 +76,7 @@ export type {
   TlsOption,
 } from './options/types.js';
 export type { WorkerOptions } from './options/worker.js';
+export type { ApiKeyProvider } from './runtime/api-key-source.js';
 export { type Clock, systemClock } from './runtime/clock.js';
 export type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from './runtime/connector.js';
 export type { RequestCallOptions, RequestContext } from './runtime/request-gate.js';

@@ -10,5 +10,6 @@ export { resolveOptions } from './options/resolve.js';
 export type { ResolvedOptions } from './options/types.js';
 export { type CallFacts, type CallFailure, classifyCall } from './runtime/call-failure.js';
 export { classifyFailure } from './runtime/classify.js';
+export { type CredentialSource, fixedCredentials } from './runtime/credential-source.js';
 export { statePath } from './runtime/transition-hub.js';
 export { createTemporalConnector } from './temporal/connector.js';

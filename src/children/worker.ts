@@ -7,12 +7,14 @@ import type { ConnectionSettings } from '../options/connection.js';
 import type { ResolvedWorkerOptions } from '../options/worker.js';
 import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
+import type { CredentialSource } from '../runtime/credential-source.js';
 import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
 
 interface Current {
   readonly worker: Worker;
-  readonly connection: NativeConnection;
+  /** Replaced when the TLS pair is reloaded (`worker.connection = …`). */
+  connection: NativeConnection;
   readonly running: Promise<void>;
   /** Set once its connection was retired: release is idempotent. */
   released?: true;
@@ -31,6 +33,9 @@ function isIdle(worker: Worker): boolean {
   );
 }
 
+/** How long a native connection replaced at a TLS reload stays open: a long poll on it lasts up to ~70 s. */
+const RETIRE_AFTER_SWAP_MS = 90_000;
+
 /** How often `run` checks that the worker has not gone FAILED without `run()` settling. */
 const FAILED_CHECK_MS = 1_000;
 
@@ -39,10 +44,11 @@ const FAILED_CHECK_MS = 1_000;
  * SDK worker and its native connection at a time, and never leaves either behind.
  */
 export class SupervisedWorker {
-  /** Address and credentials: a #private field, so that no JSON.stringify or util.inspect of ours shows them. */
-  readonly #settings: Omit<ConnectionSettings, 'secrets'>;
-  /** The API key of the next native connection: the settings', until `setApiKey` rotates it. */
-  #apiKey: string | undefined;
+  /** Address and metadata: a #private field, so that no JSON.stringify or util.inspect of ours shows them. */
+  readonly #settings: Pick<ConnectionSettings, 'address' | 'namespace' | 'metadata'>;
+  /** The API key and TLS pair of the moment (the next native connection's), and their changes. */
+  readonly #credentials: CredentialSource;
+  readonly #unsubscribe: () => void;
   private bundle: Promise<WorkflowBundle | undefined> | undefined;
   /** The off-thread build of `workflowsPath` (bundle.ts), cancelled by `dispose()` if still running. */
   private bundling: BundleJob | undefined;
@@ -62,28 +68,99 @@ export class SupervisedWorker {
   constructor(
     readonly name: string,
     readonly config: ResolvedWorkerOptions,
-    settings: Omit<ConnectionSettings, 'secrets'>,
+    settings: Pick<ConnectionSettings, 'address' | 'namespace' | 'metadata'>,
+    credentials: CredentialSource,
     private readonly clock: Clock,
     private readonly log: SupervisorLogger,
-    private readonly redact: (text: string) => string,
   ) {
     this.#settings = settings;
-    this.#apiKey = settings.apiKey;
+    this.#credentials = credentials;
+    this.redact = credentials.redact;
+    this.#unsubscribe = credentials.onChange((change) =>
+      change.kind === 'apiKey' ? this.setApiKey(change.apiKey) : this.renewConnections(),
+    );
+  }
+
+  private readonly redact: (text: string) => string;
+
+  /** The native connections open: the current worker's, handed-over workers finishing, kept for handover. */
+  private openConnections(): NativeConnection[] {
+    return [
+      ...new Set([
+        ...(this.current ? [this.current.connection] : []),
+        ...[...this.handedOver.keys()].map((handed) => handed.connection),
+        ...this.retired,
+      ]),
+    ];
   }
 
   /**
-   * A rotated API key: every native connection made from now on uses it, and those open (the current
-   * worker's, handed-over workers finishing, kept for handover) get it through `NativeConnection.setApiKey`,
-   * which the core applies to its next calls: nothing in flight is dropped, no worker restarts.
+   * A rotated API key: every native connection made from now on uses it, and those open get it through
+   * `NativeConnection.setApiKey`, which the core applies to its next calls: nothing in flight is dropped, no
+   * worker restarts.
    */
-  async setApiKey(apiKey: string): Promise<void> {
-    this.#apiKey = apiKey;
-    const open = new Set([
-      ...(this.current ? [this.current.connection] : []),
-      ...[...this.handedOver.keys()].map((handed) => handed.connection),
-      ...this.retired,
-    ]);
-    await Promise.all([...open].map((connection) => connection.setApiKey(apiKey)));
+  private async setApiKey(apiKey: string): Promise<void> {
+    await Promise.all(this.openConnections().map((connection) => connection.setApiKey(apiKey)));
+  }
+
+  private connect(NativeConnection: typeof import('@temporalio/worker').NativeConnection) {
+    const tls = this.#credentials.tls();
+    const apiKey = this.#credentials.apiKey();
+    return NativeConnection.connect({
+      address: this.#settings.address,
+      ...(tls !== undefined ? { tls } : {}),
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      metadata: { ...this.#settings.metadata },
+    });
+  }
+
+  /**
+   * A reloaded TLS pair: a new native connection (a TLS setting is fixed per connection) for each running
+   * worker, current and handed over (one each: a handed-over worker's release closes its connection), swapped in
+   * with `worker.connection = …` (PR #1902: the core replaces the client under the running worker; polls in
+   * flight finish on the old one). The native connection tells nothing of its calls in flight, so the old ones
+   * are closed after `RETIRE_AFTER_SWAP_MS`, longer than a long poll begun on them lasts. Workers created later
+   * connect with the new pair anyway.
+   */
+  private async renewConnections(): Promise<void> {
+    const running = [...(this.current ? [this.current] : []), ...this.handedOver.keys()];
+    if (running.length === 0 || this.disposed) return;
+    const { NativeConnection } = await this.sdk();
+    const old: NativeConnection[] = [];
+    try {
+      for (const entry of running) {
+        const connection = await this.connect(NativeConnection);
+        if (entry.released || this.disposed) {
+          await this.close(connection);
+          continue;
+        }
+        try {
+          entry.worker.connection = connection;
+        } catch (error) {
+          await this.close(connection);
+          throw error;
+        }
+        old.push(entry.connection);
+        entry.connection = connection;
+      }
+    } finally {
+      // Those swapped before a failure too.
+      if (old.length > 0) {
+        this.log.log('info', 'Temporal worker connection renewed (TLS reloaded)', { workers: old.length });
+        const entry = { connections: old, timer: undefined as unknown };
+        entry.timer = this.clock.setTimeout(() => void this.closeSwapped(entry), RETIRE_AFTER_SWAP_MS);
+        this.swapped.add(entry);
+      }
+    }
+  }
+
+  /** Connections replaced at a TLS reload, closed once their long polls had time to end (or at `dispose`). */
+  private readonly swapped = new Set<{ connections: NativeConnection[]; timer: unknown }>();
+
+  private async closeSwapped(entry: { connections: NativeConnection[]; timer: unknown }): Promise<void> {
+    if (!this.swapped.delete(entry)) return;
+    this.clock.clearTimeout(entry.timer);
+    await Promise.all(entry.connections.map((connection) => this.close(connection)));
   }
 
   /** What `JSON.stringify(worker)` writes: its name and task queue, never the connection settings. */
@@ -127,12 +204,8 @@ export class SupervisedWorker {
     let connection: NativeConnection | undefined;
     try {
       const workflowBundle = await this.bundle;
-      connection = await NativeConnection.connect({
-        address: this.#settings.address,
-        ...(this.#settings.tls !== undefined ? { tls: this.#settings.tls } : {}),
-        ...(this.#apiKey !== undefined ? { apiKey: this.#apiKey } : {}),
-        metadata: { ...this.#settings.metadata },
-      });
+      const [tls, apiKey] = [this.#credentials.tls(), this.#credentials.apiKey()];
+      connection = await this.connect(NativeConnection);
       // The new connection now keeps the SDK's runtime alive: the retired ones can go.
       await this.closeRetired();
       if (signal.aborted) throw new Error('Worker creation abandoned');
@@ -147,6 +220,14 @@ export class SupervisedWorker {
       const running = worker.run();
       running.catch(() => {});
       this.current = { worker, connection, running };
+      // A key or TLS pair that changed while this worker was being made (the listeners did not see it).
+      const latestKey = this.#credentials.apiKey();
+      if (latestKey !== undefined && latestKey !== apiKey) await connection.setApiKey(latestKey);
+      if (this.#credentials.tls() !== tls) {
+        this.renewConnections().catch((error: unknown) =>
+          this.log.log('error', 'TLS reload failed', { error: this.describe(error) }),
+        );
+      }
       if (signal.aborted) {
         await this.shutdown();
         throw new Error('Worker creation abandoned');
@@ -294,8 +375,10 @@ export class SupervisedWorker {
    */
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.#unsubscribe();
     this.bundling?.cancel();
     await this.shutdown();
+    await Promise.all([...this.swapped].map((entry) => this.closeSwapped(entry)));
     await this.closeRetired();
   }
 

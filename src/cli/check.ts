@@ -8,6 +8,7 @@ import { createRedactor } from '../logging/redact.js';
 import { tlsEnabled } from '../options/connection.js';
 import { resolveOptions } from '../options/resolve.js';
 import { classifyFailure } from '../runtime/classify.js';
+import { fixedCredentials } from '../runtime/credential-source.js';
 import { createTemporalConnector } from '../temporal/connector.js';
 import type { Invocation } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -81,7 +82,7 @@ async function check(
     namespace: options.namespace,
     tls: tlsEnabled(options),
   };
-  const connector = createTemporalConnector(options, redact);
+  const connector = createTemporalConnector(options, fixedCredentials(options, redact));
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {

@@ -1,15 +1,23 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { SupervisorOptionsError } from '../errors.js';
+import type { ApiKeyProvider } from '../runtime/api-key-source.js';
+import type { TlsFiles } from '../temporal/tls-files.js';
 import { fail, isPlainObject, objectOption } from './check.js';
 import { DEFAULTS } from './defaults.js';
-import type { EnvConfigOptions, SupervisorOptions, TlsOption } from './types.js';
+import { apiKeyRefreshMs, isTlsFilesOption, resolveTlsFiles } from './tls-files.js';
+import type { EnvConfigOptions, ResolvedTls, SupervisorOptions } from './types.js';
 
 /** The connection settings every connection (the client's, each worker's native one) is made with. */
 export interface ConnectionSettings {
   readonly address: string;
   readonly namespace: string;
   readonly apiKey: string | undefined;
-  readonly tls: TlsOption | undefined;
+  /** An `apiKey` function: then `apiKey` is undefined (its answers are redacted as they come). */
+  readonly apiKeyProvider: ApiKeyProvider | undefined;
+  readonly apiKeyRefreshMs: number;
+  readonly tls: ResolvedTls | undefined;
+  /** The files of the files form of `tls`, to reload. */
+  readonly tlsFiles: TlsFiles | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   /** Every secret in the settings, for redaction. */
   readonly secrets: readonly string[];
@@ -71,7 +79,7 @@ interface FromEnv {
   address?: string;
   namespace?: string;
   apiKey?: string;
-  tls?: TlsOption;
+  tls?: ResolvedTls;
   metadata?: Record<string, string>;
 }
 
@@ -100,12 +108,16 @@ function loadEnvConfig(option: SupervisorOptions['envConfig']): FromEnv {
   if (c.address) out.address = c.address;
   if (loaded.namespace) out.namespace = loaded.namespace;
   if (c.apiKey && typeof c.apiKey === 'string') out.apiKey = c.apiKey;
-  if (c.tls !== undefined && c.tls !== false) out.tls = c.tls as TlsOption;
+  if (c.tls !== undefined && c.tls !== false) out.tls = c.tls as ResolvedTls;
   if (c.metadata) out.metadata = { ...(c.metadata as Record<string, string>) };
   return out;
 }
 
-function secretsOf(apiKey: string | undefined, tls: TlsOption | undefined, metadata: Record<string, string>) {
+export function secretsOf(
+  apiKey: string | undefined,
+  tls: ResolvedTls | undefined,
+  metadata: Record<string, string>,
+) {
   const secrets: string[] = [];
   if (apiKey) secrets.push(apiKey);
   if (tls && typeof tls === 'object' && tls.clientCertPair?.key) {
@@ -141,13 +153,15 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
       "Pass e.g. `namespace: 'default'`.",
     );
   }
-  const apiKey = options.apiKey ?? fromEnv.apiKey;
+  const given = options.apiKey ?? fromEnv.apiKey;
+  const apiKeyProvider = typeof given === 'function' ? (given as ApiKeyProvider) : undefined;
+  const apiKey = apiKeyProvider ? undefined : (given as string | undefined);
   if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.length < 4)) {
     fail(
       'apiKey',
-      'a string of at least 4 characters',
+      'a string of at least 4 characters, or a function returning one (or a promise of one)',
       '[hidden]',
-      'Pass the API key as a string, or leave it out.',
+      'Pass the API key as a string or `() => key`, or leave it out.',
     );
   }
   if (apiKey !== undefined && !HEADER_VALUE.test(apiKey)) {
@@ -158,10 +172,28 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
       'Check for a trailing newline, e.g. from a file or an environment variable, and trim it.',
     );
   }
-  const tls = options.tls ?? fromEnv.tls;
-  if (tls !== undefined && typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null)) {
-    fail('tls', 'true, false or a TLS config object', tls, 'Pass `tls: true` for system roots.');
+  const refreshMs = apiKeyRefreshMs(options.apiKeyRefreshInterval);
+  if (options.apiKeyRefreshInterval !== undefined && !apiKeyProvider) {
+    fail(
+      'apiKeyRefreshInterval',
+      'an `apiKey` function to call again',
+      options.apiKeyRefreshInterval,
+      'It applies only when `apiKey` is a function: drop it, or pass `apiKey: () => key`.',
+    );
   }
+  const tlsGiven = options.tls ?? fromEnv.tls;
+  if (
+    tlsGiven !== undefined &&
+    typeof tlsGiven !== 'boolean' &&
+    (typeof tlsGiven !== 'object' || tlsGiven === null)
+  ) {
+    fail('tls', 'true, false or a TLS config object', tlsGiven, 'Pass `tls: true` for system roots.');
+  }
+  const fromFiles = isTlsFilesOption(tlsGiven) ? resolveTlsFiles(tlsGiven) : undefined;
+  // As the SDK does: an API key turns TLS on when `tls` is left out (a function counts from the start).
+  const tls: ResolvedTls | undefined =
+    fromFiles?.tls ??
+    (tlsGiven === undefined && apiKeyProvider ? true : (tlsGiven as ResolvedTls | undefined));
   if (typeof tls === 'object' && tls.clientCertPair !== undefined) {
     const pair = tls.clientCertPair as { crt?: unknown; key?: unknown };
     const missing = (['crt', 'key'] as const).filter((part) => !isPem(pair[part]));
@@ -184,7 +216,7 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
   }
   const metadata = { ...(fromEnv.metadata ?? {}), ...(options.metadata ?? {}) };
   for (const [key, value] of Object.entries(metadata)) checkMetadataEntry(key, value);
-  if (apiKey !== undefined && Object.keys(metadata).some((key) => key.toLowerCase() === 'authorization')) {
+  if (given !== undefined && Object.keys(metadata).some((key) => key.toLowerCase() === 'authorization')) {
     fail(
       'apiKey',
       'either an API key or an `authorization` metadata entry, not both',
@@ -192,7 +224,17 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
       'The API key is sent as `authorization: Bearer <key>`: drop one of them.',
     );
   }
-  return { address, namespace, apiKey, tls, metadata, secrets: secretsOf(apiKey, tls, metadata) };
+  return {
+    address,
+    namespace,
+    apiKey,
+    apiKeyProvider,
+    apiKeyRefreshMs: refreshMs,
+    tls,
+    tlsFiles: fromFiles?.files,
+    metadata,
+    secrets: secretsOf(apiKey, tls, metadata),
+  };
 }
 
 /**
@@ -200,7 +242,7 @@ export function resolveConnectionSettings(options: SupervisorOptions): Connectio
  * explicit `tls` wins; left out, an API key turns TLS on (Temporal Cloud), else it is off.
  */
 export function tlsEnabled(settings: {
-  readonly tls: TlsOption | undefined;
+  readonly tls: ResolvedTls | undefined;
   readonly apiKey: string | undefined;
 }) {
   return settings.tls === undefined ? settings.apiKey !== undefined : settings.tls !== false;

@@ -24,6 +24,7 @@ const SUPERVISOR_KEYS = [
   'address',
   'namespace',
   'apiKey',
+  'apiKeyRefreshInterval',
   'tls',
   'metadata',
   'envConfig',

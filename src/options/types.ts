@@ -2,18 +2,24 @@ import type { ConnectionOptions } from '@temporalio/client';
 import type { InspectionEvent } from 'xstate';
 import type { ConnectionConfig } from '../../machines/connection.types.js';
 import type { LoggerOption, SupervisorLogger } from '../logging/logger.js';
+import type { ApiKeyProvider } from '../runtime/api-key-source.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Connector } from '../runtime/connector.js';
 import type { Duration } from '../temporal/duration.js';
+import type { TlsFiles } from '../temporal/tls-files.js';
 import type { CoreLogsOptions, ResolvedCoreLogs } from './core-logs.js';
 import type { CreatorOptions, ResolvedCreatorOptions } from './creator.js';
 import type { InspectOption } from './inspect.js';
+import type { TlsFilesOption } from './tls-files.js';
 import type { ResolvedWorkerOptions, WorkerOptions } from './worker.js';
 
 export type { Duration };
 
 /** TLS settings, as `@temporalio/client` takes them. */
-export type TlsOption = NonNullable<ConnectionOptions['tls']>;
+/** TLS as the SDK takes it (`true`, or PEM contents inline), or mTLS from files reloaded on change. */
+export type TlsOption = NonNullable<ConnectionOptions['tls']> | TlsFilesOption;
+/** TLS as the connections are made with it (the files form read into PEM contents). */
+export type ResolvedTls = NonNullable<ConnectionOptions['tls']>;
 
 /** Which call the health check makes. */
 export type HealthCheckMethod =
@@ -86,9 +92,18 @@ export interface SupervisorOptions {
   address?: string;
   /** @default from envconfig (TEMPORAL_NAMESPACE), else 'default' */
   namespace?: string;
-  /** API key (Temporal Cloud). Never logged. @default from envconfig (TEMPORAL_API_KEY) */
-  apiKey?: string;
-  /** TLS: `true` for system roots, or a full TLS config. Keys are never logged. @default from envconfig */
+  /**
+   * API key (Temporal Cloud): the key, or a function (sync or async) the supervisor calls for it at start and
+   * then every `apiKeyRefreshInterval`. A function that throws, rejects, hangs or returns no usable key is
+   * reported and the last good key kept. Never logged, old keys included. @default from envconfig (TEMPORAL_API_KEY)
+   */
+  apiKey?: string | ApiKeyProvider;
+  /** How often an `apiKey` function is called again (each call bounded by min(this, 10 s)). @default 60 s */
+  apiKeyRefreshInterval?: Duration;
+  /**
+   * TLS: `true` for system roots, a full TLS config, or mTLS from files (`clientCertPair: { crtFile, keyFile }`),
+   * re-read and applied on change. Keys are never logged. @default from envconfig
+   */
   tls?: TlsOption;
   /** Extra gRPC metadata sent with every call. Values are never logged. */
   metadata?: Record<string, string>;
@@ -161,7 +176,12 @@ export interface ResolvedOptions {
   readonly address: string;
   readonly namespace: string;
   readonly apiKey: string | undefined;
-  readonly tls: TlsOption | undefined;
+  /** The `apiKey` function, when one was given (then `apiKey` is undefined until it answers). */
+  readonly apiKeyProvider: ApiKeyProvider | undefined;
+  readonly apiKeyRefreshMs: number;
+  readonly tls: ResolvedTls | undefined;
+  /** The files of the files form of `tls`, to reload. */
+  readonly tlsFiles: TlsFiles | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly machine: ConnectionConfig;
   readonly closeTimeoutMs: number;

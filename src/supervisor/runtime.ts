@@ -96,37 +96,36 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.address = options.address;
     this.namespace = options.namespace;
     this.tls = tlsEnabled(options);
-    this.#credentials = new Credentials(options.secrets, options.apiKey);
+    this.log = options.logger.child({ component: 'temporal-supervisor', address: options.address });
+    const fault = (kind: string, error: unknown) => this.faults.report(kind, error);
+    this.#credentials = new Credentials(options, this.clock, this.log, fault);
     this.inspect = options.inspect;
     this.redact = this.#credentials.redact;
-    this.log = options.logger.child({ component: 'temporal-supervisor', address: options.address });
-    this.connector =
-      options.connector ?? createTemporalConnector(options, this.redact, this.#credentials.apiKey);
+    this.connector = options.connector ?? createTemporalConnector(options, this.#credentials);
     this.registry = new ConnectionRegistry(this.connector, this.clock, this.log, this.describe);
     this.gate = new RequestGate(this, options.requests);
     this.hub = new TransitionHub(this.clock, this.log, this.describe);
     this.stateListeners = new Listeners(this.log, 'State change listener', this.describe);
     this.observers = new Listeners(this.log, 'Supervisor observer', this.describe);
     this.requestListeners = new Listeners(this.log, 'Request listener', this.describe);
-    this.faults = new FaultReporter((kind, error, suppressed) => {
-      this.log.log('error', 'User code threw; the supervisor carries on', {
-        where: kind,
-        error: this.describe(error),
-        ...(suppressed > 0 ? { suppressed } : {}),
-      });
-    });
+    this.faults = new FaultReporter(
+      (kind, error, suppressed) => {
+        this.log.log('error', 'User code threw; the supervisor carries on', {
+          where: kind,
+          error: this.describe(error),
+          ...(suppressed > 0 ? { suppressed } : {}),
+        });
+      },
+      () => this.clock.now(),
+    );
     this.since = this.clock.now();
     this.coreLogs = options.coreLogs
       ? new CoreLogForwarder(options.coreLogs, options.logger, this.redact)
       : undefined;
     for (const [name, workerOptions] of options.workers) {
       const log = this.log.child({ worker: name });
-      const { address, namespace, apiKey, tls, metadata } = options;
-      const settings = { address, namespace, apiKey, tls, metadata };
-      this.workers.set(
-        name,
-        new SupervisedWorker(name, workerOptions, settings, this.clock, log, this.redact),
-      );
+      const worker = new SupervisedWorker(name, workerOptions, options, this.#credentials, this.clock, log);
+      this.workers.set(name, worker);
     }
     // Workers are configured: start loading @temporalio/worker now, off the path of the first connection.
     if (options.workers.size > 0) loadWorkerPackage().catch(() => {});
@@ -180,8 +179,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
 
   /** A rotated API key: redacted, read by the client connections per call, set on every worker's. */
   async setApiKey(apiKey: string): Promise<void> {
-    this.#credentials.rotate(apiKey);
-    await Promise.all([...this.workers.values()].map((worker) => worker.setApiKey(apiKey)));
+    await this.#credentials.rotate(apiKey);
     this.log.log('info', 'API key rotated', { workers: this.workers.size });
   }
 
@@ -195,6 +193,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
 
   start(): void {
     this.gate.open();
+    this.#credentials.start();
     this.actor.send({ type: 'START' });
   }
 
@@ -218,6 +217,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     this.actor.send({ type: 'STOP' });
     if (this.stopping) return this.stopping;
     this.gate.close();
+    this.#credentials.stop();
     this.stopping = (
       this.current === 'disconnected' ? this.registry.closeAll() : this.untilState(['disconnected'])
     ).finally(() => this.coreLogs?.release());

@@ -114,7 +114,8 @@ export class Supervisor<C extends string = string, W extends string = string> {
   /**
    * Rotates the API key without a restart: the client connections use it from their next call, every
    * worker's native connection gets it (`NativeConnection.setApiKey`), connections made later use it, and
-   * nothing in flight is dropped. Only with the default connector, and when `apiKey` was configured.
+   * nothing in flight is dropped. Only with the default connector, and when `apiKey` was configured. With an
+   * `apiKey` function, this key is used until the function's next different answer.
    * @throws {SupervisorOptionsError} (as a rejection) for a key that is not a string of at least 4
    * characters, or when the supervisor was created without an `apiKey`.
    */

@@ -4,10 +4,12 @@ import { Client, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temp
 import type { ProbeResult } from '../../machines/connection.types.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import { ConnectionFailureError } from '../errors.js';
+import { describeThrown } from '../logging/faults.js';
 import { tlsEnabled } from '../options/connection.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { classifyFailure, grpcStatusOf } from '../runtime/classify.js';
 import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../runtime/connector.js';
+import type { CredentialSource } from '../runtime/credential-source.js';
 import { status } from '../runtime/grpc-status.js';
 import {
   CHANNEL_FAILED,
@@ -22,7 +24,7 @@ import {
   untilReady,
   watchChannel,
 } from './channel.js';
-import { closedChannelGuard } from './grpc-guard.js';
+import { closedChannelGuard, countInFlight } from './grpc-guard.js';
 import { probeProtocol } from './protocol-probe.js';
 import { requestIdInterceptor } from './request-id.js';
 
@@ -56,19 +58,65 @@ function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: 
 
 class LiveTemporalConnection implements LiveConnection {
   private closed = false;
+  #current: { readonly connection: SupervisedConnection; readonly client: Client };
+  /** The watchers of `watch`, moved to the new channel when the connection is renewed. */
+  readonly #watchers = new Set<{ onSignal: (signal: ConnectionSignal) => void; stop: () => void }>();
 
   constructor(
     readonly id: number,
-    readonly connection: SupervisedConnection,
-    readonly client: Client,
+    connection: SupervisedConnection,
+    client: Client,
     options: ResolvedOptions,
     private readonly redact: (text: string) => string,
   ) {
     this.#options = options;
+    this.#current = { connection, client };
   }
 
   /** The connection's options, credentials included: #private, so that no JSON or inspect output shows them. */
   readonly #options: ResolvedOptions;
+
+  /** The connection of the moment: a TLS reload replaces it (`renew`), and new requests take the new one. */
+  get connection(): SupervisedConnection {
+    return this.#current.connection;
+  }
+
+  get client(): Client {
+    return this.#current.client;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Puts a new connection (made with the reloaded TLS pair, already proven to answer) in place of the current
+   * one. Requests started from now on use it; the old one is returned to be closed once its calls finished.
+   */
+  renew(connection: SupervisedConnection, isIdle: (connection: SupervisedConnection) => boolean): void {
+    const previous = this.#current.connection;
+    this.#current = { connection, client: new Client({ connection, namespace: this.#options.namespace }) };
+    for (const watcher of this.#watchers) {
+      watcher.stop();
+      watcher.stop = this.watchCurrent(watcher.onSignal);
+    }
+    this.#retiring.add(previous);
+    void this.closeWhenIdle(previous, isIdle);
+  }
+
+  /** Connections renewed away from and not closed yet: `close()` closes them at once. */
+  readonly #retiring = new Set<SupervisedConnection>();
+
+  /** Closes a renewed connection once it has no call in flight (checked each second), at most after 5 minutes. */
+  private async closeWhenIdle(
+    connection: SupervisedConnection,
+    isIdle: (connection: SupervisedConnection) => boolean,
+  ): Promise<void> {
+    for (let waited = 0; !isIdle(connection) && waited < 300 && this.#retiring.has(connection); waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+    }
+    if (this.#retiring.delete(connection)) await connection.closeQuietly().catch(() => {});
+  }
 
   toJSON(): unknown {
     return {
@@ -138,6 +186,15 @@ class LiveTemporalConnection implements LiveConnection {
   }
 
   watch(onSignal: (signal: ConnectionSignal) => void): () => void {
+    const watcher = { onSignal, stop: this.watchCurrent(onSignal) };
+    this.#watchers.add(watcher);
+    return () => {
+      watcher.stop();
+      this.#watchers.delete(watcher);
+    };
+  }
+
+  private watchCurrent(onSignal: (signal: ConnectionSignal) => void): () => void {
     return watchChannel(this.connection.channel, (previous, next) => {
       if (this.closed) return;
       if (next === SHUTDOWN) onSignal({ type: 'lost', failure: CHANNEL_SHUTDOWN });
@@ -153,6 +210,9 @@ class LiveTemporalConnection implements LiveConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const retiring = [...this.#retiring];
+    this.#retiring.clear();
+    await Promise.all(retiring.map((connection) => connection.closeQuietly().catch(() => {})));
     await this.connection.closeQuietly();
   }
 }
@@ -164,30 +224,36 @@ function splitAddress(address: string): { host: string; port: number } {
 }
 
 /** The default connector: real `@temporalio/client` connections. */
-export function createTemporalConnector(
-  options: ResolvedOptions,
-  redact: (text: string) => string,
-  /** The API key of the moment, read by the SDK at each call (so that a rotated key applies at once). */
-  apiKey: () => string | undefined = () => options.apiKey,
-): Connector {
+export function createTemporalConnector(options: ResolvedOptions, credentials: CredentialSource): Connector {
   const { host, port } = splitAddress(options.address);
+  const { redact } = credentials;
+  /** The connections handed out and not closed: a reloaded TLS pair renews each. */
+  const live = new Set<LiveTemporalConnection>();
+  /** Calls in flight per connection (retries included), so that a renewed one is closed only once idle. */
+  const inFlight = new WeakMap<SupervisedConnection, { count: number }>();
 
-  async function connect({ id, timeoutMs, signal }: ConnectRequest): Promise<LiveConnection> {
-    const deadline = Date.now() + timeoutMs;
+  /** A new connection with the credentials of the moment, ready and answering DescribeNamespace. */
+  async function open(deadline: number, timeoutMs: number, signal: AbortSignal) {
+    const tls = credentials.tls();
+    const counter = { count: 0 };
     const connection = SupervisedConnection.lazy({
       ...options.connectionOptions,
       address: options.address,
-      ...(options.tls !== undefined ? { tls: options.tls } : {}),
-      ...(options.apiKey !== undefined ? { apiKey: () => apiKey() ?? '' } : {}),
+      ...(tls !== undefined ? { tls } : {}),
+      // Read per call by the SDK: the key of the moment (a rotation applies to the next call), never a throw.
+      ...(credentials.hasApiKey ? { apiKey: () => credentials.apiKey() ?? '' } : {}),
       metadata: { ...options.metadata },
       connectTimeout: timeoutMs,
-      // The SDK's default retry interceptor (or the caller's), then our guard innermost: see grpc-guard.ts.
+      // Outermost the count of calls in flight; the SDK's default retry interceptor (or the caller's); then
+      // our guard innermost: see grpc-guard.ts.
       interceptors: [
+        countInFlight(counter),
         ...(options.connectionOptions.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())]),
         requestIdInterceptor,
         closedChannelGuard,
       ],
     }) as SupervisedConnection;
+    inFlight.set(connection, counter);
     const channelFailure = failFastOnChannelFailure(connection.channel);
     const aborted = abortPromise(signal);
     // Not `connection.ensureConnected()`: see `untilReady`. The describeNamespace below stands for its
@@ -219,11 +285,40 @@ export function createTemporalConnector(
         throw error;
       }
       if (signal.aborted) throw new Error('Abandoned by the supervisor (deadline or stop)');
-      const client = new Client({ connection, namespace: options.namespace });
-      return new LiveTemporalConnection(id, connection, client, options, redact);
+      return connection;
     } catch (error) {
-      ready.dispose();
       await connection.closeQuietly().catch(() => {});
+      throw error;
+    } finally {
+      ready.dispose();
+      channelFailure.dispose();
+      aborted.dispose();
+    }
+  }
+
+  async function connect({ id, timeoutMs, signal }: ConnectRequest): Promise<LiveConnection> {
+    const deadline = Date.now() + timeoutMs;
+    try {
+      if (credentials.hasApiKey && (await keyBefore(deadline, signal)) === undefined) {
+        throw new ConnectionFailureError({
+          kind: 'transient',
+          code: 'API_KEY_UNAVAILABLE',
+          name: 'ApiKeyUnavailable',
+          message:
+            'The apiKey function has not answered with a usable key yet (see the fault it reported); retrying',
+        });
+      }
+      const tls = credentials.tls();
+      const connection = await open(deadline, timeoutMs, signal);
+      const client = new Client({ connection, namespace: options.namespace });
+      const made = new LiveTemporalConnection(id, connection, client, options, redact);
+      live.add(made);
+      // The TLS pair was reloaded while this one connected (renewAll did not see it): renew it now.
+      if (credentials.tls() !== tls) void renew(made).catch(() => {});
+      return made;
+    } catch (error) {
+      if (error instanceof ConnectionFailureError && error.failure.code === 'API_KEY_UNAVAILABLE')
+        throw error;
       let failure = classifyFailure(error, redact);
       // The channel only says it failed. When the port answers, find out whether TLS is the reason.
       if (failure.name === CHANNEL_FAILED.name && !signal.aborted) {
@@ -231,12 +326,53 @@ export function createTemporalConnector(
         failure = (await diagnoseTls(budgetMs)) ?? (await diagnoseProtocol(budgetMs)) ?? failure;
       }
       throw new ConnectionFailureError(failure, { cause: error });
+    }
+  }
+
+  /** The key for a new connection, waiting for the first answer of an `apiKey` function within the attempt. */
+  async function keyBefore(deadline: number, signal: AbortSignal): Promise<string | undefined> {
+    const aborted = abortPromise(signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), undefined);
+    });
+    try {
+      return await Promise.race([credentials.readyApiKey(), late, aborted.promise]);
     } finally {
-      ready.dispose();
-      channelFailure.dispose();
+      clearTimeout(timer);
       aborted.dispose();
     }
   }
+
+  /**
+   * A reloaded TLS pair: each live connection gets a new one made with it (grpc-js 1.14.7 shares a subchannel
+   * only between equal channel credentials, and compares TLS ones by their SecureContext object, which each
+   * connection creates anew: the new one handshakes with the new certificate on its own socket), proven to answer
+   * before it is swapped in; the old one is closed once no call is in flight on it. If the new pair is refused,
+   * the old connection stays in use and the refusal is logged (a reconnect would meet it too).
+   */
+  async function renewAll(): Promise<void> {
+    await Promise.all([...live].map(renew));
+  }
+
+  async function renew(made: LiveTemporalConnection): Promise<void> {
+    if (made.isClosed) return void live.delete(made);
+    const timeoutMs = options.machine.connectTimeoutMs;
+    let fresh: SupervisedConnection;
+    try {
+      fresh = await open(Date.now() + timeoutMs, timeoutMs, new AbortController().signal);
+    } catch (error) {
+      throw new Error(`a connection with the reloaded TLS pair failed: ${redact(describeThrown(error))}`);
+    }
+    if (made.isClosed) return void (await fresh.closeQuietly());
+    made.renew(fresh, isIdle);
+  }
+
+  function isIdle(connection: SupervisedConnection): boolean {
+    return (inFlight.get(connection)?.count ?? 0) === 0;
+  }
+
+  credentials.onChange((change) => (change.kind === 'tls' ? renewAll() : undefined));
 
   /**
    * A TLS handshake with the server, with the connection's own TLS settings: a protocol error while TLS is
@@ -245,8 +381,9 @@ export function createTemporalConnector(
    */
   async function diagnoseTls(timeoutMs: number): Promise<FailureInfo | undefined> {
     if (!(await isReachable(timeoutMs))) return undefined;
-    const tlsOn = tlsEnabled(options);
-    const settings = typeof options.tls === 'object' ? options.tls : {};
+    const tls = credentials.tls();
+    const tlsOn = tlsEnabled({ tls, apiKey: options.apiKey });
+    const settings = typeof tls === 'object' && tls !== null ? tls : {};
     const outcome = await new Promise<{ secure: boolean; error?: Error }>((resolve) => {
       const servername = settings.serverNameOverride ?? (isIP(host) ? undefined : host);
       const socket = tlsConnect({

@@ -25,6 +25,30 @@ export const closedChannelGuard: Interceptor = (options, nextCall) => {
   }
 };
 
+/**
+ * Counts the calls in flight on a connection (placed outermost: a call and all its retries count once), so
+ * that a connection replaced at a TLS reload is closed only once nothing runs on it.
+ */
+export function countInFlight(counter: { count: number }): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        counter.count++;
+        let ended = false;
+        // A plain Listener (methods taking `next`): grpc-js chains it in front of the caller's listener.
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            if (!ended) {
+              ended = true;
+              counter.count--;
+            }
+            nextStatus(status);
+          },
+        });
+      },
+    });
+}
+
 function cancelledCall(details: string): InterceptingCallInterface {
   return {
     start(_metadata: Metadata, listener?: Partial<InterceptingListener>) {

@@ -6,7 +6,6 @@
  * nothing restarted. Neither key appears in the logs.
  */
 import { randomUUID } from 'node:crypto';
-import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor } from '../../src/index.js';
 import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
@@ -14,61 +13,11 @@ import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 import { waitUntil } from '../harness/wait.js';
 import { pinoToMemory } from '../support/loggers.js';
+import { type Call, recordingProxy } from '../support/recording-proxy.js';
 
 const OLD_KEY = 'rotation-old-key-1f3a9c';
 const NEW_KEY = 'rotation-new-key-77b2e0';
 const defer = useCleanups();
-
-interface Call {
-  readonly path: string;
-  readonly authorization: string | undefined;
-  readonly at: number;
-}
-
-/** An h2c proxy to `upstream` that records each call's path and authorization header. */
-async function recordingProxy(upstream: string): Promise<{ address: string; calls: Call[]; close(): void }> {
-  const calls: Call[] = [];
-  const session = http2.connect(`http://${upstream}`);
-  session.on('error', () => {});
-  const server = http2.createServer();
-  server.on('stream', (stream, headers) => {
-    const authorization = headers.authorization;
-    calls.push({
-      path: String(headers[':path']),
-      authorization: typeof authorization === 'string' ? authorization : undefined,
-      at: Date.now(),
-    });
-    const forwarded = { ...headers };
-    delete forwarded[':authority'];
-    delete forwarded[':scheme'];
-    const out = session.request(forwarded);
-    let trailers: http2.OutgoingHttpHeaders = {};
-    out.on('response', (response) => {
-      // The caller may have gone (a long poll cancelled at the stop).
-      if (!stream.destroyed) stream.respond({ ...response }, { waitForTrailers: true });
-    });
-    out.on('trailers', (received) => {
-      trailers = { ...received };
-    });
-    stream.on('wantTrailers', () => {
-      if (!stream.destroyed) stream.sendTrailers(trailers);
-    });
-    stream.pipe(out);
-    out.pipe(stream);
-    out.on('error', () => stream.close(http2.constants.NGHTTP2_CANCEL));
-    stream.on('error', () => out.close(http2.constants.NGHTTP2_CANCEL));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    address: `127.0.0.1:${port}`,
-    calls,
-    close() {
-      server.close();
-      session.close();
-    },
-  };
-}
 
 describe('API key rotation', () => {
   it('applies a new key to the client and every worker connection, without dropping work', async () => {
@@ -141,6 +90,106 @@ describe('API key rotation', () => {
     expect(text()).not.toContain(OLD_KEY);
     expect(text()).not.toContain(NEW_KEY);
     expect(text()).toContain('API key rotated');
+  });
+
+  it('an apiKey function rotating mid-stream: the server receives the new key, and no start fails', async () => {
+    const server = await DevServer.start();
+    defer(() => server.dispose());
+    const proxy = await recordingProxy(server.address);
+    defer(async () => proxy.close());
+    const { logger, lines, text } = pinoToMemory('debug');
+    const taskQueue = `rotation-fn-${randomUUID()}`;
+    let issued = OLD_KEY;
+    let providerCalls = 0;
+    const supervisor = createSupervisor({
+      address: proxy.address,
+      envConfig: false,
+      // Async, as a secrets manager's client would be.
+      apiKey: async () => {
+        providerCalls++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return issued;
+      },
+      apiKeyRefreshInterval: '200ms',
+      tls: false,
+      logger,
+      workers: { greeter: { taskQueue, workflowsPath, activities } },
+      creators: { api: {} },
+    });
+    defer(() => supervisor.stop());
+    supervisor.start();
+    await waitUntil(() => supervisor.snapshot().children['worker:greeter'] === 'running', {
+      timeoutMs: 60_000,
+      what: 'the worker running',
+    });
+
+    // A steady stream of starts, one every 50 ms, across the rotation.
+    const started: Promise<{ handle: { workflowId: string } }>[] = [];
+    let streaming = true;
+    const stream = (async () => {
+      while (streaming) {
+        started.push(
+          supervisor.creator('api').start('greetAfterSleep', {
+            taskQueue,
+            workflowId: `rotation-fn-${randomUUID()}`,
+            args: [`n${started.length}`, 10],
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await waitUntil(() => started.length >= 10, { timeoutMs: 30_000, what: 'starts before the rotation' });
+    issued = NEW_KEY;
+    await waitUntil(() => lines().some((line) => line.msg === 'API key rotated'), {
+      timeoutMs: 30_000,
+      what: 'the function answering with the new key',
+    });
+    // Logged once every connection (the client's, the worker's native one) has the new key.
+    const rotatedAt = Number(lines().find((line) => line.msg === 'API key rotated')?.time);
+    const countAtRotation = started.length;
+    await waitUntil(() => started.length >= countAtRotation + 20, {
+      timeoutMs: 30_000,
+      what: 'starts after',
+    });
+    streaming = false;
+    await stream;
+
+    const outcomes = await Promise.allSettled(started);
+    const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(failed.map((outcome) => String((outcome as PromiseRejectedResult).reason))).toEqual([]);
+    // The worker completed them all (the last ones on its rotated connection).
+    const handles = outcomes.map(
+      (outcome) => (outcome as PromiseFulfilledResult<{ handle: { workflowId: string } }>).value,
+    );
+    const results = await Promise.all(
+      handles.slice(-5).map(({ handle }) =>
+        supervisor.withClient((client) => client.workflow.getHandle(handle.workflowId).result(), {
+          timeout: '60s',
+        }),
+      ),
+    );
+    expect(results).toHaveLength(5);
+
+    const service = (call: Call) => call.path.split('/').at(-1) ?? '';
+    const before = proxy.calls.filter((call) => call.at < rotatedAt - 500);
+    expect(before.some((call) => call.authorization === `Bearer ${OLD_KEY}`)).toBe(true);
+    const later = proxy.calls.filter((call) => call.at >= rotatedAt);
+    expect(later.filter((call) => service(call) === 'StartWorkflowExecution').length).toBeGreaterThanOrEqual(
+      10,
+    );
+    expect(later.filter((call) => /^(Poll|Respond)WorkflowTask/.test(service(call))).length).toBeGreaterThan(
+      0,
+    );
+    const stale = later.filter((call) => call.authorization !== `Bearer ${NEW_KEY}`);
+    expect(
+      stale.map((call) => `${service(call)} ${call.authorization === undefined ? 'no key' : 'old key'}`),
+    ).toEqual([]);
+    // Called on its interval (not per request: there were far more calls than provider calls).
+    expect(providerCalls).toBeGreaterThan(2);
+    expect(providerCalls).toBeLessThan(proxy.calls.length);
+    expect(supervisor.snapshot().children['worker:greeter']).toBe('running');
+    expect(text()).not.toContain(OLD_KEY);
+    expect(text()).not.toContain(NEW_KEY);
   });
 
   it('refuses a bad key, or a rotation on a supervisor created without a key, with a typed error', async () => {

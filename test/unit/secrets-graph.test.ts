@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor } from '../../src/index.js';
-import { FakeConnector, stopOnFakes } from '../support/fake-connector.js';
+import { FakeConnector, flush, onFakes, startConnected, stopOnFakes } from '../support/fake-connector.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { API_KEY, AUTHORIZATION, leakedSecrets, TLS_CERT, TLS_KEY } from '../support/secrets.js';
 
@@ -47,5 +50,37 @@ describe('secrets stay out of the object graph', () => {
     } finally {
       await stopOnFakes(supervisor, connector, clock);
     }
+  });
+
+  it('the same with an apiKey function (after it answered) and TLS files being watched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ts-secrets-'));
+    writeFileSync(join(dir, 'tls.crt'), TLS_CERT);
+    writeFileSync(join(dir, 'tls.key'), TLS_KEY);
+    const clock = new ManualClock();
+    const connector = new FakeConnector();
+    const supervisor = createSupervisor({
+      ...onFakes(connector, clock),
+      apiKey: async () => API_KEY,
+      tls: {
+        clientCertPair: { crtFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
+        reload: { interval: '1s' },
+      },
+      creators: { orders: {} },
+      workers: { w: { taskQueue: 'q', activities: {} } },
+    });
+    try {
+      await startConnected(supervisor, connector);
+      clock.advance(1_000);
+      await flush();
+      const reachable = [supervisor, supervisor.creator('orders'), supervisor.snapshot()];
+      for (const value of reachable) {
+        for (const text of texts(value)) expect(leakedSecrets(text)).toStrictEqual([]);
+      }
+    } finally {
+      await stopOnFakes(supervisor, connector, clock);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Stopped: neither the apiKey function's timer nor the files' poll is left.
+    expect(clock.pending).toBe(0);
   });
 });
