@@ -78,7 +78,10 @@ export class DispatcherRegistry implements DispatcherHost {
     const mine = () => (this.host.child(id) === actor ? actor : undefined);
     return {
       id,
-      send: (event) => mine()?.send(event),
+      send: (event) => {
+        const live = mine();
+        if (live?.getSnapshot().status === 'active') live.send(event);
+      },
       snapshot: () => mine()?.getSnapshot() as DispatcherSnapshot | undefined,
       stopped: () => whenDone(actor),
     };
