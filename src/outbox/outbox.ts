@@ -332,6 +332,12 @@ export class Outbox {
  * @throws {OutboxSchemaError} the PostgreSQL schema is missing or of another version (names the migration).
  * @throws {OutboxInputError} a bad option (named), or an unknown creator.
  */
+/** The registry's refusal as the outbox's typed error (`name` or `supervisor`). */
+function attachError(error: unknown): unknown {
+  if (!isSupervisorOptionsError(error)) return error;
+  return new OutboxInputError(error.message, error.field === 'name' ? 'name' : 'supervisor');
+}
+
 function dispatchersOf(supervisor: Supervisor): DispatcherRegistry {
   try {
     return runtimeOf(supervisor).dispatchers;
@@ -355,6 +361,11 @@ export async function createOutbox(options: CreateOutboxOptions): Promise<Outbox
     );
   }
   const dispatchers = dispatchersOf(options.supervisor);
+  try {
+    dispatchers.assertAttachable(resolved.name); // before the store is opened: nothing to undo
+  } catch (error) {
+    throw attachError(error);
+  }
   const store = storeOf(resolved);
   await store.open();
   let outbox: Outbox;
@@ -362,8 +373,7 @@ export async function createOutbox(options: CreateOutboxOptions): Promise<Outbox
     outbox = new Outbox(options, resolved, store, creator, dispatchers);
   } catch (error) {
     if (store.kind === 'embedded') await store.close().catch(() => undefined);
-    if (!isSupervisorOptionsError(error)) throw error;
-    throw new OutboxInputError(error.message, error.field === 'name' ? 'name' : 'supervisor');
+    throw attachError(error);
   }
   try {
     await outbox.listen();

@@ -54,20 +54,8 @@ export class DispatcherRegistry implements DispatcherHost {
    * @throws {SupervisorOptionsError} the supervisor is stopped, or a live dispatcher has that name.
    */
   attach(input: DispatcherInput, work: DispatcherWork): AttachedDispatcher {
+    this.assertAttachable(input.name);
     const id = `dispatcher:${input.name}`;
-    if (this.host.stopped) {
-      throw new SupervisorOptionsError(
-        'supervisor',
-        `The supervisor is stopped: dispatcher ${JSON.stringify(input.name)} cannot be attached. Create the outbox on a supervisor that is not stopped.`,
-      );
-    }
-    const existing = this.host.child(id);
-    if (existing && existing.getSnapshot().status === 'active') {
-      throw new SupervisorOptionsError(
-        'name',
-        `A dispatcher named ${JSON.stringify(input.name)} is already attached to this supervisor. Give each outbox its own \`name\`, or stop the other one first.`,
-      );
-    }
     if (!this.logging) {
       this.logging = true;
       this.host.hub.listeners.add((transition) => this.logTransition(transition));
@@ -85,6 +73,26 @@ export class DispatcherRegistry implements DispatcherHost {
       snapshot: () => mine()?.getSnapshot() as DispatcherSnapshot | undefined,
       stopped: () => whenDone(actor),
     };
+  }
+
+  /**
+   * Throws unless a dispatcher `name` can be attached now.
+   * @throws {SupervisorOptionsError} the supervisor is stopped, or a live dispatcher has that name.
+   */
+  assertAttachable(name: string): void {
+    if (this.host.stopped) {
+      throw new SupervisorOptionsError(
+        'supervisor',
+        `The supervisor is stopped: dispatcher ${JSON.stringify(name)} cannot be attached. Create the outbox on a supervisor that is not stopped.`,
+      );
+    }
+    const existing = this.host.child(`dispatcher:${name}`);
+    if (existing && existing.getSnapshot().status === 'active') {
+      throw new SupervisorOptionsError(
+        'name',
+        `A dispatcher named ${JSON.stringify(name)} is already attached to this supervisor. Give each outbox on one supervisor its own \`name\` (it labels its metrics and logs), or stop the other one first.`,
+      );
+    }
   }
 
   dispatcherWork(name: string): DispatcherWork {
