@@ -1,4 +1,4 @@
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { backoffDelayMs, nextRandom } from './backoff.js';
 import { creatorMachine } from './creator.machine.js';
 import { dispatcherMachine } from './dispatcher.machine.js';
@@ -64,6 +64,16 @@ function childIds(children: ChildrenConfig): string[] {
     ...children.creators.map((name) => `creator:${name}`),
     ...(children.dispatchers ?? []).map((dispatcher) => `dispatcher:${dispatcher.name}`),
   ];
+}
+
+/**
+ * Whether the child `id` still runs: a dispatcher stopped on its own (`outbox.stop()`) while the supervisor
+ * runs is not told of the connection any more. True when the snapshot is not at hand (path generation).
+ */
+function isActive(self: { getSnapshot(): unknown }, id: string): boolean {
+  const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)?.children;
+  const child = children?.[id];
+  return child === undefined || child.getSnapshot().status === 'active';
 }
 
 const notProvided = (name: string) => () => {
@@ -159,14 +169,15 @@ export const connectionMachine = setup({
         connectionId: context.connection?.id ?? 0,
       });
     }),
-    notifyUp: enqueueActions(({ context, enqueue }) => {
+    notifyUp: enqueueActions(({ context, enqueue, self }) => {
       const connectionId = context.connection?.id ?? 0;
       for (const id of childIds(context.children))
-        enqueue.sendTo(id, { type: 'CONNECTION_UP', connectionId });
+        if (isActive(self, id)) enqueue.sendTo(id, { type: 'CONNECTION_UP', connectionId });
     }),
-    notifyDown: enqueueActions(({ context, enqueue }) => {
+    notifyDown: enqueueActions(({ context, enqueue, self }) => {
       // Sent on entering backoff from online or connecting; children that never saw UP ignore it.
-      for (const id of childIds(context.children)) enqueue.sendTo(id, { type: 'CONNECTION_DOWN' });
+      for (const id of childIds(context.children))
+        if (isActive(self, id)) enqueue.sendTo(id, { type: 'CONNECTION_DOWN' });
     }),
     resetProbeCounts: assign({ probeFailures: 0, probeSuccesses: 0 }),
     planRetry: assign(({ context }) => {

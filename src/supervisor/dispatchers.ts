@@ -44,6 +44,7 @@ type DispatcherSnapshot = { value: unknown; status: string; context: DispatcherC
  */
 export class DispatcherRegistry implements DispatcherHost {
   private readonly works = new Map<string, DispatcherWork>();
+  private readonly logs = new Map<string, SupervisorLogger>();
   private logging = false;
 
   constructor(private readonly host: DispatcherRegistryHost) {}
@@ -143,6 +144,12 @@ export class DispatcherRegistry implements DispatcherHost {
     const view = this.view(name);
     if (!view) return;
     const entry = dispatcherTransitionEntry(transition, view, this.host.redact);
-    if (entry) this.host.log.child({ dispatcher: name }).log(entry.level, entry.message, entry.fields);
+    if (!entry) return;
+    let log = this.logs.get(name);
+    if (!log) {
+      log = this.host.log.child({ dispatcher: name });
+      this.logs.set(name, log);
+    }
+    log.log(entry.level, entry.message, entry.fields);
   }
 }

@@ -6,7 +6,7 @@
  * supervisor runs on fakes (oracle rig: FakeConnector, ManualClock); the store is a real PGlite.
  */
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { registerMetrics } from '../../src/index.js';
 import { registerOutboxMetrics } from '../../src/outbox/metrics.js';
 import { createOutbox } from '../../src/outbox/outbox.js';
@@ -137,6 +137,28 @@ describe('docs/outbox.md: the dispatcher is the child dispatcher:<name> of the c
     expect(await outbox.status('intent-3')).toMatchObject({ status: 'started' });
     expect(outbox.state).toBe('stopped');
     await outbox.stop(); // after the supervisor's stop: nothing left to do, resolves
+  });
+
+  it('stopped on its own while the supervisor runs, it is told nothing more (no event to a stopped actor)', async () => {
+    const { r, outbox, child } = await setup();
+    await r.connect();
+    await outbox.stop();
+    expect(child()).toBe('stopped');
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const errored = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      r.live().emit({ type: 'lost', failure: failures.unavailable });
+      await flush();
+      expect(r.supervisor.state).toBe('backoff');
+      await r.connect();
+      expect(r.supervisor.state).toBe('connected');
+      const said = [...warned.mock.calls, ...errored.mock.calls].map((c) => String(c[0]));
+      expect(said.filter((line) => line.includes('stopped actor'))).toEqual([]);
+    } finally {
+      warned.mockRestore();
+      errored.mockRestore();
+    }
+    expect(child()).toBe('stopped');
   });
 
   it('refuses a second live outbox of the same name and a stopped supervisor, naming the field', async () => {
