@@ -143,7 +143,7 @@ export class Outbox {
         return output;
       },
       settle: () => this.#dispatcher.settle(),
-      settleTimeoutMs: resolved.dispatchTimeoutMs + 1000,
+      settleTimeoutMs: this.#dispatcher.settleTimeoutMs,
       view: () => {
         if (Date.now() - this.#depthReadAt > DEPTH_FRESH_MS) this.#refreshDepth();
         return this.#outboxView();
