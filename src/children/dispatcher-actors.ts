@@ -52,6 +52,8 @@ export interface DispatcherWork {
   settle(): Promise<void>;
   /** The bound of `settle()`: the supervisor's stop leaves the dispatchers that time. */
   readonly settleTimeoutMs: number;
+  /** Given up (`givenUp`), it escalates by the supervisor's `escalation` policy. */
+  readonly significant?: boolean;
   /** The dispatcher's outcomes and the store's counts, for the supervisor's snapshot, logs and metrics. */
   view(): Omit<DispatcherView, 'state' | 'connected' | 'failures' | 'lastFailure'>;
 }

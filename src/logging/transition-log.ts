@@ -120,7 +120,7 @@ interface DispatcherLogView {
  * The log line of one state change of an outbox dispatcher, with the outbox's depth, the age of its oldest
  * pending intent and this process's outcomes. Levels: the first state, and the busy round of `draining` ↔
  * `idle`, at debug (one per drain); `paused`, `stopping`, `stopped` and a recovery at info; `backoff` (a
- * failed drain) at warn with the failure.
+ * failed drain) at warn with the failure; `givenUp` (`maxFailures` failed drains in a row) at error.
  */
 export function dispatcherTransitionEntry(
   transition: { readonly from: string; readonly to: string; readonly event: string },
@@ -139,8 +139,8 @@ export function dispatcherTransitionEntry(
   fields.started = view.outcomes.started;
   fields.failed = view.outcomes.failed;
   fields.retried = view.outcomes.retried;
-  if (to === 'backoff') {
-    level = 'warn';
+  if (to === 'backoff' || to === 'givenUp') {
+    level = to === 'givenUp' ? 'error' : 'warn';
     fields.failures = view.failures;
     if (view.lastFailure) {
       fields.code = view.lastFailure.code;

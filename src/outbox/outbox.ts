@@ -144,6 +144,7 @@ export class Outbox {
       },
       settle: () => this.#dispatcher.settle(),
       settleTimeoutMs: this.#dispatcher.settleTimeoutMs,
+      significant: resolved.significant,
       view: () => {
         if (Date.now() - this.#depthReadAt > DEPTH_FRESH_MS) this.#refreshDepth();
         return this.#outboxView();
@@ -155,6 +156,7 @@ export class Outbox {
         pollIntervalMs: resolved.pollIntervalMs,
         retryBaseMs: resolved.drainRetryBaseMs,
         retryMaxMs: resolved.drainRetryMaxMs,
+        maxFailures: resolved.drainMaxFailures,
       },
       work,
     );

@@ -102,6 +102,11 @@ export class DispatcherRegistry implements DispatcherHost {
     return work;
   }
 
+  /** Whether the dispatcher `name` is attached as significant. */
+  isSignificant(name: string): boolean {
+    return this.works.get(name)?.significant === true;
+  }
+
   /** The longest `settle()` bound of the dispatchers attached (0 when none). */
   settleBoundMs(): number {
     return Math.max(0, ...[...this.works.values()].map((work) => work.settleTimeoutMs));

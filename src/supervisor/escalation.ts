@@ -7,22 +7,28 @@ import { type ActorTransition, splitChildId } from '../runtime/transition-hub.js
 export interface EscalationHost {
   readonly stopped: boolean;
   readonly workers: ReadonlyMap<string, SupervisedWorker>;
+  readonly dispatchers: { isSignificant(name: string): boolean };
   readonly log: SupervisorLogger;
   stop(): Promise<void>;
 }
 
 /**
- * A significant worker given up: the escalation policy (OTP's auto_shutdown for significant children), as a
- * listener of the transition stream.
+ * A significant child given up — a worker beyond its restart intensity, or an outbox dispatcher after
+ * `drainRetry.maxFailures` failed drains — : the escalation policy (OTP's auto_shutdown for significant
+ * children), as a listener of the transition stream.
  */
 export function escalation(host: EscalationHost, policy: ResolvedOptions['escalation']) {
   return (transition: ActorTransition): void => {
     if (transition.to !== 'givenUp' || policy === 'fail-liveness' || host.stopped) return;
     const [kind, name] = splitChildId(transition.actor);
-    if (kind !== 'worker' || !host.workers.get(name)?.config.significant) return;
+    const significant =
+      kind === 'worker'
+        ? host.workers.get(name)?.config.significant === true
+        : kind === 'dispatcher' && host.dispatchers.isSignificant(name);
+    if (!significant) return;
     const exit = typeof policy === 'object' ? policy.exit : undefined;
-    host.log.log('error', 'Significant worker given up: the supervisor stops', {
-      worker: name,
+    host.log.log('error', `Significant ${kind} given up: the supervisor stops`, {
+      [kind]: name,
       ...(exit !== undefined ? { exitCode: exit } : {}),
     });
     // Not from inside the transition that reported it: after the statechart has settled.

@@ -41,7 +41,7 @@ const EVENTS: readonly DispatcherModelEvent[] = [
   { type: 'xstate.after.retryDelay.dispatcher.backoff' },
 ];
 
-const INPUT = { name: 'outbox', pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 80 };
+const INPUT = { name: 'outbox', pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 80, maxFailures: 2 };
 
 export function dispatcherPaths() {
   return pathsPerTransition<DispatcherModelEvent>(dispatcherMachine, {
@@ -53,9 +53,10 @@ export function dispatcherPaths() {
         e.type === 'CONNECTION_UP' ? !connected : e.type === 'CONNECTION_DOWN' ? connected : true,
       );
     },
+    // `failures` is read by `isExhausted`: bounded by maxFailures (a settled drain resets it).
     serializeState: (snapshot) => {
-      const c = snapshot.context as { connected: boolean; woken: boolean };
-      return JSON.stringify([snapshot.value, c.connected, c.woken, snapshot.status]);
+      const c = snapshot.context as { connected: boolean; woken: boolean; failures: number };
+      return JSON.stringify([snapshot.value, c.connected, c.woken, c.failures, snapshot.status]);
     },
   });
 }
@@ -184,7 +185,11 @@ export async function replayDispatcher(
     creator: MODEL_CREATOR,
     store,
     pollInterval: INPUT.pollIntervalMs,
-    drainRetry: { initialDelay: INPUT.retryBaseMs, maxDelay: INPUT.retryMaxMs },
+    drainRetry: {
+      initialDelay: INPUT.retryBaseMs,
+      maxDelay: INPUT.retryMaxMs,
+      maxFailures: INPUT.maxFailures,
+    },
   });
   try {
     for (const [i, step] of path.steps.entries()) {

@@ -7,7 +7,9 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { registerMetrics } from '../../src/index.js';
+import { healthOf, registerMetrics } from '../../src/index.js';
+import { embeddedStore } from '../../src/outbox/embedded-store.js';
+import { OutboxUnavailableError } from '../../src/outbox/errors.js';
 import { registerOutboxMetrics } from '../../src/outbox/metrics.js';
 import { createOutbox } from '../../src/outbox/outbox.js';
 import { failures, flush, type Rig, rigsStoppedAfterEach } from '../model/oracle-rig.js';
@@ -159,6 +161,82 @@ describe('docs/outbox.md: the dispatcher is the child dispatcher:<name> of the c
       errored.mockRestore();
     }
     expect(child()).toBe('stopped');
+  });
+
+  describe('drainRetry.maxFailures and significant (docs/outbox.md): given up, it escalates like a worker', () => {
+    /** A store whose every claim fails, as when the database is gone. */
+    function storeDown() {
+      const base = embeddedStore({ pglite: pglite.db(), schema: pglite.nextSchema() });
+      const down = new OutboxUnavailableError('The outbox database failed during claim: gone', {
+        operation: 'claim',
+      });
+      return new Proxy(base, {
+        get(target, key) {
+          if (key === 'claim') return async () => Promise.reject(down);
+          const value = Reflect.get(target, key, target) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }
+
+    it.each([
+      // [escalation, significant, what the supervisor does once the dispatcher has given up]
+      ['fail-liveness', true, 'connected'],
+      ['stop', false, 'connected'],
+      ['stop', true, 'disconnected'],
+    ] as const)(
+      'escalation %s, significant %s: 2 failed drains → givenUp, liveness fails; supervisor %s',
+      async (escalation, significant, expected) => {
+        const r = newRig({ creators: { starts: {} }, escalation });
+        await outboxOn(r, 'orders', { store: storeDown(), drainRetry: { maxFailures: 2 }, significant });
+        const child = () => r.supervisor.snapshot().children['dispatcher:orders'];
+        await r.connect();
+        // A significant one escalates at once: the supervisor's stop may already be stopping it. Real time
+        // passes (the store is real), timers fire meanwhile.
+        const settle = (what: string, check: () => boolean) =>
+          until(async () => {
+            r.clock.fireNext();
+            await flush();
+            return check();
+          }, what);
+        await settle('the dispatcher given up', () =>
+          ['givenUp', 'stopping', 'stopped'].includes(child() ?? ''),
+        );
+        // Exactly maxFailures failed drains: the first → backoff, the second → givenUp.
+        expect(r.supervisor.snapshot().outboxes.orders?.failures).toBe(2);
+        expect(r.supervisor.snapshot().outboxes.orders?.lastFailure?.message).toContain('gone');
+        if (expected === 'disconnected') {
+          await settle(
+            'the supervisor stopped by the escalation',
+            () => r.supervisor.state === 'disconnected',
+          );
+          expect(child()).toBe('stopped');
+        } else {
+          await r.advance(1_000);
+          expect(r.supervisor.state).toBe(expected);
+          expect(child()).toBe('givenUp');
+          expect(healthOf(r.supervisor)).toMatchObject({ live: false, givenUp: ['dispatcher:orders'] });
+        }
+      },
+    );
+
+    it('without maxFailures it never gives up: it backs off for ever (capped delay)', async () => {
+      const r = newRig({ creators: { starts: {} } });
+      await outboxOn(r, 'orders', { store: storeDown(), drainRetry: { initialDelay: 10, maxDelay: 40 } });
+      await r.connect();
+      await r.advanceUntil(() => (r.supervisor.snapshot().outboxes.orders?.failures ?? 0) >= 20);
+      expect(r.supervisor.snapshot().children['dispatcher:orders']).not.toBe('givenUp');
+      expect(healthOf(r.supervisor).live).toBe(true);
+    });
+
+    it.each([
+      [{ drainRetry: { maxFailures: 0 } }, 'drainRetry.maxFailures'],
+      [{ drainRetry: { maxFailures: 1.5 } }, 'drainRetry.maxFailures'],
+      [{ significant: 'yes' }, 'significant'],
+    ])('refuses %j naming %s', async (options, field) => {
+      const r = newRig({ creators: { starts: {} } });
+      await expect(outboxOn(r, 'orders', options)).rejects.toMatchObject({ name: 'OutboxInputError', field });
+    });
   });
 
   it('refuses a second live outbox of the same name and a stopped supervisor, naming the field', async () => {
