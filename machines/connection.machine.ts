@@ -1,6 +1,7 @@
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { backoffDelayMs, nextRandom } from './backoff.js';
 import { creatorMachine } from './creator.machine.js';
+import { dispatcherMachine } from './dispatcher.machine.js';
 import { type FailureInfo, toFailureInfo } from './failure.js';
 
 export * from './connection.types.js';
@@ -48,9 +49,12 @@ import { workerMachine } from './worker.machine.js';
  *   every connection the runtime opened is closed. Out: all closed → `disconnected`.
  *
  * Children: one `worker` per configured worker and one `creator` per configured creator, spawned when the
- * machine starts (fixed ids `worker:<name>`, `creator:<name>`; workers first), told `CONNECTION_UP` on
- * entering `online` and `CONNECTION_DOWN` on entering `backoff` (not on STOP: the connection stays open
- * while the children drain, and they are stopped right after).
+ * machine starts (fixed ids `worker:<name>`, `creator:<name>`; workers first), then the outbox
+ * `dispatcher`s (`dispatcher:<name>`): those given in the input at the start, and each one attached later
+ * by `ATTACH_DISPATCHER` (in any state but once stopped; attached while `online`, it is told
+ * `CONNECTION_UP` at once; a stopped dispatcher of the same name is replaced). Every child is told
+ * `CONNECTION_UP` on entering `online` and `CONNECTION_DOWN` on entering `backoff` (not on STOP: the
+ * connection stays open while the children drain, and they are stopped right after).
  */
 
 /** Ids of the supervised children, workers first (the order of start). */
@@ -58,7 +62,18 @@ function childIds(children: ChildrenConfig): string[] {
   return [
     ...(children.workers ?? []).map((worker) => `worker:${worker.name}`),
     ...children.creators.map((name) => `creator:${name}`),
+    ...(children.dispatchers ?? []).map((dispatcher) => `dispatcher:${dispatcher.name}`),
   ];
+}
+
+/**
+ * Whether the child `id` still runs: a dispatcher stopped on its own (`outbox.stop()`) while the supervisor
+ * runs is not told of the connection any more. True when the snapshot is not at hand (path generation).
+ */
+function isActive(self: { getSnapshot(): unknown }, id: string): boolean {
+  const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)?.children;
+  const child = children?.[id];
+  return child === undefined || child.getSnapshot().status === 'active';
 }
 
 const notProvided = (name: string) => () => {
@@ -98,10 +113,11 @@ export const connectionMachine = setup({
     ),
     /** Settles once every connection the runtime opened has been closed. */
     disconnect: fromPromise<void>(notProvided('disconnect')),
-    /** Stops the children in reverse order of start (creators, then workers) and waits for them, bounded. */
+    /** Stops the children in reverse order of start (dispatchers, creators, workers) and waits, bounded. */
     stopChildren: fromPromise<void>(notProvided('stopChildren')),
     creator: creatorMachine,
     worker: workerMachine,
+    dispatcher: dispatcherMachine,
   },
   actions: {
     /** Side effect: close a connection that is being dropped (not awaited here; the runtime tracks it). */
@@ -130,15 +146,38 @@ export const connectionMachine = setup({
           input: { name },
         });
       }
+      for (const dispatcher of context.children.dispatchers ?? []) {
+        const id = `dispatcher:${dispatcher.name}`;
+        enqueue.spawnChild('dispatcher', { id, input: dispatcher });
+      }
     }),
-    notifyUp: enqueueActions(({ context, enqueue }) => {
+    /** Spawns the attached dispatcher (a stopped one of that name is stopped for good and replaced). */
+    attachDispatcher: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ATTACH_DISPATCHER') return;
+      const input = event.dispatcher;
+      const id = `dispatcher:${input.name}`;
+      const others = (context.children.dispatchers ?? []).filter((d) => d.name !== input.name);
+      if (others.length < (context.children.dispatchers ?? []).length) enqueue.stopChild(id);
+      enqueue.assign({ children: { ...context.children, dispatchers: [...others, input] } });
+      enqueue.spawnChild('dispatcher', { id, input });
+    }),
+    /** The dispatcher attached while online learns of the connection at once. */
+    notifyAttachedUp: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ATTACH_DISPATCHER') return;
+      enqueue.sendTo(`dispatcher:${event.dispatcher.name}`, {
+        type: 'CONNECTION_UP',
+        connectionId: context.connection?.id ?? 0,
+      });
+    }),
+    notifyUp: enqueueActions(({ context, enqueue, self }) => {
       const connectionId = context.connection?.id ?? 0;
       for (const id of childIds(context.children))
-        enqueue.sendTo(id, { type: 'CONNECTION_UP', connectionId });
+        if (isActive(self, id)) enqueue.sendTo(id, { type: 'CONNECTION_UP', connectionId });
     }),
-    notifyDown: enqueueActions(({ context, enqueue }) => {
+    notifyDown: enqueueActions(({ context, enqueue, self }) => {
       // Sent on entering backoff from online or connecting; children that never saw UP ignore it.
-      for (const id of childIds(context.children)) enqueue.sendTo(id, { type: 'CONNECTION_DOWN' });
+      for (const id of childIds(context.children))
+        if (isActive(self, id)) enqueue.sendTo(id, { type: 'CONNECTION_DOWN' });
     }),
     resetProbeCounts: assign({ probeFailures: 0, probeSuccesses: 0 }),
     planRetry: assign(({ context }) => {
@@ -195,6 +234,7 @@ export const connectionMachine = setup({
   entry: 'spawnChildren',
   on: {
     STOP: { target: '.stopping', actions: assign({ stopped: true }) },
+    ATTACH_DISPATCHER: { guard: 'isNotStopped', actions: 'attachDispatcher' },
   },
   states: {
     disconnected: {
@@ -236,6 +276,7 @@ export const connectionMachine = setup({
       },
       entry: 'notifyUp',
       on: {
+        ATTACH_DISPATCHER: { actions: ['attachDispatcher', 'notifyAttachedUp'] },
         CONNECTION_LOST: {
           target: 'backoff',
           actions: assign({ lastFailure: ({ event }) => event.failure }),

@@ -1,3 +1,4 @@
+import type { DispatcherInput } from './dispatcher.machine.js';
 import type { FailureInfo } from './failure.js';
 import type { WorkerInput } from './worker.machine.js';
 
@@ -63,13 +64,15 @@ export interface ConnectionContext {
 export interface ChildrenConfig {
   readonly creators: readonly string[];
   readonly workers?: readonly WorkerInput[];
+  /** Outbox dispatchers (fixed ids `dispatcher:<name>`): given at the start, or attached later. */
+  readonly dispatchers?: readonly DispatcherInput[];
 }
 
 export interface ConnectionInput {
   readonly config: ConnectionConfig;
   /** Seed of the jitter generator. */
   readonly seed: number;
-  /** Children to spawn (fixed ids `creator:<name>`); none by default. */
+  /** Children to spawn (fixed ids `worker:<name>`, `creator:<name>`, `dispatcher:<name>`); none by default. */
   readonly children?: ChildrenConfig;
 }
 
@@ -82,7 +85,9 @@ export type ConnectionEvent =
   | { readonly type: 'RETRY_NOW'; readonly reason: RetryReason }
   | { readonly type: 'CHECK_NOW' }
   | { readonly type: 'UNAVAILABLE_SEEN'; readonly source: SignalSource; readonly failure: FailureInfo }
-  | { readonly type: 'CONNECTION_LOST'; readonly failure: FailureInfo };
+  | { readonly type: 'CONNECTION_LOST'; readonly failure: FailureInfo }
+  /** Spawns (or replaces a stopped) dispatcher child `dispatcher:<name>`; ignored once stopped. */
+  | { readonly type: 'ATTACH_DISPATCHER'; readonly dispatcher: DispatcherInput };
 
 /** The lifecycle states, as reported by the supervisor: each is a tag on its state node. */
 export type ConnectionState =

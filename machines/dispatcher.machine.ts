@@ -14,13 +14,17 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   through the creator, with the intent id as request id; it settles when nothing is due. A `WAKE`
  *   meanwhile is remembered (`woken`), so an intent enqueued after the last claim is not left for the poll.
  *   Out: settled → `draining` again when woken, else `idle` (the failure count reset); failed (the store
- *   failed, or Temporal stopped serving under it) → `backoff`; `CONNECTION_DOWN` → `paused` (the drain is
+ *   failed, or Temporal stopped serving under it) → `backoff`, or `givenUp` when that makes `maxFailures`
+ *   failed drains in a row (only when `maxFailures` is set); `CONNECTION_DOWN` → `paused` (the drain is
  *   cancelled: starts in flight settle, claimed intents are released or their lease expires);
  *   `STOP` → `stopping`.
  * - `idle` — caught up. Out: `WAKE` → `draining`; `pollDelay` (the poll interval, or sooner when a retried
  *   intent or an expiring lease falls due) → `draining`; `CONNECTION_DOWN` → `paused`; `STOP` → `stopping`.
  * - `backoff` — the last drain failed (`failures` in a row): waits `retryDelay` (exponential, capped), then
  *   → `draining` when connected, `paused` when not. The connection is tracked meanwhile. `STOP` → `stopping`.
+ * - `givenUp` — `maxFailures` drains failed in a row (opt-in; by default it backs off for ever): nothing is
+ *   claimed; reported (`givenUp`, as a worker beyond its restart intensity: liveness fails, and a
+ *   significant dispatcher escalates). Out: `STOP` → `stopping`.
  * - `stopping` — `settle`: waits (bounded) for starts in flight and releases what this dispatcher holds.
  *   Out: settled → `stopped`.
  * - `stopped` — final.
@@ -34,6 +38,8 @@ export interface DispatcherInput {
   readonly pollIntervalMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /** Failed drains in a row after which it gives up (`givenUp`); never when undefined. */
+  readonly maxFailures?: number | undefined;
 }
 
 export interface DispatcherContext {
@@ -50,6 +56,7 @@ export interface DispatcherContext {
   readonly pollIntervalMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  readonly maxFailures: number | undefined;
 }
 
 /** What one drain reports when it settles. */
@@ -64,7 +71,7 @@ export type DispatcherEvent =
   | { readonly type: 'WAKE' }
   | { readonly type: 'STOP' };
 
-export type DispatcherState = 'paused' | 'draining' | 'idle' | 'backoff' | 'stopping' | 'stopped';
+export type DispatcherState = 'paused' | 'draining' | 'idle' | 'backoff' | 'givenUp' | 'stopping' | 'stopped';
 
 const connectionTracking = {
   CONNECTION_UP: { actions: 'markConnected' },
@@ -115,6 +122,9 @@ export const dispatcherMachine = setup({
   },
   guards: {
     isConnected: ({ context }) => context.connected,
+    /** This failed drain makes `maxFailures` in a row. */
+    isExhausted: ({ context }) =>
+      context.maxFailures !== undefined && context.failures + 1 >= context.maxFailures,
     wasWoken: ({ context }) => context.woken,
   },
   delays: {
@@ -135,6 +145,7 @@ export const dispatcherMachine = setup({
     pollIntervalMs: input.pollIntervalMs,
     retryBaseMs: input.retryBaseMs,
     retryMaxMs: input.retryMaxMs,
+    maxFailures: input.maxFailures,
   }),
   states: {
     paused: {
@@ -155,7 +166,10 @@ export const dispatcherMachine = setup({
           { guard: 'wasWoken', target: 'draining', reenter: true, actions: 'recordDrained' },
           { target: 'idle', actions: 'recordDrained' },
         ],
-        onError: { target: 'backoff', actions: 'recordFailure' },
+        onError: [
+          { guard: 'isExhausted', target: 'givenUp', actions: 'recordFailure' },
+          { target: 'backoff', actions: 'recordFailure' },
+        ],
       },
       on: {
         WAKE: { actions: 'markWoken' },
@@ -176,6 +190,10 @@ export const dispatcherMachine = setup({
       tags: ['backoff'],
       after: { retryDelay: [{ guard: 'isConnected', target: 'draining' }, { target: 'paused' }] },
       on: { ...connectionTracking, STOP: 'stopping' },
+    },
+    givenUp: {
+      tags: ['givenUp'],
+      on: { STOP: 'stopping' },
     },
     stopping: {
       tags: ['stopping'],

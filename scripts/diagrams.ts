@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { connectionMachine } from '../machines/connection.machine.js';
 import { creatorMachine } from '../machines/creator.machine.js';
+import { dispatcherMachine } from '../machines/dispatcher.machine.js';
 import { workerMachine } from '../machines/worker.machine.js';
 import { machineGraph, summarizeStates, toMermaid, transitionLabel } from '../src/machine-graph.js';
 
@@ -29,6 +30,12 @@ const MACHINES: readonly { file: string; machine: AnyStateMachine; about: string
     file: 'machines/creator.machine.ts',
     machine: creatorMachine,
     about: 'One per configured workflow creator, spawned by the connection machine (`creator:<name>`).',
+  },
+  {
+    file: 'machines/dispatcher.machine.ts',
+    machine: dispatcherMachine,
+    about:
+      'One per outbox, attached to the connection machine by `createOutbox` (`dispatcher:<name>`; docs/outbox.md).',
   },
 ];
 

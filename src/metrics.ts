@@ -51,6 +51,14 @@ const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  *   res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
  * });
  */
+/** The metrics `registerMetrics` made (so that `registerOutboxMetrics` can tell them from others). */
+const supervisorMetrics = new WeakSet<object>();
+
+/** @internal Whether `metric` was made by `registerMetrics`. */
+export function isSupervisorMetric(metric: object): boolean {
+  return supervisorMetrics.has(metric);
+}
+
 export function registerMetrics(supervisor: Supervisor, options: MetricsOptions = {}): SupervisorMetrics {
   const { registry, prefix, buckets } = resolveMetricsOptions(options);
   const target = instrumented(supervisor);
@@ -67,6 +75,7 @@ export function registerMetrics(supervisor: Supervisor, options: MetricsOptions 
   };
   const add = <M extends Metric>(metric: M): M => {
     metrics.push(metric);
+    supervisorMetrics.add(metric);
     return metric;
   };
   const registers = [registry];

@@ -63,6 +63,8 @@ export interface OrderService {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly supervisor: Supervisor;
+  /** Where its workflows run: the Temporal frontend, namespace and task queue (for a second service). */
+  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string };
   /** Every order so far, oldest first. */
   orders(): readonly OrderRecord[];
   /** What `POST /orders` does: starts `processOrder` for the order, once. Never rejects. */
@@ -253,6 +255,7 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     supervisor,
+    temporal: { address: options.address, namespace: options.namespace ?? 'default', taskQueue },
     orders: () => [...ledger],
     place,
     async settled() {

@@ -1,10 +1,13 @@
 /**
  * The demo's tour: a scripted lifecycle that plays by itself in about a minute. Orders while Temporal is up,
  * one order in flight when the server is SIGKILLed, orders that wait through the outage and run once it is
- * back, a network cut that a short deadline cannot outwait (rejected with the typed error) and a long one can.
- * Every order goes through the service's real `POST /orders`; at the end, each must be accounted for.
+ * back, a network cut that a short deadline cannot outwait (rejected with the typed error) and a long one can;
+ * last, the service itself SIGKILLed during an outage with orders in its outbox (src/demo/outbox-step.ts),
+ * restarted, and every order it had accepted counted in visibility: none lost, none twice. Every order of the
+ * first six steps goes through the service's real `POST /orders`; at the end, each must be accounted for.
  */
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { embeddedStoreAvailable, playOutboxStep } from './outbox-step.js';
 import type { OrderRecord, OrderService } from './service.js';
 
 /** What the tour does to Temporal: the demo supplies the real thing (the dev server, the fault proxy). */
@@ -41,7 +44,9 @@ export interface TourResult {
 
 class TourStopped extends Error {}
 
-const STEPS = 6;
+const STEPS = 7;
+/** Orders the second service accepts before it is killed (step 7). */
+const OUTBOX_ORDERS = 5;
 
 /** Plays the tour. Never rejects: a failed step is reported in the result. */
 export async function playTour(options: TourOptions): Promise<TourResult> {
@@ -60,9 +65,9 @@ export async function playTour(options: TourOptions): Promise<TourResult> {
   const step = (n: number, text: string) => say(`── tour ${n}/${STEPS}: ${text}`);
 
   /** Polls `check` every 100 ms until it holds; fails the tour after the step timeout or on stop. */
-  async function until(what: string, check: () => boolean): Promise<void> {
+  async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
     const deadline = Date.now() + stepTimeoutMs;
-    while (!check()) {
+    while (!(await check())) {
       if (stopRequested) throw new TourStopped('stopped');
       if (Date.now() > deadline) {
         throw new Error(`gave up after ${stepTimeoutMs / 1000} s waiting for ${what}`);
@@ -94,6 +99,7 @@ export async function playTour(options: TourOptions): Promise<TourResult> {
   const all = (ids: readonly string[], ...statuses: OrderRecord['status'][]) =>
     ids.every((id) => statuses.includes(statusOf(id) ?? 'waiting'));
   const serving = (s: Supervisor) => s.state === 'connected' || s.state === 'degraded';
+  let outboxLine: string | undefined;
 
   try {
     await until('the supervisor to connect and its worker to run', () => {
@@ -140,6 +146,28 @@ export async function playTour(options: TourOptions): Promise<TourResult> {
     await until('every order to complete or be rejected', () =>
       all([...answers.keys()], 'completed', 'rejected'),
     );
+
+    if (!embeddedStoreAvailable()) {
+      say(
+        `── tour 7/${STEPS}: skipped (the service killed during an outage needs the embedded outbox: npm install @electric-sql/pglite)`,
+      );
+    } else {
+      step(
+        7,
+        `${faults.outageLabel}, then a second service with an outbox accepts ${OUTBOX_ORDERS} orders, is SIGKILLed itself and restarted: nothing it accepted is lost`,
+      );
+      outboxLine = await playOutboxStep({
+        supervisor,
+        ...service.temporal,
+        prefix: `demo-${prefix}-${Date.now().toString(36)}-outbox`,
+        count: OUTBOX_ORDERS,
+        say,
+        until,
+        outage: () => faults.outage(),
+        recover: () => faults.recover(),
+      });
+      say(outboxLine);
+    }
   } catch (error) {
     const durationMs = Date.now() - started;
     const why = error instanceof TourStopped ? 'stopped before the end' : (error as Error).message;
@@ -174,7 +202,7 @@ export async function playTour(options: TourOptions): Promise<TourResult> {
   return {
     ok,
     summary: ok
-      ? `tour done in ${(durationMs / 1000).toFixed(1)} s: ${tally}; every request accounted for`
+      ? `tour done in ${(durationMs / 1000).toFixed(1)} s: ${tally}; every request accounted for${outboxLine ? `; outbox: ${OUTBOX_ORDERS} accepted before the service was killed, ${OUTBOX_ORDERS} started once` : ''}`
       : `tour FAILED: ${tally}; not accounted for: ${problems.join('; ')}`,
     orders,
     durationMs,

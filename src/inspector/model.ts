@@ -11,7 +11,7 @@ import { History } from './history.js';
 import type { MachineLayout } from './layout.js';
 
 /** The machines a page can draw. */
-export type MachineName = 'connection' | 'worker' | 'creator';
+export type MachineName = 'connection' | 'worker' | 'creator' | 'dispatcher';
 
 /**
  * One request outcome, as a mark on the timeline. The supervisor has no public per-request stream yet: an
@@ -102,6 +102,7 @@ export function machineOf(id: string): MachineName | undefined {
   if (id === 'connection') return 'connection';
   if (id.startsWith('worker:')) return 'worker';
   if (id.startsWith('creator:')) return 'creator';
+  if (id.startsWith('dispatcher:')) return 'dispatcher';
   return undefined;
 }
 

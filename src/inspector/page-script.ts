@@ -199,6 +199,12 @@ const BEFORE = String.raw`
         var r = restarts(entries, a.id, 300000);
         meta.push(' \u00b7 restarts ' + r[0] + ' (' + r[1] + ' in 5 min)');
       }
+      var ob = a.machine === 'dispatcher' && !replay ? (snap.outboxes || {})[a.id.slice(11)] : undefined;
+      if (ob) {
+        var d = ob.depth;
+        meta.push(' \u00b7 depth ' + (d ? d.pending : '?') + (d && d.pending ? ' (oldest ' + span(d.oldestPendingAgeMs) + ')' : ''));
+        meta.push(' \u00b7 started ' + ob.outcomes.started + ' \u00b7 failed ' + ob.outcomes.failed);
+      }
       var f = lastFailureOf(entries, a.id);
       if (f) meta.push(h('span', { 'class': 'bad', title: f.event, text: ' \u00b7 last failure ' + human(f.event) + ' at ' + clock(f.at) }));
       return treeRow(a, entries, meta);

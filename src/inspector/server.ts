@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
+import { dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
 import { type MachineGraph, machineGraph } from '../machine-graph.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
@@ -198,12 +199,13 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** The three machines with their layouts (cached per process). */
+/** The four machines with their layouts (cached per process). */
 export async function drawMachines(): Promise<Record<MachineName, DrawnMachine>> {
   const graphs = {
     connection: machineGraph(connectionMachine),
     worker: machineGraph(workerMachine),
     creator: machineGraph(creatorMachine),
+    dispatcher: machineGraph(dispatcherMachine),
   };
   // A layout that fails (no worker threads here, say) leaves that chart undrawn, with the reason: the rest
   // of the inspector works without it.
@@ -217,15 +219,17 @@ export async function drawMachines(): Promise<Record<MachineName, DrawnMachine>>
         error: error instanceof Error ? error.message : String(error),
       }),
     );
-  const [connection, worker, creator] = await Promise.all([
+  const [connection, worker, creator, dispatcher] = await Promise.all([
     draw(graphs.connection),
     draw(graphs.worker),
     draw(graphs.creator),
+    draw(graphs.dispatcher),
   ]);
   return {
     connection: { graph: graphs.connection, layout: connection },
     worker: { graph: graphs.worker, layout: worker },
     creator: { graph: graphs.creator, layout: creator },
+    dispatcher: { graph: graphs.dispatcher, layout: dispatcher },
   };
 }
 

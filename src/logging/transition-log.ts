@@ -6,6 +6,7 @@ import type { LogFields, LogLevel } from './logger.js';
 export const CHILD_MESSAGES = {
   worker: 'Temporal worker state changed',
   creator: 'Workflow creator state changed',
+  dispatcher: 'Outbox dispatcher state changed',
 } as const;
 
 /** What the log line of a child's transition reads from the child's context (when it has it). */
@@ -105,4 +106,46 @@ export function connectionTransitionEntry(
   }
   if (to === 'connected' && view.lastProbeLatencyMs !== undefined) fields.latencyMs = view.lastProbeLatencyMs;
   return { level, message: 'Temporal connection state changed', fields };
+}
+
+/** What the dispatcher's log line reads: its context and the outbox's counts (see `DispatcherView`). */
+interface DispatcherLogView {
+  readonly failures: number;
+  readonly lastFailure: FailureInfo | undefined;
+  readonly depth: { readonly pending: number; readonly oldestPendingAgeMs: number } | undefined;
+  readonly outcomes: { readonly started: number; readonly failed: number; readonly retried: number };
+}
+
+/**
+ * The log line of one state change of an outbox dispatcher, with the outbox's depth, the age of its oldest
+ * pending intent and this process's outcomes. Levels: the first state, and the busy round of `draining` ↔
+ * `idle`, at debug (one per drain); `paused`, `stopping`, `stopped` and a recovery at info; `backoff` (a
+ * failed drain) at warn with the failure; `givenUp` (`maxFailures` failed drains in a row) at error.
+ */
+export function dispatcherTransitionEntry(
+  transition: { readonly from: string; readonly to: string; readonly event: string },
+  view: DispatcherLogView,
+  redact: (text: string) => string,
+): LogEntry | undefined {
+  const { from, to, event } = transition;
+  if (from === to) return undefined;
+  const busy = (state: string) => state === 'draining' || state === 'idle';
+  let level: LogLevel = from === 'none' || (busy(from) && busy(to)) ? 'debug' : 'info';
+  const fields: LogFields = { from, to, event };
+  if (view.depth) {
+    fields.pending = view.depth.pending;
+    fields.oldestPendingAgeMs = view.depth.oldestPendingAgeMs;
+  }
+  fields.started = view.outcomes.started;
+  fields.failed = view.outcomes.failed;
+  fields.retried = view.outcomes.retried;
+  if (to === 'backoff' || to === 'givenUp') {
+    level = to === 'givenUp' ? 'error' : 'warn';
+    fields.failures = view.failures;
+    if (view.lastFailure) {
+      fields.code = view.lastFailure.code;
+      fields.cause = redact(view.lastFailure.message);
+    }
+  }
+  return { level, message: CHILD_MESSAGES.dispatcher, fields };
 }

@@ -10,7 +10,9 @@
  */
 import { CONNECTION_STATES } from '../../machines/connection.types.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
+import { dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
+import type { DispatcherView } from '../children/dispatcher-actors.js';
 import { healthOf } from '../health.js';
 import type { Disposable } from '../runtime/transition-hub.js';
 import { runtimeOf } from '../supervisor/internals.js';
@@ -60,6 +62,80 @@ function childStates(kind: 'worker' | 'creator', states: readonly string[]) {
       const current = children[`${kind}:${child}`] ?? 'stopped';
       for (const state of states) observe(state === current ? 1 : 0, { [kind]: child, state });
     }
+  };
+}
+
+const DISPATCHER_STATES = Object.keys(dispatcherMachine.root.states);
+
+/** A gauge of one outbox, read from its view (`snapshot().outboxes[name]`); labelled `outbox` besides. */
+export interface OutboxGaugeDefinition {
+  readonly name: string;
+  readonly seconds?: true;
+  readonly help: string;
+  readonly labels: readonly string[];
+  read(view: DispatcherView, observe: Observe): void;
+}
+
+/**
+ * The outbox's gauges, once: the supervisor's metrics report them for every outbox attached to it, and
+ * `registerOutboxMetrics` (temporal-supervisor/outbox) for one outbox, its depth read at each scrape.
+ */
+export const OUTBOX_GAUGES: readonly OutboxGaugeDefinition[] = [
+  {
+    name: 'outbox_intents',
+    help: 'Intents in the outbox store, by status (pending is the depth), as last read.',
+    labels: ['status'],
+    read: ({ depth }, observe) => {
+      if (!depth) return;
+      for (const status of ['pending', 'started', 'failed'] as const) observe(depth[status], { status });
+    },
+  },
+  {
+    name: 'outbox_oldest_pending_age',
+    seconds: true,
+    help: 'Age of the oldest pending intent (0 when none), as last read.',
+    labels: [],
+    read: ({ depth }, observe) => {
+      if (depth) observe(depth.oldestPendingAgeMs / 1000);
+    },
+  },
+  {
+    name: 'outbox_dispatcher_state',
+    help: '1 for the state the dispatcher is in, 0 for the others.',
+    labels: ['state'],
+    read: ({ state: current }, observe) => {
+      for (const state of DISPATCHER_STATES) observe(state === current ? 1 : 0, { state });
+    },
+  },
+  {
+    name: 'outbox_dispatch_outcomes',
+    help: 'Dispatch outcomes of this process since it started (started, failed, retried, deferred).',
+    labels: ['outcome'],
+    read: ({ outcomes }, observe) => {
+      for (const outcome of ['started', 'failed', 'retried', 'deferred'] as const)
+        observe(outcomes[outcome], { outcome });
+    },
+  },
+  {
+    name: 'outbox_dead_letters',
+    help: 'Intents this process parked as failed, by reason.',
+    labels: ['reason'],
+    read: ({ outcomes }, observe) => {
+      for (const [reason, n] of Object.entries(outcomes.failedByReason)) observe(n ?? 0, { reason });
+    },
+  },
+];
+
+/** An outbox gauge over every outbox attached to the supervisor. */
+function overOutboxes(gauge: OutboxGaugeDefinition): GaugeDefinition {
+  return {
+    ...gauge,
+    labels: ['outbox', ...gauge.labels],
+    read: ({ supervisor }, observe) => {
+      for (const view of Object.values(supervisor.snapshot().outboxes)) {
+        gauge.read(view, (value, labels) => observe(value, { outbox: view.name, ...labels }));
+      }
+    },
   };
 }
 
@@ -124,6 +200,7 @@ export const GAUGES: readonly GaugeDefinition[] = [
     labels: ['creator', 'state'],
     read: childStates('creator', CREATOR_STATES),
   },
+  ...OUTBOX_GAUGES.map(overOutboxes),
 ];
 
 export interface CounterDefinition {
@@ -135,7 +212,7 @@ export interface CounterDefinition {
 export const COUNTERS = {
   transitions: {
     name: 'transitions',
-    help: 'State changes of the connection (coarse states) and of each worker and creator.',
+    help: 'State changes of the connection (coarse states) and of each worker, creator and outbox dispatcher.',
     labels: ['actor', 'from', 'to'],
   },
   attempts: {

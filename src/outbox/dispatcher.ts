@@ -1,9 +1,5 @@
-import { fromPromise } from 'xstate';
-import {
-  type DrainOutput,
-  dispatcherMachine,
-  dispatcherRetryDelayMs,
-} from '../../machines/dispatcher.machine.js';
+import type { DrainOutput } from '../../machines/dispatcher.machine.js';
+import { provideDispatcherMachine } from '../children/dispatcher-actors.js';
 import type { StartOutcome } from '../index.js';
 import { classifyDispatchError, intentRetryDelayMs } from './classify.js';
 import type { OutboxStore } from './store.js';
@@ -53,6 +49,10 @@ export class DispatchPausedError extends Error {
 export class Dispatcher {
   readonly counts: DispatchCounts = { started: 0, failed: 0, retried: 0, deferred: 0, failedByReason: {} };
   private readonly inFlight = new Set<Promise<unknown>>();
+
+  get settleTimeoutMs(): number {
+    return this.settings.settleTimeoutMs;
+  }
 
   constructor(
     private readonly store: OutboxStore,
@@ -179,23 +179,21 @@ export class Dispatcher {
 }
 
 /**
- * The dispatcher statechart with this dispatcher's work as its actors, ready to run (`createActor`) or to
- * be spawned by a parent (the connection machine, like workers and creators): the parent then sends it
- * `CONNECTION_UP`/`CONNECTION_DOWN`/`STOP`, and the store's NOTIFY sends `WAKE`.
+ * The dispatcher statechart with this dispatcher's work as its actors, ready to run (`createActor`) on its
+ * own. An outbox made by `createOutbox` does not use it: its dispatcher is a child of the supervisor's
+ * connection statechart (`dispatcher:<name>`), which tells it of the connection and stops it.
  */
 export function dispatcherMachineFor(dispatcher: Dispatcher, afterDrain: () => void = () => {}) {
-  return dispatcherMachine.provide({
-    actors: {
-      drain: fromPromise(async ({ signal }) => {
-        const output = await dispatcher.drain(signal);
-        afterDrain();
-        return output;
-      }),
-      settle: fromPromise(() => dispatcher.settle()),
+  return provideDispatcherMachine(() => ({
+    drain: async (signal) => {
+      const output = await dispatcher.drain(signal);
+      afterDrain();
+      return output;
     },
-    delays: {
-      // ±20 % jitter, so that replicas that failed together do not retry together.
-      retryDelay: ({ context }) => Math.round(dispatcherRetryDelayMs(context) * (0.8 + 0.4 * Math.random())),
+    settle: () => dispatcher.settle(),
+    settleTimeoutMs: dispatcher.settleTimeoutMs,
+    view: () => {
+      throw new Error('not attached to a supervisor');
     },
-  });
+  }));
 }

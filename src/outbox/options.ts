@@ -43,8 +43,18 @@ export interface OutboxOptions {
   concurrency?: number;
   /** Backoff of one intent's retries after a failure that is neither permanent nor an outage. @default 1 s doubling to 60 s */
   retry?: { initialDelay?: Duration; maxDelay?: Duration };
-  /** Backoff of the whole dispatcher after a failed drain (store down, Temporal gone). @default 500 ms doubling to 30 s */
-  drainRetry?: { initialDelay?: Duration; maxDelay?: Duration };
+  /**
+   * Backoff of the whole dispatcher after a failed drain (store down, Temporal gone), and `maxFailures`:
+   * failed drains in a row after which it gives up (`givenUp`: liveness fails; see `significant`).
+   * @default 500 ms doubling to 30 s, never giving up
+   */
+  drainRetry?: { initialDelay?: Duration; maxDelay?: Duration; maxFailures?: number };
+  /**
+   * A significant dispatcher (OTP's significant child), as `workers.<name>.significant`: when it gives up
+   * (`drainRetry.maxFailures`), the supervisor's `escalation` policy applies (fail liveness, stop, or exit).
+   * @default false
+   */
+  significant?: boolean;
   /** Largest args + options, as JSON, that `enqueue` accepts. @default 2 MiB (the server's default blob limit) */
   maxPayloadBytes?: number;
   /** `wait()` reads the status this often when no local dispatch settles it first. @default 250 ms */
@@ -68,6 +78,9 @@ export interface ResolvedOutboxOptions {
   readonly retryMaxMs: number;
   readonly drainRetryBaseMs: number;
   readonly drainRetryMaxMs: number;
+  /** Undefined: never gives up. */
+  readonly drainMaxFailures: number | undefined;
+  readonly significant: boolean;
   readonly maxPayloadBytes: number;
   readonly waitPollIntervalMs: number;
 }
@@ -108,6 +121,17 @@ function count(value: number | undefined, field: string, fallback: number): numb
   if (!(Number.isInteger(value) && value > 0)) {
     throw new OutboxInputError(
       `Expected \`${field}\` to be a positive integer, got ${JSON.stringify(value)}.`,
+      field,
+    );
+  }
+  return value;
+}
+
+function flag(value: boolean | undefined, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new OutboxInputError(
+      `Expected \`${field}\` to be true or false, got ${JSON.stringify(value)}.`,
       field,
     );
   }
@@ -158,6 +182,11 @@ export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOpti
       'drainRetry.maxDelay',
       OUTBOX_DEFAULTS.drainRetryMaxMs,
     ),
+    drainMaxFailures:
+      options.drainRetry?.maxFailures === undefined
+        ? undefined
+        : count(options.drainRetry.maxFailures, 'drainRetry.maxFailures', 0),
+    significant: flag(options.significant, 'significant'),
     maxPayloadBytes: count(options.maxPayloadBytes, 'maxPayloadBytes', OUTBOX_DEFAULTS.maxPayloadBytes),
     waitPollIntervalMs: duration(
       options.waitPollInterval,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time.js';
-import { type Actor, createActor, type InspectionEvent } from 'xstate';
-import type { DispatcherState, dispatcherMachine } from '../../machines/dispatcher.machine.js';
-import type { FailureInfo } from '../../machines/failure.js';
-import type { Clock, Supervisor, WorkflowCreator } from '../index.js';
-import { type DispatchCounts, Dispatcher, dispatcherMachineFor, type StartIntentFn } from './dispatcher.js';
+import type { DispatcherState } from '../../machines/dispatcher.machine.js';
+import type { DispatcherView, DispatcherWork } from '../children/dispatcher-actors.js';
+import { isSupervisorOptionsError, type Supervisor, type WorkflowCreator } from '../index.js';
+import type { AttachedDispatcher, DispatcherRegistry } from '../supervisor/dispatchers.js';
+import { runtimeOf } from '../supervisor/internals.js';
+import { type DispatchCounts, Dispatcher, type StartIntentFn } from './dispatcher.js';
 import { embeddedStore } from './embedded-store.js';
 import { OutboxInputError, OutboxWaitTimeoutError } from './errors.js';
 import { toStoredIntent } from './intent.js';
@@ -16,29 +17,24 @@ import type { IntentStatus, OutboxDepth, StartIntent } from './types.js';
 
 /** Options of `createOutbox`: which supervisor and creator start the intents, and the outbox's own. */
 export interface CreateOutboxOptions extends OutboxOptions {
+  /**
+   * The supervisor the dispatcher runs under: it becomes the supervisor's child `dispatcher:<name>`, told
+   * of the connection as workers and creators are, shown in its snapshot, logs, metrics and inspector, and
+   * stopped by `supervisor.stop()` before the creators.
+   */
   readonly supervisor: Supervisor;
   /** The name of a creator configured on the supervisor (`creators: { outbox: {} }`): it makes the starts. */
   readonly creator: string;
-  /** @internal The dispatcher's timers (the supervisor's test clock in the model tests). */
-  readonly clock?: Clock;
-  /** @internal Observes the dispatcher actor (model tests). */
-  readonly inspect?: (event: InspectionEvent) => void;
 }
 
-/** Plain, secret-free: what the outbox is doing. */
-export interface OutboxSnapshot {
-  readonly name: string;
+/** Plain, secret-free: what the outbox is doing (also `supervisor.snapshot().outboxes[name]`). */
+export interface OutboxSnapshot extends DispatcherView {
   readonly store: 'postgres' | 'embedded';
-  readonly state: DispatcherState;
-  readonly connected: boolean;
-  /** Drains that failed in a row, and the last failure. */
-  readonly failures: number;
-  readonly lastFailure: FailureInfo | undefined;
   /** Dispatch outcomes of this process since it started. */
   readonly outcomes: Readonly<Omit<DispatchCounts, 'failedByReason'>> & {
     readonly failedByReason: DispatchCounts['failedByReason'];
   };
-  /** The store's counts when last read (by `metrics()`, or after each drain). */
+  /** The store's counts when last read (by `metrics()`, after each drain and enqueue, at most 1 s old while read). */
   readonly depth: OutboxDepth | undefined;
 }
 
@@ -46,6 +42,9 @@ export interface OutboxSnapshot {
 export interface OutboxMetrics extends OutboxSnapshot {
   readonly depth: OutboxDepth;
 }
+
+/** A depth read at most this long ago is fresh enough for the snapshot (a read is started when older). */
+const DEPTH_FRESH_MS = 1_000;
 
 function isStore(value: unknown): value is OutboxStore {
   return (
@@ -82,11 +81,13 @@ export class Outbox {
   readonly #store: OutboxStore;
   readonly #options: ResolvedOutboxOptions;
   readonly #dispatcher: Dispatcher;
-  readonly #actor: Actor<typeof dispatcherMachine>;
+  readonly #child: AttachedDispatcher;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #disposers: (() => unknown)[] = [];
   readonly #logger: OutboxOptions['logger'];
   #lastDepth: OutboxDepth | undefined;
+  #depthReadAt = Number.NEGATIVE_INFINITY;
+  #depthReading: Promise<unknown> | undefined;
   #stopped: Promise<void> | undefined;
 
   /** @internal Use `createOutbox`. */
@@ -95,6 +96,7 @@ export class Outbox {
     resolved: ResolvedOutboxOptions,
     store: OutboxStore,
     creator: WorkflowCreator,
+    dispatchers: DispatcherRegistry,
   ) {
     this.#options = resolved;
     this.#store = store;
@@ -134,53 +136,35 @@ export class Outbox {
         this.#notify(id);
       },
     );
-    this.#actor = createActor(
-      dispatcherMachineFor(this.#dispatcher, () => this.#refreshDepth()),
-      {
-        ...(options.clock ? { clock: options.clock } : {}),
-        ...(options.inspect ? { inspect: options.inspect } : {}),
-        input: {
-          name: resolved.name,
-          pollIntervalMs: resolved.pollIntervalMs,
-          retryBaseMs: resolved.drainRetryBaseMs,
-          retryMaxMs: resolved.drainRetryMaxMs,
-        },
+    const work: DispatcherWork = {
+      drain: async (signal) => {
+        const output = await this.#dispatcher.drain(signal);
+        this.#refreshDepth();
+        return output;
       },
+      settle: () => this.#dispatcher.settle(),
+      settleTimeoutMs: this.#dispatcher.settleTimeoutMs,
+      significant: resolved.significant,
+      view: () => {
+        if (Date.now() - this.#depthReadAt > DEPTH_FRESH_MS) this.#refreshDepth();
+        return this.#outboxView();
+      },
+    };
+    this.#child = dispatchers.attach(
+      {
+        name: resolved.name,
+        pollIntervalMs: resolved.pollIntervalMs,
+        retryBaseMs: resolved.drainRetryBaseMs,
+        retryMaxMs: resolved.drainRetryMaxMs,
+        maxFailures: resolved.drainMaxFailures,
+      },
+      work,
     );
-    const serving = (state: string) => state === 'connected' || state === 'degraded';
-    let connectionId = 0;
-    const tell = (state: string) =>
-      this.#actor.send(
-        serving(state)
-          ? { type: 'CONNECTION_UP', connectionId: ++connectionId }
-          : { type: 'CONNECTION_DOWN' },
-      );
-    const subscription = options.supervisor.onStateChange(({ from, to }) => {
-      if (serving(from) !== serving(to)) tell(to);
-    });
-    this.#disposers.push(() => subscription.dispose());
-    let previous: string | undefined;
-    const watch = this.#actor.subscribe((snapshot) => {
-      const state = String(snapshot.value);
-      if (state === previous) return;
-      this.#log('debug', 'Outbox dispatcher state changed', { from: previous, to: state });
-      if (state === 'backoff') {
-        this.#log('warn', 'Outbox drain failed; retrying', {
-          failures: snapshot.context.failures,
-          code: snapshot.context.lastFailure?.code,
-          message: snapshot.context.lastFailure?.message,
-        });
-      }
-      previous = state;
-    });
-    this.#disposers.push(() => watch.unsubscribe());
-    this.#actor.start();
-    if (serving(options.supervisor.state)) tell(options.supervisor.state);
   }
 
   /** @internal */
   async listen(): Promise<void> {
-    const stop = await this.#store.listen(() => this.#actor.send({ type: 'WAKE' }));
+    const stop = await this.#store.listen(() => this.#child.send({ type: 'WAKE' }));
     this.#disposers.push(stop);
   }
 
@@ -190,7 +174,8 @@ export class Outbox {
 
   /** The dispatcher's state (see docs/outbox.md). */
   get state(): DispatcherState {
-    return this.#actor.getSnapshot().value as DispatcherState;
+    const snapshot = this.#child.snapshot();
+    return !snapshot || snapshot.status === 'done' ? 'stopped' : (snapshot.value as DispatcherState);
   }
 
   /**
@@ -208,7 +193,8 @@ export class Outbox {
     const stored = toStoredIntent(intent, this.#options.maxPayloadBytes);
     const result = await this.#store.enqueue(stored, tx);
     // In a transaction the intent is not visible until the commit: NOTIFY (sent at commit) wakes us then.
-    if (tx === undefined && !result.duplicate) this.#actor.send({ type: 'WAKE' });
+    if (tx === undefined && !result.duplicate) this.#child.send({ type: 'WAKE' });
+    if (!result.duplicate && Date.now() - this.#depthReadAt > DEPTH_FRESH_MS) this.#refreshDepth();
     return result;
   }
 
@@ -244,19 +230,26 @@ export class Outbox {
   async metrics(): Promise<OutboxMetrics> {
     const depth = await this.#store.depth();
     this.#lastDepth = depth;
+    this.#depthReadAt = Date.now();
     return { ...this.snapshot(), depth };
   }
 
   snapshot(): OutboxSnapshot {
-    const s = this.#actor.getSnapshot();
+    const context = this.#child.snapshot()?.context;
+    return {
+      ...this.#outboxView(),
+      state: this.state,
+      connected: context?.connected ?? false,
+      failures: context?.failures ?? 0,
+      lastFailure: context?.lastFailure,
+    };
+  }
+
+  #outboxView() {
     const c = this.#dispatcher.counts;
     return {
       name: this.#options.name,
       store: this.#store.kind,
-      state: s.value as DispatcherState,
-      connected: s.context.connected,
-      failures: s.context.failures,
-      lastFailure: s.context.lastFailure,
       outcomes: { ...c, failedByReason: { ...c.failedByReason } },
       depth: this.#lastDepth,
     };
@@ -271,18 +264,10 @@ export class Outbox {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       // STOP first, synchronously: no drain starts once stop() was called.
-      this.#actor.send({ type: 'STOP' });
+      this.#child.send({ type: 'STOP' });
       for (const dispose of this.#disposers.splice(0))
         await Promise.resolve(dispose()).catch(() => undefined);
-      if (this.#actor.getSnapshot().status !== 'done') {
-        await new Promise<void>((resolve) => {
-          const sub = this.#actor.subscribe((s) => {
-            if (s.status !== 'done') return;
-            sub.unsubscribe();
-            resolve();
-          });
-        });
-      }
+      await this.#child.stopped();
       if (this.#store.kind === 'embedded') await this.#store.close();
     })();
     return this.#stopped;
@@ -290,20 +275,28 @@ export class Outbox {
 
   /** @internal The dispatcher actor's snapshot (model tests). */
   dispatcherSnapshot(): unknown {
-    return this.#actor.getSnapshot();
+    return this.#child.snapshot();
   }
 
   toJSON(): OutboxSnapshot {
     return this.snapshot();
   }
 
+  /** Reads the store's counts in the background (one read at a time), for the snapshot. */
   #refreshDepth(): void {
-    this.#store.depth().then(
-      (depth) => {
-        this.#lastDepth = depth;
-      },
-      () => undefined,
-    );
+    if (this.#depthReading || this.#stopped) return;
+    this.#depthReadAt = Date.now();
+    this.#depthReading = this.#store
+      .depth()
+      .then(
+        (depth) => {
+          this.#lastDepth = depth;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.#depthReading = undefined;
+      });
   }
 
   #log(level: 'debug' | 'warn', message: string, meta: Record<string, unknown>): void {
@@ -341,6 +334,23 @@ export class Outbox {
  * @throws {OutboxSchemaError} the PostgreSQL schema is missing or of another version (names the migration).
  * @throws {OutboxInputError} a bad option (named), or an unknown creator.
  */
+/** The registry's refusal as the outbox's typed error (`name` or `supervisor`). */
+function attachError(error: unknown): unknown {
+  if (!isSupervisorOptionsError(error)) return error;
+  return new OutboxInputError(error.message, error.field === 'name' ? 'name' : 'supervisor');
+}
+
+function dispatchersOf(supervisor: Supervisor): DispatcherRegistry {
+  try {
+    return runtimeOf(supervisor).dispatchers;
+  } catch (error) {
+    throw new OutboxInputError(
+      `Expected \`supervisor\` to be made by createSupervisor(): ${(error as Error).message}`,
+      'supervisor',
+    );
+  }
+}
+
 export async function createOutbox(options: CreateOutboxOptions): Promise<Outbox> {
   const resolved = resolveOutboxOptions(options);
   let creator: WorkflowCreator;
@@ -352,9 +362,21 @@ export async function createOutbox(options: CreateOutboxOptions): Promise<Outbox
       'creator',
     );
   }
+  const dispatchers = dispatchersOf(options.supervisor);
+  try {
+    dispatchers.assertAttachable(resolved.name); // before the store is opened: nothing to undo
+  } catch (error) {
+    throw attachError(error);
+  }
   const store = storeOf(resolved);
   await store.open();
-  const outbox = new Outbox(options, resolved, store, creator);
+  let outbox: Outbox;
+  try {
+    outbox = new Outbox(options, resolved, store, creator, dispatchers);
+  } catch (error) {
+    if (store.kind === 'embedded') await store.close().catch(() => undefined);
+    throw attachError(error);
+  }
   try {
     await outbox.listen();
   } catch (error) {

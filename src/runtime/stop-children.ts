@@ -4,8 +4,9 @@ import type { Clock } from './clock.js';
 import { withTimeout } from './timers.js';
 
 /**
- * Stops the supervised children in reverse order of start — the creators first (their queued requests are
- * rejected), then the workers (drained) — bounded by `timeoutMs` in all. Out of time with a group still
+ * Stops the supervised children in reverse order of start — the outbox dispatchers first (no new claim; the
+ * starts in flight settle through creators still open, and what they hold is given back), then the creators
+ * (their queued requests are rejected), then the workers (drained) — bounded by `timeoutMs` in all. Out of time with a group still
  * stopping, the later groups still get their STOP: a worker must not keep polling after stop() because a
  * creator was slow to settle. Rejects (and logs which children were left) when time runs out.
  */
@@ -17,6 +18,7 @@ export async function stopChildren(
 ): Promise<void> {
   // Only the supervised children: the actor's other children are its own invocations (this one included).
   const order = [
+    all.filter((child) => child.id.startsWith('dispatcher:')),
     all.filter((child) => child.id.startsWith('creator:')),
     all.filter((child) => child.id.startsWith('worker:')),
   ];
@@ -37,8 +39,15 @@ export async function stopChildren(
 
 /** Sends STOP to a child and resolves once it has reached its final state. */
 function untilDone(child: AnyActorRef): Promise<void> {
+  const done = whenDone(child);
+  if (child.getSnapshot().status === 'active') child.send({ type: 'STOP' });
+  return done;
+}
+
+/** Resolves once the child is no longer active (final, stopped or failed). */
+export function whenDone(child: AnyActorRef | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (child.getSnapshot().status !== 'active') {
+    if (child?.getSnapshot().status !== 'active') {
       resolve();
       return;
     }
@@ -52,6 +61,5 @@ function untilDone(child: AnyActorRef): Promise<void> {
       complete: () => resolve(),
       error: () => resolve(),
     });
-    child.send({ type: 'STOP' });
   });
 }

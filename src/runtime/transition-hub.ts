@@ -9,7 +9,7 @@ import type { Clock } from './clock.js';
  * the inspector. Secret-free by construction: it carries names, states and event types only.
  */
 export interface ActorTransition {
-  /** `connection`, `worker:<name>` or `creator:<name>`. */
+  /** `connection`, `worker:<name>`, `creator:<name>` or `dispatcher:<name>`. */
   readonly actor: string;
   /** The coarse state before and after: a `ConnectionState`, a `WorkerState` or a `CreatorState`. */
   readonly from: string;
@@ -129,9 +129,12 @@ export function childStateOf(snapshot: ChildSnapshot): string {
   return tag ?? (typeof snapshot.value === 'string' ? snapshot.value : snapshot.status);
 }
 
-/** Supervised children have fixed ids `creator:<name>` and `worker:<name>`; other children are invocations. */
+/**
+ * Supervised children have fixed ids `creator:<name>`, `worker:<name>` and `dispatcher:<name>`; other
+ * children are invocations.
+ */
 export function isSupervisedChild(id: string): boolean {
-  return id.startsWith('creator:') || id.startsWith('worker:');
+  return id.startsWith('creator:') || id.startsWith('worker:') || id.startsWith('dispatcher:');
 }
 
 /** `worker:orders` → `['worker', 'orders']`. */

@@ -7,6 +7,7 @@ import {
 import type { ConnectionConfig } from '../../machines/connection.types.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
 import type { FailureInfo } from '../../machines/failure.js';
+import { type DispatcherHost, provideDispatcherMachine } from '../children/dispatcher-actors.js';
 import { provideWorkerMachine, type WorkerHost } from '../children/worker-actors.js';
 import { ConnectionFailureError } from '../errors.js';
 import type { ConnectionRegistry } from '../runtime/connection-registry.js';
@@ -21,7 +22,9 @@ export interface WiringHost extends WorkerHost {
   readonly reachabilityIntervalMs: number | false;
   /** Bound on closing every connection at stop. */
   readonly closeTimeoutMs: number;
-  /** Stops the supervised children in order, bounded (creators, then workers drained). */
+  /** The outbox dispatchers attached (`dispatcher:<name>` children) and the work behind each. */
+  readonly dispatchers: DispatcherHost;
+  /** Stops the supervised children in order, bounded (dispatchers, creators, then workers drained). */
   stopChildren(): Promise<void>;
   /** Lets a creator settle its requests (its statechart's `settleRequests`). */
   settleCreator(name: string): Promise<void>;
@@ -123,6 +126,7 @@ export function provideConnectionMachine(host: WiringHost) {
       disconnect: fromPromise(() => registry.closeAllWithin(host.closeTimeoutMs)),
       stopChildren: fromPromise(() => host.stopChildren()),
       worker: provideWorkerMachine(host),
+      dispatcher: provideDispatcherMachine((name) => host.dispatchers.dispatcherWork(name)),
       creator: creatorMachine.provide({
         actors: {
           settleRequests: fromPromise<void, { readonly name: string }>(({ input }) =>

@@ -38,7 +38,9 @@ import { createTemporalConnector } from '../temporal/connector.js';
 import { CoreLogForwarder, ensureRuntimeWithoutSignalHandlers } from '../temporal/core-logs.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
 import { Credentials } from './credentials.js';
+import { DispatcherRegistry } from './dispatchers.js';
 import { type Draining, drainThenStop } from './draining.js';
+import { escalation } from './escalation.js';
 import { provideConnectionMachine, type WiringHost } from './machine-wiring.js';
 import type { RequestOutcome, StateChange, SupervisorObserver, SupervisorSnapshot } from './types.js';
 import { untilState } from './until-state.js';
@@ -64,6 +66,8 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   readonly requestListeners: Listeners<RequestOutcome>;
   readonly creators = new Map<string, WorkflowCreator>();
   readonly workers = new Map<string, SupervisedWorker>();
+  /** The outbox dispatchers attached (`dispatcher:<name>` children). */
+  readonly dispatchers: DispatcherRegistry = new DispatcherRegistry(this);
   readonly config: ResolvedOptions['machine'];
   readonly reachabilityIntervalMs: number | false;
   readonly closeTimeoutMs: number;
@@ -153,7 +157,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     });
     // Before the start, so that the children's first states are logged too.
     this.hub.listeners.add((transition) => this.logChildTransition(transition));
-    this.hub.listeners.add((transition) => this.escalate(transition, options.escalation));
+    this.hub.listeners.add(escalation(this, options.escalation));
     this.actor.start();
   }
 
@@ -274,7 +278,10 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   async stopChildren(): Promise<void> {
     const all = Object.values(this.actor.getSnapshot().children) as AnyActorRef[];
     // Workers drain for up to their drainTimeout: the bound of the whole stop leaves them that time.
-    const drainMs = Math.max(0, ...[...this.workers.values()].map((worker) => worker.config.drainTimeoutMs));
+    const drainMs = Math.max(
+      this.dispatchers.settleBoundMs(),
+      ...[...this.workers.values()].map((worker) => worker.config.drainTimeoutMs),
+    );
     try {
       await stopChildren(all, this.closeTimeoutMs + drainMs, this.clock, this.log);
     } finally {
@@ -390,6 +397,7 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
           .filter(([id]) => isSupervisedChild(id))
           .map(([id, child]) => [id, childStateOf((child as AnyActorRef).getSnapshot() as ChildSnapshot)]),
       ),
+      outboxes: this.dispatchers.views(),
     };
   }
 
@@ -433,24 +441,6 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
       this.gate.rejectWaiters('permanent_failure');
     else if (next === 'stopping' || next === 'disconnected') this.gate.rejectWaiters(this.gate.closedReason);
     this.stateListeners.emit({ from: previous, to: next, event: event.type, snapshot: view });
-  }
-
-  /** A significant worker given up: the escalation policy (OTP's auto_shutdown for significant children). */
-  private escalate(transition: ActorTransition, policy: ResolvedOptions['escalation']): void {
-    if (transition.to !== 'givenUp' || policy === 'fail-liveness' || this.stopped) return;
-    const [kind, name] = splitChildId(transition.actor);
-    if (kind !== 'worker' || !this.workers.get(name)?.config.significant) return;
-    const exit = typeof policy === 'object' ? policy.exit : undefined;
-    this.log.log('error', 'Significant worker given up: the supervisor stops', {
-      worker: name,
-      ...(exit !== undefined ? { exitCode: exit } : {}),
-    });
-    // Not from inside the transition that reported it: after the statechart has settled.
-    setImmediate(() => {
-      void this.stop().finally(() => {
-        if (exit !== undefined) process.exit(exit);
-      });
-    });
   }
 
   private logChildTransition(transition: ActorTransition): void {

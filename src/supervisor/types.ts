@@ -1,5 +1,6 @@
 import type { ConnectionState } from '../../machines/connection.types.js';
 import type { FailureInfo } from '../../machines/failure.js';
+import type { DispatcherView } from '../children/dispatcher-actors.js';
 import type { UnavailableReason } from '../errors.js';
 
 /** What `onStateChange` listeners receive. */
@@ -29,8 +30,13 @@ export interface SupervisorSnapshot {
   readonly probeSuccesses: number;
   /** Requests waiting for a connection. */
   readonly pendingRequests: number;
-  /** The supervised children and their states, by id (`creator:<name>`). */
+  /** The supervised children and their states, by id (`worker:<name>`, `creator:<name>`, `dispatcher:<name>`). */
   readonly children: Readonly<Record<string, string>>;
+  /**
+   * The outboxes attached (`createOutbox({ supervisor })`), by name: the dispatcher's state, the store's
+   * depth and oldest pending age as last read, and this process's dispatch outcomes. `{}` when none.
+   */
+  readonly outboxes: Readonly<Record<string, DispatcherView>>;
 }
 
 /** How one request ended, for `onRequest` listeners (the inspector draws them as marks on its timeline). */

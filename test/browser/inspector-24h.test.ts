@@ -93,6 +93,7 @@ async function outage(end: number): Promise<{ hello: Hello; cycles: number; requ
     probeSuccesses: 0,
     pendingRequests: 3,
     children: { 'creator:orders': 'waiting' },
+    outboxes: {},
   };
   const hello: Hello = {
     version: 1,

@@ -74,7 +74,7 @@ describe('npm run demo', () => {
     const { code } = await demo.exited;
     const out = demo.stdout();
     expect(code, `stdout:\n${out}\nstderr:\n${demo.stderr()}`).toBe(0);
-    for (let step = 1; step <= 6; step++) expect(out).toContain(`tour ${step}/6:`);
+    for (let step = 1; step <= 7; step++) expect(out).toContain(`tour ${step}/7:`);
     expect(out).toMatch(/Temporal server killed \(SIGKILL, pid \d+\)/);
     expect(out).toMatch(/order tour-\d+ received while Temporal is unavailable/);
     expect(out).toMatch(/order tour-\d+ started after waiting/);
@@ -87,6 +87,15 @@ describe('npm run demo', () => {
     const [, total, completed, rejected] = accounting!.map(Number);
     expect(completed! + rejected!).toBe(total);
     expect(rejected).toBeGreaterThanOrEqual(1);
+    // Step 7: the second service, SIGKILLed with 5 orders in its outbox during an outage, loses none of them.
+    expect(out).toMatch(
+      /service pid \d+ accepted 5 orders into its outbox while Temporal is down \(5 pending\)/,
+    );
+    expect(out).toMatch(/service killed; restarted as pid \d+: its outbox still holds 5 pending orders/);
+    expect(out).toContain(
+      'visibility: 5 executions for 5 of 5 orders accepted before the kill — 0 lost, 0 duplicates',
+    );
+    expect(out).toContain('outbox: 5 accepted before the service was killed, 5 started once');
     // One completion line per completed order.
     expect(out.match(/order tour-\d+ completed:/g)?.length).toBe(completed);
     expect(out).toMatch(/stopped: the dev server \(pid \d+\) is gone; bye\.\n$/);

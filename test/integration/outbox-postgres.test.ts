@@ -219,10 +219,16 @@ describe('outbox on a real PostgreSQL', () => {
       migration: '001_create_outbox',
       message: expect.stringContaining('apply migration 001_create_outbox'),
     });
-    // With migrate: true it applies the migration itself, once, even from several replicas at once.
+    // With migrate: true it applies the migration itself, once, even from several replicas at once (three
+    // outboxes on one supervisor: each its own name, as its dispatcher is the child dispatcher:<name>).
     const outboxes = await Promise.all(
-      [0, 1, 2].map(() =>
-        createOutbox({ supervisor, creator: 'outbox', store: { pool: bare, migrate: true } }),
+      [0, 1, 2].map((i) =>
+        createOutbox({
+          supervisor,
+          creator: 'outbox',
+          name: `replica${i}`,
+          store: { pool: bare, migrate: true },
+        }),
       ),
     );
     for (const o of outboxes) defer(() => o.stop());

@@ -48,6 +48,21 @@ export const MODEL_WORKER = 'model';
 
 export const MODEL_INPUT: ConnectionInput = { config: MODEL_CONFIG, seed: MODEL_SEED };
 
+/** The dispatcher the connection model attaches: its own timers are far beyond any path's. */
+const MODEL_DISPATCHER = { name: 'model', pollIntervalMs: 1e9, retryBaseMs: 1e9, retryMaxMs: 1e9 };
+/** Work behind it that has nothing to dispatch. */
+const IDLE_WORK = {
+  drain: async () => ({ dispatched: 0, nextDueInMs: undefined }),
+  settle: async () => {},
+  settleTimeoutMs: 0,
+  view: () => ({
+    name: MODEL_DISPATCHER.name,
+    store: 'model',
+    outcomes: { started: 0, failed: 0, retried: 0, deferred: 0, failedByReason: {} },
+    depth: undefined,
+  }),
+};
+
 /** Internal events carry payloads; these are the variants that matter to guards. */
 type ModelEvent =
   | ConnectionEvent
@@ -80,6 +95,7 @@ const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'CONNECTION_LOST', failure: failures.unavailable },
   { type: 'RETRY_NOW', reason: 'operator' },
   { type: 'RETRY_NOW', reason: 'server_reachable' },
+  { type: 'ATTACH_DISPATCHER', dispatcher: MODEL_DISPATCHER },
   { type: 'xstate.after.stablePeriod.connection.online.connected' },
   { type: 'xstate.after.healthInterval.connection.online.connected.idle' },
   { type: 'xstate.after.degradedInterval.connection.online.degraded.idle' },
@@ -291,6 +307,15 @@ export class ModelDriver {
         break;
       case 'CHECK_NOW':
         this.live.emit({ type: 'check' });
+        break;
+      case 'ATTACH_DISPATCHER':
+        try {
+          // Through the registry (as createOutbox does) while it accepts one ...
+          runtimeOf(this.supervisor).dispatchers.attach(event.dispatcher, IDLE_WORK);
+        } catch {
+          // ... and as the bare event when it refuses (stopped, or attached already): the machine decides.
+          runtimeOf(this.supervisor).send(event);
+        }
         break;
       case 'UNAVAILABLE_SEEN':
         if (event.source === 'channel') this.live.emit({ type: 'unavailable', failure: event.failure });

@@ -1,12 +1,12 @@
 /**
  * The outbox dispatcher's statechart as a test model, replayed on the real runtime: a real `Outbox` over a
- * store whose answers the path gives (a drain settles when the path says), told of the connection by a real
- * supervisor (fake connector, manual clock) through its public `onStateChange`, woken by the store's NOTIFY
- * callback, its timers on the supervisor's clock. After every step the dispatcher actor must have processed
+ * store whose answers the path gives (a drain settles when the path says), its dispatcher the child
+ * `dispatcher:outbox` of a real supervisor (fake connector, manual clock) and told of the connection by
+ * the connection statechart, woken by the store's NOTIFY callback, its timers on the supervisor's clock. After every step the dispatcher actor must have processed
  * that event and match the model.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { type DispatcherEvent, dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import { OutboxUnavailableError } from '../../src/outbox/errors.js';
 import { createOutbox, type Outbox } from '../../src/outbox/outbox.js';
@@ -41,7 +41,7 @@ const EVENTS: readonly DispatcherModelEvent[] = [
   { type: 'xstate.after.retryDelay.dispatcher.backoff' },
 ];
 
-const INPUT = { name: 'outbox', pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 80 };
+const INPUT = { name: 'outbox', pollIntervalMs: 50, retryBaseMs: 20, retryMaxMs: 80, maxFailures: 2 };
 
 export function dispatcherPaths() {
   return pathsPerTransition<DispatcherModelEvent>(dispatcherMachine, {
@@ -53,9 +53,10 @@ export function dispatcherPaths() {
         e.type === 'CONNECTION_UP' ? !connected : e.type === 'CONNECTION_DOWN' ? connected : true,
       );
     },
+    // `failures` is read by `isExhausted`: bounded by maxFailures (a settled drain resets it).
     serializeState: (snapshot) => {
-      const c = snapshot.context as { connected: boolean; woken: boolean };
-      return JSON.stringify([snapshot.value, c.connected, c.woken, snapshot.status]);
+      const c = snapshot.context as { connected: boolean; woken: boolean; failures: number };
+      return JSON.stringify([snapshot.value, c.connected, c.woken, c.failures, snapshot.status]);
     },
   });
 }
@@ -128,11 +129,12 @@ class ScriptedStore implements OutboxStore {
   }
 }
 
+const CHILD = 'dispatcher:outbox';
+
 async function perform(
   driver: ModelDriver,
   store: ScriptedStore,
   outbox: Outbox,
-  processed: () => readonly string[],
   event: DispatcherModelEvent,
 ): Promise<void> {
   switch (event.type) {
@@ -166,10 +168,7 @@ async function perform(
       break;
     case 'xstate.after.pollDelay.dispatcher.idle':
     case 'xstate.after.retryDelay.dispatcher.backoff':
-      for (let i = 0; i < 1_000 && !processed().includes(event.type); i++) {
-        if (!driver.clock.fireNext()) break;
-        await flush();
-      }
+      await driver.runTimersUntil(event.type, CHILD);
       break;
   }
   await flush();
@@ -180,31 +179,29 @@ export async function replayDispatcher(
 ): Promise<{ problem: string } | undefined> {
   const driver = new ModelDriver();
   const store = new ScriptedStore();
-  let seen: string[] = [];
+  // The dispatcher is the supervisor's child `dispatcher:outbox`: its events and timers are the supervisor's.
   const outbox = await createOutbox({
     supervisor: driver.supervisor,
     creator: MODEL_CREATOR,
     store,
     pollInterval: INPUT.pollIntervalMs,
-    drainRetry: { initialDelay: INPUT.retryBaseMs, maxDelay: INPUT.retryMaxMs },
-    clock: driver.clock,
-    inspect: (inspection: InspectionEvent) => {
-      if (inspection.type !== '@xstate.event') return;
-      // Events of the dispatcher itself (the root), not of its drain and settle actors.
-      const session = (inspection.actorRef as { sessionId: string }).sessionId;
-      if (session === inspection.rootId) seen.push(inspection.event.type);
+    drainRetry: {
+      initialDelay: INPUT.retryBaseMs,
+      maxDelay: INPUT.retryMaxMs,
+      maxFailures: INPUT.maxFailures,
     },
   });
   try {
     for (const [i, step] of path.steps.entries()) {
-      await perform(driver, store, outbox, () => seen, step.event);
+      await perform(driver, store, outbox, step.event);
       const name = `step ${i} ${step.event.type}`;
+      const seen = driver.take(CHILD);
       if (!seen.includes(step.event.type)) {
         await flush();
+        seen.push(...driver.take(CHILD));
         if (!seen.includes(step.event.type))
           return { problem: `${name}: never processed (${seen.join(', ')})` };
       }
-      seen = [];
       const expected = observable(step.state);
       const actual = observable(dispatcherSnapshot(outbox));
       if (!isDeepStrictEqual(expected, actual)) {

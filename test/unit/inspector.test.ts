@@ -158,7 +158,7 @@ describe('inspector server', () => {
     const stream = openEvents(inspector);
     const hello = (await stream.until((e) => e.event === 'hello', 'hello')).data as Hello;
     expect(stream.status()).toBe(200);
-    expect(Object.keys(hello.machines)).toEqual(['connection', 'worker', 'creator']);
+    expect(Object.keys(hello.machines)).toEqual(['connection', 'worker', 'creator', 'dispatcher']);
     expect(hello.machines.connection?.graph.transitions.length).toBeGreaterThan(20);
     expect(hello.actors).toEqual([
       { id: 'connection', machine: 'connection', state: 'disconnected', path: 'disconnected', since: 0 },

@@ -16,10 +16,11 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionFailureError, createSupervisor, registerMetrics } from '../../src/index.js';
 import { registerOpenTelemetryMetrics } from '../../src/opentelemetry.js';
 import { runtimeOf } from '../../src/supervisor/internals.js';
+import { loadWorkerPackage } from '../../src/temporal/worker-package.js';
 import {
   FakeConnector,
   failures,
@@ -36,6 +37,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+// The worker of the story is driven on the manual clock: its package must be loaded before it is created.
+beforeAll(() => loadWorkerPackage());
 function otel() {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
@@ -159,7 +162,7 @@ describe('registerOpenTelemetryMetrics', () => {
         `temporal_supervisor_requests_rejected_total${key({ reason: 'fail_fast', source: 'client' })}`,
       ),
     ).toBe(1);
-    expect(metrics.names).toHaveLength(15);
+    expect(metrics.names).toHaveLength(20); // 9 supervisor gauges, 5 outbox gauges (docs/operations.md), 5 counters, 1 histogram
     expect(JSON.stringify(exported)).not.toContain(API_KEY);
     const histogram = exported.find((m) => m.descriptor.name === 'temporal_supervisor.health_check_duration');
     expect(histogram?.dataPoints[0]?.value).toMatchObject({

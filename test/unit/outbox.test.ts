@@ -31,6 +31,7 @@ async function setup(options: Record<string, unknown> = {}) {
     seed: 1,
     reachabilityInterval: false,
     creators: { outbox: { retryDelay: 10 } },
+    ...(options.logger ? { logger: options.logger as never } : {}),
   });
   cleanups.push(async () => {
     for (const attempt of connector.attempts) attempt.reject(new Error('test over'));
@@ -149,7 +150,12 @@ describe('outbox on the supervisor runtime', () => {
       message: 'Outbox intent failed permanently',
       meta: expect.objectContaining({ outbox: 'outbox', id: 'intent-7', reason: 'ALREADY_STARTED' }),
     });
-    expect(lines.some((l) => l.message === 'Outbox dispatcher state changed')).toBe(true);
+    // The dispatcher's state changes are the supervisor's log lines now (it is the supervisor's child).
+    expect(lines).toContainEqual({
+      level: 'info',
+      message: 'Outbox dispatcher state changed',
+      meta: expect.objectContaining({ dispatcher: 'outbox', from: 'paused', to: 'draining' }),
+    });
   });
 
   it('enqueue refuses bad input with the field named, and stores nothing', async () => {
