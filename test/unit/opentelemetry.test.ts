@@ -159,7 +159,7 @@ describe('registerOpenTelemetryMetrics', () => {
         `temporal_supervisor_requests_rejected_total${key({ reason: 'fail_fast', source: 'client' })}`,
       ),
     ).toBe(1);
-    expect(metrics.names).toHaveLength(15);
+    expect(metrics.names).toHaveLength(16);
     expect(JSON.stringify(exported)).not.toContain(API_KEY);
     const histogram = exported.find((m) => m.descriptor.name === 'temporal_supervisor.health_check_duration');
     expect(histogram?.dataPoints[0]?.value).toMatchObject({
