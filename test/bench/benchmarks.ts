@@ -10,6 +10,7 @@ import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
 import { throughput } from './throughput.js';
+import { zombie } from './zombie.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   detection,
@@ -22,4 +23,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   outboxBench,
   firstWorker,
   fleet,
+  zombie,
 ];

@@ -40,6 +40,7 @@ export const FIGURE_KEYS = [
   'sim_fleet_recovery_ms_p95',
   'outage_heap_per_request_kb',
   'outage_loop_delay_ms_max',
+  'zombie_worker_detection_ms_p95',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -205,6 +206,12 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'ms',
     what: 'the outage: longest event-loop delay from the kill to the end of the drain (issuing the requests included; the benchmark’s forced GC not)',
     target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  zombie_worker_detection_ms_p95: {
+    unit: 'ms',
+    what: "a worker's native connection black-holed (its supervisor's connection healthy) → the worker leaves `running` (pollerCheck: long poll 3 s, interval 500 ms, absentFor 6 s), p95",
+    // The check's bound (docs/workers.md): long-poll expiry + absentFor + interval.
+    target: { text: '≤ 9500', met: (v) => v <= 9_500 },
   },
 };
 
