@@ -24,6 +24,7 @@ import {
 } from './channel.js';
 import { closedChannelGuard } from './grpc-guard.js';
 import { probeProtocol } from './protocol-probe.js';
+import { Renewal } from './renewal.js';
 import { requestIdInterceptor } from './request-id.js';
 
 /** A workflow id nobody uses: the history probe's lookup must end in NOT_FOUND. */
@@ -56,19 +57,36 @@ function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: 
 
 class LiveTemporalConnection implements LiveConnection {
   private closed = false;
+  #connection: SupervisedConnection;
+  #client: Client;
+  /** Every `watch` subscriber, re-armed on the new channel when the connection is renewed. */
+  readonly #watchers = new Set<{ onSignal: (signal: ConnectionSignal) => void; stop: () => void }>();
+  readonly #renewal: Renewal;
 
   constructor(
     readonly id: number,
-    readonly connection: SupervisedConnection,
-    readonly client: Client,
+    connection: SupervisedConnection,
     options: ResolvedOptions,
     private readonly redact: (text: string) => string,
+    open: (timeoutMs: number, signal: AbortSignal) => Promise<SupervisedConnection>,
   ) {
     this.#options = options;
+    this.#connection = connection;
+    this.#client = new Client({ connection, namespace: options.namespace });
+    this.#renewal = new Renewal(open, (fresh, deadline) => this.servingOn(fresh, deadline));
   }
 
   /** The connection's options, credentials included: #private, so that no JSON or inspect output shows them. */
   readonly #options: ResolvedOptions;
+
+  /** The current connection: a renewal (see `probe`) replaces it, so never keep it across calls. */
+  get connection(): SupervisedConnection {
+    return this.#connection;
+  }
+
+  get client(): Client {
+    return this.#client;
+  }
 
   toJSON(): unknown {
     return {
@@ -76,16 +94,30 @@ class LiveTemporalConnection implements LiveConnection {
       address: this.#options.address,
       namespace: this.#options.namespace,
       tls: tlsEnabled(this.#options),
+      ...(this.#renewal.count > 0 ? { renewals: this.#renewal.count } : {}),
     };
   }
 
+  /**
+   * One health check. A frontend that answers NOT_SERVING is draining (`frontend.shutdownFailHealthCheckDuration`
+   * of a planned restart) while it still serves: a fresh connection is opened (through the load balancer, so
+   * most likely to another frontend), checked SERVING, and takes over before the old one closes; the probe
+   * then passes. Only when no fresh connection is SERVING within the probe's deadline does NOT_SERVING fail it.
+   */
   async probe({ timeoutMs, signal }: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
     const started = performance.now();
     const deadline = Date.now() + timeoutMs;
-    const channelFailure = failFastOnChannelFailure(this.connection.channel);
+    const channelFailure = failFastOnChannelFailure(this.#connection.channel);
     const aborted = abortPromise(signal);
     try {
-      await Promise.race([this.call(deadline), channelFailure.promise, aborted.promise]);
+      try {
+        await Promise.race([this.call(this.#connection, deadline), channelFailure.promise, aborted.promise]);
+      } catch (error) {
+        if (!isNotServing(error) || this.closed) throw error;
+        const fresh = await Promise.race([this.#renewal.find(deadline, signal), aborted.promise]);
+        if (!fresh) throw error;
+        this.adopt(fresh);
+      }
       return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
     } catch (error) {
       throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
@@ -95,8 +127,32 @@ class LiveTemporalConnection implements LiveConnection {
     }
   }
 
-  private async call(deadline: number): Promise<void> {
-    const { connection } = this;
+  private async servingOn(connection: SupervisedConnection, deadline: number): Promise<boolean> {
+    try {
+      await this.call(connection, deadline);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** New requests go to `fresh` from now on; the old connection is closed after the calls in flight had time. */
+  private adopt(fresh: SupervisedConnection): void {
+    if (this.closed) {
+      void fresh.closeQuietly().catch(() => {});
+      return;
+    }
+    const old = this.#connection;
+    this.#connection = fresh;
+    this.#client = new Client({ connection: fresh, namespace: this.#options.namespace });
+    for (const watcher of this.#watchers) {
+      watcher.stop();
+      watcher.stop = this.arm(watcher.onSignal);
+    }
+    this.#renewal.retire(old);
+  }
+
+  private async call(connection: SupervisedConnection, deadline: number): Promise<void> {
     switch (this.#options.healthCheckMethod) {
       case 'health': {
         const response = await connection.withDeadline(deadline, () =>
@@ -138,7 +194,16 @@ class LiveTemporalConnection implements LiveConnection {
   }
 
   watch(onSignal: (signal: ConnectionSignal) => void): () => void {
-    return watchChannel(this.connection.channel, (previous, next) => {
+    const watcher = { onSignal, stop: this.arm(onSignal) };
+    this.#watchers.add(watcher);
+    return () => {
+      watcher.stop();
+      this.#watchers.delete(watcher);
+    };
+  }
+
+  private arm(onSignal: (signal: ConnectionSignal) => void): () => void {
+    return watchChannel(this.#connection.channel, (previous, next) => {
       if (this.closed) return;
       if (next === SHUTDOWN) onSignal({ type: 'lost', failure: CHANNEL_SHUTDOWN });
       else if (next === TRANSIENT_FAILURE) onSignal({ type: 'unavailable', failure: CHANNEL_FAILED });
@@ -147,14 +212,19 @@ class LiveTemporalConnection implements LiveConnection {
   }
 
   withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
-    return this.connection.withDeadline(deadline, fn);
+    return this.#connection.withDeadline(deadline, fn);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.connection.closeQuietly();
+    for (const watcher of this.#watchers) watcher.stop();
+    await Promise.all([this.#connection.closeQuietly(), this.#renewal.closeAll()]);
   }
+}
+
+function isNotServing(error: unknown): boolean {
+  return error instanceof ConnectionFailureError && error.failure.code === 'NOT_SERVING';
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -172,10 +242,23 @@ export function createTemporalConnector(
 ): Connector {
   const { host, port } = splitAddress(options.address);
 
-  async function connect({ id, timeoutMs, signal }: ConnectRequest): Promise<LiveConnection> {
+  /**
+   * A connection that is ready and reaches the namespace. `fresh`: on a subchannel pool of its own, so on a TCP
+   * connection of its own (grpc-js otherwise shares one among channels with the same address and options): the
+   * replacement of a connection whose frontend is draining must not ride the same socket.
+   */
+  async function open(timeoutMs: number, signal: AbortSignal, fresh: boolean): Promise<SupervisedConnection> {
     const deadline = Date.now() + timeoutMs;
     const connection = SupervisedConnection.lazy({
       ...options.connectionOptions,
+      ...(fresh
+        ? {
+            channelArgs: {
+              ...options.connectionOptions.channelArgs,
+              'grpc.use_local_subchannel_pool': 1,
+            },
+          }
+        : {}),
       address: options.address,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(options.apiKey !== undefined ? { apiKey: () => apiKey() ?? '' } : {}),
@@ -219,8 +302,7 @@ export function createTemporalConnector(
         throw error;
       }
       if (signal.aborted) throw new Error('Abandoned by the supervisor (deadline or stop)');
-      const client = new Client({ connection, namespace: options.namespace });
-      return new LiveTemporalConnection(id, connection, client, options, redact);
+      return connection;
     } catch (error) {
       ready.dispose();
       await connection.closeQuietly().catch(() => {});
@@ -236,6 +318,13 @@ export function createTemporalConnector(
       channelFailure.dispose();
       aborted.dispose();
     }
+  }
+
+  async function connect({ id, timeoutMs, signal }: ConnectRequest): Promise<LiveConnection> {
+    const connection = await open(timeoutMs, signal, false);
+    return new LiveTemporalConnection(id, connection, options, redact, (ms, renewSignal) =>
+      open(ms, renewSignal, true),
+    );
   }
 
   /**

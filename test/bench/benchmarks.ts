@@ -9,6 +9,7 @@ import { firstWorker } from './first-worker.js';
 import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
+import { rollingRestart } from './rolling-restart.js';
 import { throughput } from './throughput.js';
 import { zombie } from './zombie.js';
 
@@ -24,4 +25,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   firstWorker,
   fleet,
   zombie,
+  rollingRestart,
 ];

@@ -41,6 +41,8 @@ export const FIGURE_KEYS = [
   'outage_heap_per_request_kb',
   'outage_loop_delay_ms_max',
   'zombie_worker_detection_ms_p95',
+  'rolling_restart_failed_requests',
+  'rolling_restart_max_start_ms',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -212,6 +214,16 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     what: "a worker's native connection black-holed (its supervisor's connection healthy) → the worker leaves `running` (pollerCheck: long poll 3 s, interval 500 ms, absentFor 6 s), p95",
     // The check's bound (docs/workers.md): long-poll expiry + absentFor + interval.
     target: { text: '≤ 9500', met: (v) => v <= 9_500 },
+  },
+  rolling_restart_failed_requests: {
+    unit: 'requests',
+    what: 'cluster: both frontends SIGTERMed in turn (shutdownFailHealthCheckDuration 4 s) under a start every 50 ms (failFast creator): starts failed or rejected',
+    target: { text: '0', met: (v) => v === 0 },
+  },
+  rolling_restart_max_start_ms: {
+    unit: 'ms',
+    what: 'the same rolling restarts: the longest start that succeeded',
+    target: { text: '≤ 1000', met: (v) => v <= 1_000 },
   },
 };
 
