@@ -5,7 +5,7 @@
  * failed read or a worker with no free slot restarts the count; every partition is read until one moved.
  */
 import { describe, expect, it } from 'vitest';
-import { PollerWatch, type PollerWatchTarget } from '../../src/children/poller-watch.js';
+import { PollerWatch, type PollerWatchTarget, pollerTarget } from '../../src/children/poller-watch.js';
 import { ConnectionFailureError } from '../../src/errors.js';
 import { resolveWorkerOptions } from '../../src/options/worker.js';
 import type { SeenPoller, TaskQueueKind } from '../../src/temporal/task-queue-pollers.js';
@@ -265,5 +265,57 @@ describe('workers.<name>.pollerCheck', () => {
     expect(() =>
       resolveWorkerOptions('workers.w', { ...base, pollerCheck: pollerCheck as never }),
     ).toThrowError(expect.objectContaining({ name: 'SupervisorOptionsError', field }));
+  });
+});
+
+describe('pollerTarget (what the check reads of an SDK worker)', () => {
+  const fixed = (numSlots: number) => ({ type: 'fixed-size' as const, numSlots });
+  function worker(options: Record<string, unknown>, status: Record<string, number> = {}) {
+    return {
+      options: {
+        taskQueue: 'q',
+        identity: '7@box',
+        enableNonLocalActivities: true,
+        activities: new Map(),
+        tuner: { workflowTaskSlotSupplier: fixed(2), activityTaskSlotSupplier: fixed(2) },
+        ...options,
+      },
+      getStatus: () => ({ numInFlightWorkflowActivations: 0, numInFlightNonLocalActivities: 0, ...status }),
+    } as unknown as Parameters<typeof pollerTarget>[0];
+  }
+
+  it('the workflow queue only with workflow code, the activity queue only with activities', () => {
+    expect(pollerTarget(worker({ workflowsPath: '/w.ts' })).kinds).toEqual(['workflow']);
+    expect(pollerTarget(worker({ activities: new Map([['a', () => {}]]) })).kinds).toEqual(['activity']);
+    expect(
+      pollerTarget(worker({ workflowBundle: { code: '' }, activities: new Map([['a', () => {}]]) })).kinds,
+    ).toEqual(['workflow', 'activity']);
+    // The SDK's enableNonLocalActivities false: no activity polls.
+    expect(
+      pollerTarget(worker({ enableNonLocalActivities: false, activities: new Map([['a', () => {}]]) })).kinds,
+    ).toEqual([]);
+    expect(pollerTarget(worker({ identity: 'me@host' })).identity).toBe('me@host');
+  });
+
+  it('a free slot: below the fixed size, below a resource-based minimum, none in flight otherwise', () => {
+    const busy = worker({}, { numInFlightWorkflowActivations: 2, numInFlightNonLocalActivities: 1 });
+    expect(pollerTarget(busy).hasFreeSlot('workflow')).toBe(false);
+    expect(pollerTarget(busy).hasFreeSlot('activity')).toBe(true);
+    const resource = worker(
+      {
+        tuner: {
+          workflowTaskSlotSupplier: { type: 'resource-based', minimumSlots: 1, maximumSlots: 10 },
+          activityTaskSlotSupplier: { type: 'custom' },
+        },
+      },
+      { numInFlightWorkflowActivations: 1, numInFlightNonLocalActivities: 1 },
+    );
+    expect(pollerTarget(resource).hasFreeSlot('workflow')).toBe(false);
+    expect(pollerTarget(resource).hasFreeSlot('activity')).toBe(false);
+    expect(
+      pollerTarget(worker({ tuner: { workflowTaskSlotSupplier: { type: 'custom' } } })).hasFreeSlot(
+        'workflow',
+      ),
+    ).toBe(true);
   });
 });
