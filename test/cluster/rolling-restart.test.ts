@@ -52,4 +52,31 @@ describe('rolling restart of both frontends', () => {
     const connection = supervisor.snapshot().connection as { id: number; renewals?: number };
     expect(connection.renewals).toBeGreaterThanOrEqual(2);
   });
+
+  it('without shutdownFailHealthCheckDuration (GOAWAY only): none failed, none rejected either', async () => {
+    await supervisor?.stop();
+    await cluster.setDynamicConfig({ 'frontend.shutdownFailHealthCheckDuration': '0s' });
+    // The server reads the file every 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    supervisor = createSupervisor({
+      envConfig: false,
+      address: cluster.address,
+      creators: { orders: { deadline: '15s', failFast: true } },
+    });
+    supervisor.start();
+    await supervisor.waitFor('connected', { timeout: '60s' });
+    const outcome = await underSteadyStarts(supervisor, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await rollFrontends(cluster);
+    });
+    const connection = supervisor.snapshot().connection as { renewals?: number } | undefined;
+    console.log(
+      `rolling restart, GOAWAY only: ${outcome.started} started, ${outcome.failed} failed, ${outcome.rejected} rejected; max start ${outcome.maxStartMs} ms, p99 ${outcome.p99StartMs} ms; renewals ${connection?.renewals ?? 0}; states ${outcome.transitions.join(' ') || 'none'}; errors ${outcome.errors.slice(0, 5).join(' | ') || 'none'}`,
+    );
+    expect(outcome.started).toBeGreaterThan(100);
+    // The frontend stops listening, then sends GOAWAY and finishes the calls on it: grpc-js's next call opens
+    // a new transport, which the balancer can only send to the other frontend.
+    expect(outcome.failed).toBe(0);
+    expect(outcome.rejected).toBe(0);
+  });
 });
