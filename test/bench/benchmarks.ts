@@ -9,6 +9,8 @@ import { firstWorker } from './first-worker.js';
 import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
+import { partialOutage } from './partial-outage.js';
+import { probeCost } from './probe-cost.js';
 import { rollingRestart } from './rolling-restart.js';
 import { throughput } from './throughput.js';
 import { zombie } from './zombie.js';
@@ -26,4 +28,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   fleet,
   zombie,
   rollingRestart,
+  partialOutage,
+  probeCost,
 ];

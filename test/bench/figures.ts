@@ -43,6 +43,8 @@ export const FIGURE_KEYS = [
   'zombie_worker_detection_ms_p95',
   'rolling_restart_failed_requests',
   'rolling_restart_max_start_ms',
+  'partial_outage_detection_ms_p95',
+  'probe_cost_rps_per_supervisor',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -224,6 +226,16 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'ms',
     what: 'the same rolling restarts: the longest start that succeeded',
     target: { text: '≤ 1000', met: (v) => v <= 1_000 },
+  },
+  partial_outage_detection_ms_p95: {
+    unit: 'ms',
+    what: 'cluster: history SIGKILLed while the frontends answer SERVING → a supervisor with the `history` probe (500 ms, 1 s timeout) leaves `connected`, p95',
+    // The probe's bound: interval + timeout (+ the cluster's ~300 ms to answer UNAVAILABLE).
+    target: { text: '≤ 1500', met: (v) => v <= 1_500 },
+  },
+  probe_cost_rps_per_supervisor: {
+    unit: '/s',
+    what: 'health checks per second one supervisor with the defaults sends while connected and idle',
   },
 };
 

@@ -56,7 +56,7 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(38);
+    expect(FIGURE_KEYS).toHaveLength(40);
     // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
@@ -72,6 +72,8 @@ describe('figures', () => {
       'zombie_worker_detection_ms_p95',
       'rolling_restart_failed_requests',
       'rolling_restart_max_start_ms',
+      'partial_outage_detection_ms_p95',
+      'probe_cost_rps_per_supervisor',
     ]);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',
