@@ -18,6 +18,8 @@ interface Current {
   readonly running: Promise<void>;
   /** Set once its connection was retired: release is idempotent. */
   released?: true;
+  /** Its poller check while `run` watches it; stopped when it is handed over or drained (it stops polling). */
+  watch?: PollerWatch | undefined;
 }
 
 /** How often a handed-over worker is checked for work still in flight. */
@@ -170,6 +172,7 @@ export class SupervisedWorker {
     const current = this.current;
     if (!current) throw new Error('no worker to run');
     const watch = this.watchPollers(current, clients);
+    current.watch = watch;
     let timer: unknown;
     const failed = new Promise<never>((_, reject) => {
       const check = () => {
@@ -229,6 +232,7 @@ export class SupervisedWorker {
 
   /** Hands `current` over to drain in the background: once idle if `whenIdle`, else at once. */
   private hand(current: Current, whenIdle: boolean): void {
+    current.watch?.stop();
     if (this.current === current) this.current = undefined;
     let finish!: () => void;
     const finishNow = new Promise<void>((resolve) => {
@@ -264,6 +268,7 @@ export class SupervisedWorker {
   }
 
   private async drain(current: Current): Promise<void> {
+    current.watch?.stop();
     const state = current.worker.getState();
     if (state === 'RUNNING' || state === 'INITIALIZED') {
       try {
