@@ -95,10 +95,19 @@ export class PollerWatch {
     this.#schedule();
   }
 
+  /** Whether `kind` has a free slot; a status that cannot be read counts as none (no evidence either way). */
+  #hasFreeSlot(kind: TaskQueueKind): boolean {
+    try {
+      return this.target.hasFreeSlot(kind);
+    } catch {
+      return false;
+    }
+  }
+
   /** Updates what is known of `kind`; the time its poll has not moved if that is past the bound. */
   async #observe(kind: TaskQueueKind): Promise<number | undefined> {
     const seen = this.#seen.get(kind) as Seen;
-    if (!this.target.hasFreeSlot(kind)) {
+    if (!this.#hasFreeSlot(kind)) {
       this.#seen.set(kind, { ...seen, movedAt: this.clock.now() });
       return undefined;
     }

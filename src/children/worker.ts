@@ -205,6 +205,16 @@ export class SupervisedWorker {
     if (check === false || clients === undefined) return undefined;
     const { namespace } = this.#settings;
     const timeoutMs = Math.min(check.intervalMs, 10_000);
+    let target: ReturnType<typeof pollerTarget>;
+    try {
+      target = pollerTarget(current.worker);
+    } catch (error) {
+      // An SDK whose worker does not expose its compiled options: run unwatched rather than fail the worker.
+      this.log.log('warn', 'Poller check off: the worker options could not be read', {
+        error: this.describe(error),
+      });
+      return undefined;
+    }
     return new PollerWatch(
       async (kind, partition) =>
         describePollers(await clients({ failFast: true }), {
@@ -214,7 +224,7 @@ export class SupervisedWorker {
           partition,
           timeoutMs,
         }),
-      pollerTarget(current.worker),
+      target,
       check,
       this.clock,
     );

@@ -201,6 +201,22 @@ describe('PollerWatch', () => {
     expect(seen.fired).toBe(true);
   });
 
+  it('a worker status that throws is no evidence: never reported, nothing unhandled', async () => {
+    const clock = new ManualClock();
+    const watch = new PollerWatch(
+      async () => [],
+      target(['workflow'], () => {
+        throw new Error('status unavailable');
+      }),
+      check,
+      clock,
+    );
+    const seen = outcome(watch);
+    await run(clock, 30_000);
+    expect(seen.fired).toBe(false);
+    watch.stop();
+  });
+
   it('watches each kind: an activity queue not polled is reported while the workflow queue is', async () => {
     const clock = new ManualClock();
     let server = 10;
