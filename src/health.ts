@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConnectionState } from '../machines/connection.types.js';
 import type { FailureInfo } from '../machines/failure.js';
+import { runtimeOf } from './supervisor/internals.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 /** What the health endpoints report (also the JSON body). Secret-free, like every snapshot. */
@@ -15,6 +16,11 @@ export interface HealthReport {
   readonly children: Readonly<Record<string, string>>;
   /** Children given up beyond their restart intensity. */
   readonly givenUp: readonly string[];
+  /**
+   * Workers that are not running because the server stopped seeing their polls (`pollerCheck`): being replaced
+   * (`restarting`, `starting`), or given up. Liveness fails only once such a failure is one too many.
+   */
+  readonly notPolling: readonly string[];
   readonly lastFailure: FailureInfo | undefined;
   readonly retryAfterMs: number | undefined;
   readonly pendingRequests: number;
@@ -35,6 +41,9 @@ export function healthOf(supervisor: Supervisor, options: HealthOptions = {}): H
   const givenUp = Object.entries(snapshot.children)
     .filter(([, state]) => state === 'givenUp')
     .map(([id]) => id);
+  const notPolling = Object.entries(snapshot.children)
+    .filter(([id, state]) => state !== 'running' && workerFailureCode(supervisor, id) === NOT_POLLING)
+    .map(([id]) => id);
   const { shuttingDown } = supervisor;
   const serving =
     snapshot.state === 'connected' || (snapshot.state === 'degraded' && (options.readyWhenDegraded ?? true));
@@ -45,10 +54,22 @@ export function healthOf(supervisor: Supervisor, options: HealthOptions = {}): H
     state: snapshot.state,
     children: snapshot.children,
     givenUp,
+    notPolling,
     lastFailure: snapshot.lastFailure,
     retryAfterMs: snapshot.retryAfterMs,
     pendingRequests: snapshot.pendingRequests,
   };
+}
+
+/** The failure code of a worker that runs but does not poll (src/children/poller-watch.ts). */
+export const NOT_POLLING = 'WORKER_NOT_POLLING';
+
+/** The code of the last failure of the supervised child `id` (`worker:<name>`), if it has one. */
+export function workerFailureCode(supervisor: Supervisor, id: string): string | undefined {
+  const context = runtimeOf(supervisor).child(id)?.getSnapshot().context as
+    | { lastFailure?: FailureInfo }
+    | undefined;
+  return context?.lastFailure?.code;
 }
 
 export type HealthCheck = 'live' | 'ready';

@@ -4,6 +4,7 @@ import { workerMachine } from '../../machines/worker.machine.js';
 import { classifyCall } from '../runtime/call-failure.js';
 import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
+import type { ClientSource } from './poller-watch.js';
 import type { SupervisedWorker } from './worker.js';
 
 /** What the worker statechart's implementations need of the supervisor. */
@@ -16,6 +17,8 @@ export interface WorkerHost {
   beforeCreate(): Promise<void>;
   /** A worker's call failed because the server did not answer: the connection machine should hear of it. */
   unavailableSeen(failure: FailureInfo): void;
+  /** The supervisor's own serving connection, for the poller check (never the worker's native one). */
+  client: ClientSource;
 }
 
 /**
@@ -53,7 +56,10 @@ export function provideWorkerMachine(host: WorkerHost) {
         return host.worker(input.name).create(signal).catch(noteOutage);
       }),
       runWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
-        host.worker(input.name).run().catch(noteOutage),
+        host
+          .worker(input.name)
+          .run((options) => host.client(options))
+          .catch(noteOutage),
       ),
       shutdownWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
         host.worker(input.name).shutdown(),

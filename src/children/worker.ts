@@ -9,7 +9,9 @@ import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
 import type { CredentialSource } from '../runtime/credential-source.js';
 import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
+import { describePollers } from '../temporal/task-queue-pollers.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
+import { type ClientSource, PollerWatch, pollerTarget } from './poller-watch.js';
 
 interface Current {
   readonly worker: Worker;
@@ -18,6 +20,8 @@ interface Current {
   readonly running: Promise<void>;
   /** Set once its connection was retired: release is idempotent. */
   released?: true;
+  /** Its poller check while `run` watches it; stopped when it is handed over or drained (it stops polling). */
+  watch?: PollerWatch | undefined;
 }
 
 /** How often a handed-over worker is checked for work still in flight. */
@@ -242,10 +246,14 @@ export class SupervisedWorker {
   /**
    * Settles when the worker stops by itself: resolves if `run()` resolved, rejects if it rejected or the
    * worker went FAILED (which `run()` is not guaranteed to report). Either way, what it held is released.
+   * With the poller check on and `clients` given, also rejects (WORKER_NOT_POLLING) when the server stops
+   * seeing its polls (poller-watch.ts); that worker still runs, so it is drained in the background.
    */
-  async run(): Promise<void> {
+  async run(clients?: ClientSource): Promise<void> {
     const current = this.current;
     if (!current) throw new Error('no worker to run');
+    const watch = this.watchPollers(current, clients);
+    current.watch = watch;
     let timer: unknown;
     const failed = new Promise<never>((_, reject) => {
       const check = () => {
@@ -255,15 +263,52 @@ export class SupervisedWorker {
       timer = this.clock.setTimeout(check, FAILED_CHECK_MS);
     });
     failed.catch(() => {});
+    let zombie = false;
     try {
-      await Promise.race([current.running, failed]);
+      await Promise.race([current.running, failed, ...(watch ? [watch.absent] : [])]);
     } catch (error) {
-      this.log.log('warn', 'Temporal worker failed', { error: this.describe(error) });
+      zombie = watch?.fired === true;
+      this.log.log('warn', zombie ? 'Temporal worker not polling' : 'Temporal worker failed', {
+        error: this.describe(error),
+      });
       throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
     } finally {
       this.clock.clearTimeout(timer);
-      await this.release(current);
+      watch?.stop();
+      // A worker that does not poll still runs: shut down in the background (it may hang on its connection).
+      if (zombie) this.hand(current, false);
+      else await this.release(current);
     }
+  }
+
+  private watchPollers(current: Current, clients: ClientSource | undefined): PollerWatch | undefined {
+    const check = this.config.pollerCheck;
+    if (check === false || clients === undefined) return undefined;
+    const { namespace } = this.#settings;
+    const timeoutMs = Math.min(check.intervalMs, 10_000);
+    let target: ReturnType<typeof pollerTarget>;
+    try {
+      target = pollerTarget(current.worker);
+    } catch (error) {
+      // An SDK whose worker does not expose its compiled options: run unwatched rather than fail the worker.
+      this.log.log('warn', 'Poller check off: the worker options could not be read', {
+        error: this.describe(error),
+      });
+      return undefined;
+    }
+    return new PollerWatch(
+      async (kind, partition) =>
+        describePollers(await clients({ failFast: true }), {
+          namespace,
+          taskQueue: this.config.options.taskQueue,
+          kind,
+          partition,
+          timeoutMs,
+        }),
+      target,
+      check,
+      this.clock,
+    );
   }
 
   /**
@@ -273,24 +318,30 @@ export class SupervisedWorker {
    * flight, then is drained as by `shutdown()`. Its connection is closed once a newer one exists.
    */
   async handOver(): Promise<void> {
-    const current = this.current;
-    if (!current) return;
-    this.current = undefined;
+    if (this.current) this.hand(this.current, true);
+  }
+
+  /** Hands `current` over to drain in the background: once idle if `whenIdle`, else at once. */
+  private hand(current: Current, whenIdle: boolean): void {
+    current.watch?.stop();
+    if (this.current === current) this.current = undefined;
     let finish!: () => void;
     const finishNow = new Promise<void>((resolve) => {
       finish = resolve;
     });
     const done = (async () => {
-      let timer: unknown;
-      const idle = new Promise<void>((resolve) => {
-        const check = () => {
-          if (isIdle(current.worker)) resolve();
-          else timer = this.clock.setTimeout(check, HANDOVER_CHECK_MS);
-        };
-        check();
-      });
-      await Promise.race([idle, finishNow, current.running.catch(() => {})]);
-      this.clock.clearTimeout(timer);
+      if (whenIdle) {
+        let timer: unknown;
+        const idle = new Promise<void>((resolve) => {
+          const check = () => {
+            if (isIdle(current.worker)) resolve();
+            else timer = this.clock.setTimeout(check, HANDOVER_CHECK_MS);
+          };
+          check();
+        });
+        await Promise.race([idle, finishNow, current.running.catch(() => {})]);
+        this.clock.clearTimeout(timer);
+      }
       await this.drain(current);
     })().finally(() => this.handedOver.delete(current));
     this.handedOver.set(current, { finish, done });
@@ -308,6 +359,7 @@ export class SupervisedWorker {
   }
 
   private async drain(current: Current): Promise<void> {
+    current.watch?.stop();
     const state = current.worker.getState();
     if (state === 'RUNNING' || state === 'INITIALIZED') {
       try {

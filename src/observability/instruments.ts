@@ -13,7 +13,7 @@ import { creatorMachine } from '../../machines/creator.machine.js';
 import { dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
 import type { DispatcherView } from '../children/dispatcher-actors.js';
-import { healthOf } from '../health.js';
+import { healthOf, NOT_POLLING, workerFailureCode } from '../health.js';
 import type { Disposable } from '../runtime/transition-hub.js';
 import { runtimeOf } from '../supervisor/internals.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -235,6 +235,11 @@ export const COUNTERS = {
     help: 'Restarts of each worker after a failure (entries into restarting).',
     labels: ['worker'],
   },
+  notPolling: {
+    name: 'worker_not_polling',
+    help: 'Workers replaced because the server saw no poll of theirs for pollerCheck.absentFor (also counted in worker_restarts).',
+    labels: ['worker'],
+  },
 } as const satisfies Record<string, CounterDefinition>;
 
 export type CounterName = keyof typeof COUNTERS;
@@ -271,7 +276,10 @@ export interface CountingSink {
  */
 export function count({ supervisor, workers }: Instrumented, sink: CountingSink): Disposable[] {
   for (const result of ['success', 'failure', 'abandoned']) sink.add('attempts', { result }, 0);
-  for (const worker of workers) sink.add('restarts', { worker }, 0);
+  for (const worker of workers) {
+    sink.add('restarts', { worker }, 0);
+    sink.add('notPolling', { worker }, 0);
+  }
   return [
     supervisor.onTransition(({ actor, from, to }) => {
       if (from === to || from === 'none') return;
@@ -288,8 +296,10 @@ export function count({ supervisor, workers }: Instrumented, sink: CountingSink)
           const code = failure && /^[A-Z][A-Z0-9_]{0,63}$/.test(failure.code) ? failure.code : 'OTHER';
           sink.add('failures', { kind: failure?.kind === 'permanent' ? 'permanent' : 'transient', code });
         }
-      } else if (to === 'restarting' && actor.startsWith('worker:')) {
-        sink.add('restarts', { worker: actor.slice('worker:'.length) });
+      } else if ((to === 'restarting' || to === 'givenUp') && actor.startsWith('worker:')) {
+        const worker = actor.slice('worker:'.length);
+        if (to === 'restarting') sink.add('restarts', { worker });
+        if (workerFailureCode(supervisor, actor) === NOT_POLLING) sink.add('notPolling', { worker });
       }
     }),
     supervisor.observe({

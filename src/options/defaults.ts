@@ -30,6 +30,8 @@ export const DEFAULTS = {
     drainTimeoutMs: 10_000,
     refreshAfterOutageMs: 1_000,
     significant: false,
+    /** Per queue kind and interval: one DescribeTaskQueue per partition read until the worker is found. */
+    pollerCheck: { intervalMs: 30_000, absentForMs: 120_000, partitions: 4 },
   },
   coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
   /** `shutdown()`: how long readiness fails before the stop (lightship's default `shutdownDelay`). */

@@ -40,6 +40,37 @@ export interface WorkerOptions {
    * supervisor's `escalation` policy applies (fail liveness, stop, or exit the process). @default false
    */
   significant?: boolean;
+  /**
+   * Checks from the server's side that the worker polls: every `interval`, `DescribeTaskQueue` (on the
+   * supervisor's connection) lists the task queue's pollers, and a worker whose identity has not polled its
+   * workflow or activity queue for `absentFor` (while it had free slots) is a failed worker: it is replaced on a
+   * fresh native connection, counted against its restart intensity. `false` turns the check off. See
+   * docs/workers.md ("Workers that run but do not poll") for the cost and the bounds.
+   * @default { interval: '30s', absentFor: '2m', partitions: 4 }
+   */
+  pollerCheck?: PollerCheckOptions | false;
+}
+
+export interface PollerCheckOptions {
+  /** How often the pollers are read. @default 30 s */
+  interval?: Duration;
+  /**
+   * How long the worker's last poll, as the server records it, may stay unchanged. Above the server's long-poll
+   * expiry (`matching.longPollExpirationInterval`, 1 min by default) plus `interval`: an idle worker's poll is
+   * renewed only that often. @default 2 min
+   */
+  absentFor?: Duration;
+  /**
+   * The task queue's read partitions (the server's `matching.numTaskqueueReadPartitions`): each poll lands on
+   * one, so all are read until the worker is found. @default 4
+   */
+  partitions?: number;
+}
+
+export interface ResolvedPollerCheck {
+  readonly intervalMs: number;
+  readonly absentForMs: number;
+  readonly partitions: number;
 }
 
 export interface ResolvedWorkerOptions {
@@ -50,6 +81,7 @@ export interface ResolvedWorkerOptions {
   readonly drainTimeoutMs: number;
   readonly refreshAfterOutageMs: number | false;
   readonly significant: boolean;
+  readonly pollerCheck: ResolvedPollerCheck | false;
 }
 
 const WORKER_OPTION_KEYS: readonly string[] = [
@@ -62,10 +94,16 @@ const WORKER_OPTION_KEYS: readonly string[] = [
   'drainTimeout',
   'refreshAfterOutage',
   'significant',
+  'pollerCheck',
 ] satisfies readonly (keyof WorkerOptions)[];
 const RESTART_KEYS = ['maxRestarts', 'within', 'delay'] satisfies readonly (keyof NonNullable<
   WorkerOptions['restart']
 >)[];
+const POLLER_CHECK_KEYS = [
+  'interval',
+  'absentFor',
+  'partitions',
+] satisfies readonly (keyof PollerCheckOptions)[];
 
 /** Checks one entry of `workers` (`field` is `workers.<name>`) and applies the worker defaults. */
 export function resolveWorkerOptions(field: string, options: WorkerOptions): ResolvedWorkerOptions {
@@ -108,5 +146,35 @@ export function resolveWorkerOptions(field: string, options: WorkerOptions): Res
       options.refreshAfterOutage === false
         ? false
         : duration(`${field}.refreshAfterOutage`, options.refreshAfterOutage, d.refreshAfterOutageMs),
+    pollerCheck: resolvePollerCheck(`${field}.pollerCheck`, options.pollerCheck),
   };
+}
+
+function resolvePollerCheck(field: string, check: PollerCheckOptions | false | undefined) {
+  if (check === false) return false;
+  const options: PollerCheckOptions = check ?? {};
+  if (!isPlainObject(check ?? {})) {
+    fail(
+      field,
+      'an object or false',
+      check,
+      "Pass e.g. `pollerCheck: { interval: '30s', absentFor: '2m' }`.",
+    );
+  }
+  checkKeys(field, options, POLLER_CHECK_KEYS);
+  const d = DEFAULTS.worker.pollerCheck;
+  const resolved = {
+    intervalMs: duration(`${field}.interval`, options.interval, d.intervalMs),
+    absentForMs: duration(`${field}.absentFor`, options.absentFor, d.absentForMs),
+    partitions: integer(`${field}.partitions`, options.partitions, d.partitions, 1),
+  };
+  if (resolved.absentForMs <= resolved.intervalMs) {
+    fail(
+      `${field}.absentFor`,
+      `a duration longer than \`interval\` (${resolved.intervalMs} ms)`,
+      options.absentFor,
+      'An absence is seen only between two reads: make absentFor at least twice the interval.',
+    );
+  }
+  return resolved;
 }

@@ -1,221 +1,20 @@
 import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Client, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import type { ProbeResult } from '../../machines/connection.types.js';
 import type { FailureInfo } from '../../machines/failure.js';
 import { ConnectionFailureError } from '../errors.js';
 import { describeThrown } from '../logging/faults.js';
 import { tlsEnabled } from '../options/connection.js';
 import type { ResolvedOptions } from '../options/types.js';
 import { classifyFailure, grpcStatusOf } from '../runtime/classify.js';
-import type { ConnectionSignal, Connector, ConnectRequest, LiveConnection } from '../runtime/connector.js';
+import type { Connector, ConnectRequest, LiveConnection } from '../runtime/connector.js';
 import type { CredentialSource } from '../runtime/credential-source.js';
 import { status } from '../runtime/grpc-status.js';
-import {
-  CHANNEL_FAILED,
-  CHANNEL_SHUTDOWN,
-  CONNECTING,
-  failFastOnChannelFailure,
-  IDLE,
-  READY,
-  SHUTDOWN,
-  SupervisedConnection,
-  TRANSIENT_FAILURE,
-  untilReady,
-  watchChannel,
-} from './channel.js';
+import { CHANNEL_FAILED, failFastOnChannelFailure, SupervisedConnection, untilReady } from './channel.js';
 import { closedChannelGuard, countInFlight } from './grpc-guard.js';
+import { abortPromise, LiveTemporalConnection } from './live-connection.js';
 import { probeProtocol } from './protocol-probe.js';
 import { requestIdInterceptor } from './request-id.js';
-
-/** A workflow id nobody uses: the history probe's lookup must end in NOT_FOUND. */
-const HISTORY_PROBE_WORKFLOW_ID = 'temporal-supervisor-history-probe-0b1e9c4d';
-/** `grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING`. */
-const SERVING = 1;
-/** The service name the Temporal frontend reports health for. */
-const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
-
-function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
-  let onAbort = () => {};
-  const promise = new Promise<never>((_, reject) => {
-    const fail = () =>
-      reject(
-        new ConnectionFailureError({
-          kind: 'transient',
-          code: 'CANCELLED',
-          grpcCode: status.CANCELLED,
-          name: 'AbortError',
-          message: 'Abandoned by the supervisor (deadline or stop)',
-        }),
-      );
-    if (signal.aborted) fail();
-    onAbort = fail;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  promise.catch(() => {});
-  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
-}
-
-class LiveTemporalConnection implements LiveConnection {
-  private closed = false;
-  #current: { readonly connection: SupervisedConnection; readonly client: Client };
-  /** The watchers of `watch`, moved to the new channel when the connection is renewed. */
-  readonly #watchers = new Set<{ onSignal: (signal: ConnectionSignal) => void; stop: () => void }>();
-
-  constructor(
-    readonly id: number,
-    connection: SupervisedConnection,
-    client: Client,
-    options: ResolvedOptions,
-    private readonly redact: (text: string) => string,
-  ) {
-    this.#options = options;
-    this.#current = { connection, client };
-  }
-
-  /** The connection's options, credentials included: #private, so that no JSON or inspect output shows them. */
-  readonly #options: ResolvedOptions;
-
-  /** The connection of the moment: a TLS reload replaces it (`renew`), and new requests take the new one. */
-  get connection(): SupervisedConnection {
-    return this.#current.connection;
-  }
-
-  get client(): Client {
-    return this.#current.client;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  /**
-   * Puts a new connection (made with the reloaded TLS pair, already proven to answer) in place of the current
-   * one. Requests started from now on use it; the old one is returned to be closed once its calls finished.
-   */
-  renew(connection: SupervisedConnection, isIdle: (connection: SupervisedConnection) => boolean): void {
-    const previous = this.#current.connection;
-    this.#current = { connection, client: new Client({ connection, namespace: this.#options.namespace }) };
-    for (const watcher of this.#watchers) {
-      watcher.stop();
-      watcher.stop = this.watchCurrent(watcher.onSignal);
-    }
-    this.#retiring.add(previous);
-    void this.closeWhenIdle(previous, isIdle);
-  }
-
-  /** Connections renewed away from and not closed yet: `close()` closes them at once. */
-  readonly #retiring = new Set<SupervisedConnection>();
-
-  /** Closes a renewed connection once it has no call in flight (checked each second), at most after 5 minutes. */
-  private async closeWhenIdle(
-    connection: SupervisedConnection,
-    isIdle: (connection: SupervisedConnection) => boolean,
-  ): Promise<void> {
-    for (let waited = 0; !isIdle(connection) && waited < 300 && this.#retiring.has(connection); waited++) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
-    }
-    if (this.#retiring.delete(connection)) await connection.closeQuietly().catch(() => {});
-  }
-
-  toJSON(): unknown {
-    return {
-      id: this.id,
-      address: this.#options.address,
-      namespace: this.#options.namespace,
-      tls: tlsEnabled(this.#options),
-    };
-  }
-
-  async probe({ timeoutMs, signal }: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
-    const started = performance.now();
-    const deadline = Date.now() + timeoutMs;
-    const channelFailure = failFastOnChannelFailure(this.connection.channel);
-    const aborted = abortPromise(signal);
-    try {
-      await Promise.race([this.call(deadline), channelFailure.promise, aborted.promise]);
-      return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
-    } catch (error) {
-      throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
-    } finally {
-      channelFailure.dispose();
-      aborted.dispose();
-    }
-  }
-
-  private async call(deadline: number): Promise<void> {
-    const { connection } = this;
-    switch (this.#options.healthCheckMethod) {
-      case 'health': {
-        const response = await connection.withDeadline(deadline, () =>
-          connection.healthService.check({ service: WORKFLOW_SERVICE }),
-        );
-        if (response.status !== SERVING) {
-          throw new ConnectionFailureError({
-            kind: 'transient',
-            code: 'NOT_SERVING',
-            name: 'HealthCheckFailed',
-            message: `The frontend reports ${WORKFLOW_SERVICE} as not serving (status ${response.status})`,
-          });
-        }
-        return;
-      }
-      case 'system-info':
-        await connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({}));
-        return;
-      case 'namespace':
-        await connection.withDeadline(deadline, () =>
-          connection.workflowService.describeNamespace({ namespace: this.#options.namespace }),
-        );
-        return;
-      case 'history':
-        try {
-          await connection.withDeadline(deadline, () =>
-            connection.workflowService.describeWorkflowExecution({
-              namespace: this.#options.namespace,
-              execution: { workflowId: HISTORY_PROBE_WORKFLOW_ID },
-            }),
-          );
-        } catch (error) {
-          // NOT_FOUND came from history: it answers. Anything else (UNAVAILABLE, a deadline) is the failure.
-          if (grpcStatusOf(error) === status.NOT_FOUND) return;
-          throw error;
-        }
-        return;
-    }
-  }
-
-  watch(onSignal: (signal: ConnectionSignal) => void): () => void {
-    const watcher = { onSignal, stop: this.watchCurrent(onSignal) };
-    this.#watchers.add(watcher);
-    return () => {
-      watcher.stop();
-      this.#watchers.delete(watcher);
-    };
-  }
-
-  private watchCurrent(onSignal: (signal: ConnectionSignal) => void): () => void {
-    return watchChannel(this.connection.channel, (previous, next) => {
-      if (this.closed) return;
-      if (next === SHUTDOWN) onSignal({ type: 'lost', failure: CHANNEL_SHUTDOWN });
-      else if (next === TRANSIENT_FAILURE) onSignal({ type: 'unavailable', failure: CHANNEL_FAILED });
-      else if (previous === READY && (next === IDLE || next === CONNECTING)) onSignal({ type: 'check' });
-    });
-  }
-
-  withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
-    return this.connection.withDeadline(deadline, fn);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const retiring = [...this.#retiring];
-    this.#retiring.clear();
-    await Promise.all(retiring.map((connection) => connection.closeQuietly().catch(() => {})));
-    await this.connection.closeQuietly();
-  }
-}
 
 function splitAddress(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(':');
@@ -233,11 +32,24 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
   const inFlight = new WeakMap<SupervisedConnection, { count: number }>();
 
   /** A new connection with the credentials of the moment, ready and answering DescribeNamespace. */
-  async function open(deadline: number, timeoutMs: number, signal: AbortSignal) {
+  /**
+   * `fresh`: on a subchannel pool of its own, so on a TCP connection of its own (grpc-js otherwise shares one
+   * among channels with the same address and options): the replacement of a connection whose frontend is
+   * draining must not ride the same socket.
+   */
+  async function open(deadline: number, timeoutMs: number, signal: AbortSignal, fresh = false) {
     const tls = credentials.tls();
     const counter = { count: 0 };
     const connection = SupervisedConnection.lazy({
       ...options.connectionOptions,
+      ...(fresh
+        ? {
+            channelArgs: {
+              ...options.connectionOptions.channelArgs,
+              'grpc.use_local_subchannel_pool': 1,
+            },
+          }
+        : {}),
       address: options.address,
       ...(tls !== undefined ? { tls } : {}),
       // Read per call by the SDK: the key of the moment (a rotation applies to the next call), never a throw.
@@ -311,7 +123,9 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
       const tls = credentials.tls();
       const connection = await open(deadline, timeoutMs, signal);
       const client = new Client({ connection, namespace: options.namespace });
-      const made = new LiveTemporalConnection(id, connection, client, options, redact);
+      const made = new LiveTemporalConnection(id, connection, client, options, redact, (ms, renewSignal) =>
+        open(Date.now() + ms, ms, renewSignal, true),
+      );
       live.add(made);
       // The TLS pair was reloaded while this one connected (renewAll did not see it): renew it now.
       if (credentials.tls() !== tls) void renew(made).catch(() => {});

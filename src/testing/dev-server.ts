@@ -43,6 +43,11 @@ export interface DevServerOptions {
   dbFile?: string;
   /** Namespaces to create at launch, besides `default`; readiness waits for them too. @default [] */
   namespaces?: string[];
+  /**
+   * Dynamic config values (`--dynamic-config-value KEY=<JSON>`), e.g. `{ 'matching.longPollExpirationInterval':
+   * '5s' }`. @default {}
+   */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
   /** How long a start may take until `describeNamespace` succeeds. @default 60_000 */
   readyTimeoutMs?: number;
   /** `--log-level` of the server: debug, info, warn, error or never. @default 'error' */
@@ -280,6 +285,9 @@ export class DevServer {
     if (uiPort === false) args.push('--headless');
     else args.push('--ui-port', String(uiPort));
     for (const namespace of namespaces) args.push('--namespace', namespace);
+    for (const [key, value] of Object.entries(this.#options.dynamicConfig)) {
+      args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+    }
     return args;
   }
 
@@ -404,6 +412,7 @@ function addDefaults(
     ...resolved,
     uiPort: options.uiPort ?? false,
     namespaces: [...(options.namespaces ?? [])],
+    dynamicConfig: { ...options.dynamicConfig },
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     logLevel: options.logLevel ?? 'error',
     log: options.log ?? ((line) => process.stderr.write(`[DevServer] ${line}\n`)),

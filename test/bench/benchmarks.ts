@@ -9,7 +9,11 @@ import { firstWorker } from './first-worker.js';
 import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
+import { partialOutage } from './partial-outage.js';
+import { probeCost } from './probe-cost.js';
+import { rollingRestart } from './rolling-restart.js';
 import { throughput } from './throughput.js';
+import { zombie } from './zombie.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [
   detection,
@@ -22,4 +26,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   outboxBench,
   firstWorker,
   fleet,
+  zombie,
+  rollingRestart,
+  partialOutage,
+  probeCost,
 ];

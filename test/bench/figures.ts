@@ -40,6 +40,11 @@ export const FIGURE_KEYS = [
   'sim_fleet_recovery_ms_p95',
   'outage_heap_per_request_kb',
   'outage_loop_delay_ms_max',
+  'zombie_worker_detection_ms_p95',
+  'rolling_restart_failed_requests',
+  'rolling_restart_max_start_ms',
+  'partial_outage_detection_ms_p95',
+  'probe_cost_rps_per_supervisor',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -205,6 +210,32 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'ms',
     what: 'the outage: longest event-loop delay from the kill to the end of the drain (issuing the requests included; the benchmark’s forced GC not)',
     target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  zombie_worker_detection_ms_p95: {
+    unit: 'ms',
+    what: "a worker's native connection black-holed (its supervisor's connection healthy) → the worker leaves `running` (pollerCheck: long poll 3 s, interval 500 ms, absentFor 6 s), p95",
+    // The check's bound (docs/workers.md): long-poll expiry + absentFor + interval.
+    target: { text: '≤ 9500', met: (v) => v <= 9_500 },
+  },
+  rolling_restart_failed_requests: {
+    unit: 'requests',
+    what: 'cluster: both frontends SIGTERMed in turn (shutdownFailHealthCheckDuration 4 s) under a start every 50 ms (failFast creator): starts failed or rejected',
+    target: { text: '0', met: (v) => v === 0 },
+  },
+  rolling_restart_max_start_ms: {
+    unit: 'ms',
+    what: 'the same rolling restarts: the longest start that succeeded',
+    target: { text: '≤ 1000', met: (v) => v <= 1_000 },
+  },
+  partial_outage_detection_ms_p95: {
+    unit: 'ms',
+    what: 'cluster: history SIGKILLed while the frontends answer SERVING → a supervisor with the `history` probe (500 ms, 1 s timeout) leaves `connected`, p95',
+    // The probe's bound: interval + timeout (+ the cluster's ~300 ms to answer UNAVAILABLE).
+    target: { text: '≤ 1500', met: (v) => v <= 1_500 },
+  },
+  probe_cost_rps_per_supervisor: {
+    unit: '/s',
+    what: 'health checks per second one supervisor with the defaults sends while connected and idle',
   },
 };
 

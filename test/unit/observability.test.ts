@@ -292,6 +292,8 @@ describe('registerMetrics', () => {
     expect(v('requests_rejected_total', { reason: 'fail_fast', source: 'creator:orders' })).toBe(1);
     expect(v('requests_rejected_total', { reason: 'permanent_failure', source: 'client' })).toBe(1);
     expect(v('worker_restarts_total', { worker: 'w' })).toBe(1);
+    // Failed otherwise than by not polling: none counted there.
+    expect(v('worker_not_polling_total', { worker: 'w' })).toBe(0);
     expect(v('worker_state', { worker: 'w', state: 'givenUp' })).toBe(1);
     expect(v('worker_state', { worker: 'w', state: 'running' })).toBe(0);
     expect(v('creator_state', { creator: 'orders', state: 'waiting' })).toBe(1);

@@ -162,7 +162,7 @@ describe('registerOpenTelemetryMetrics', () => {
         `temporal_supervisor_requests_rejected_total${key({ reason: 'fail_fast', source: 'client' })}`,
       ),
     ).toBe(1);
-    expect(metrics.names).toHaveLength(20); // 9 supervisor gauges, 5 outbox gauges (docs/operations.md), 5 counters, 1 histogram
+    expect(metrics.names).toHaveLength(21); // 9 supervisor gauges, 5 outbox gauges (docs/operations.md), 6 counters, 1 histogram
     expect(JSON.stringify(exported)).not.toContain(API_KEY);
     const histogram = exported.find((m) => m.descriptor.name === 'temporal_supervisor.health_check_duration');
     expect(histogram?.dataPoints[0]?.value).toMatchObject({

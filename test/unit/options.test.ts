@@ -136,6 +136,7 @@ describe('resolveOptions: defaults', () => {
         drainTimeoutMs: 10_000,
         refreshAfterOutageMs: 1_000,
         significant: false,
+        pollerCheck: { intervalMs: 30_000, absentForMs: 120_000, partitions: 4 },
       },
       coreLogs: { level: 'WARN', sdkLevel: 'INFO' },
       readinessDelayMs: 5_000,

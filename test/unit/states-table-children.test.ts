@@ -187,6 +187,23 @@ describe('worker restart intensity: maxRestarts within restart.within', () => {
     expect(worker(r).state).toBe('givenUp');
   });
 
+  it('a worker the server no longer sees polling (WORKER_NOT_POLLING) is a counted failure: maxRestarts 1', async () => {
+    const r = withWorker({ maxRestarts: 1 });
+    const notPolling = () =>
+      new ConnectionFailureError({
+        kind: 'transient',
+        code: 'WORKER_NOT_POLLING',
+        name: 'WorkerNotPolling',
+        message: 'no poll recorded',
+      });
+    await running(r);
+    await runEnds(r, notPolling());
+    expect(worker(r)).toMatchObject({ state: 'restarting', restarts: 1, lastFailure: 'WORKER_NOT_POLLING' });
+    await restarted(r, 1_000);
+    await runEnds(r, notPolling());
+    expect(worker(r)).toMatchObject({ state: 'givenUp', lastFailure: 'WORKER_NOT_POLLING' });
+  });
+
   it('restartWorker() from givenUp starts again with the history cleared', async () => {
     const r = withWorker({ maxRestarts: 1 });
     await running(r);
