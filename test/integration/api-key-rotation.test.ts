@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor } from '../../src/index.js';
-import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
+import { expectedGreetings } from '../fixtures/index.js';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 import { waitUntil } from '../harness/wait.js';
+import { startGreeterSupervisor } from '../support/greeter-supervisor.js';
 import { pinoToMemory } from '../support/loggers.js';
 import { type Call, recordingProxy } from '../support/recording-proxy.js';
 
@@ -27,21 +28,16 @@ describe('API key rotation', () => {
     defer(async () => proxy.close());
     const { logger, text } = pinoToMemory('debug');
     const taskQueue = `rotation-${randomUUID()}`;
-    const supervisor = createSupervisor({
-      address: proxy.address,
-      envConfig: false,
-      apiKey: OLD_KEY,
-      tls: false,
-      logger,
-      workers: { greeter: { taskQueue, workflowsPath, activities } },
-      creators: { api: {} },
-    });
-    defer(() => supervisor.stop());
-    supervisor.start();
-    await waitUntil(() => supervisor.snapshot().children['worker:greeter'] === 'running', {
-      timeoutMs: 60_000,
-      what: 'the worker running',
-    });
+    const supervisor = await startGreeterSupervisor(
+      {
+        address: proxy.address,
+        apiKey: OLD_KEY,
+        tls: false,
+        logger,
+        taskQueue,
+      },
+      defer,
+    );
 
     // In flight across the rotation: workflows sleeping on a timer (their tasks come back after it).
     const before = await Promise.all(
@@ -101,27 +97,22 @@ describe('API key rotation', () => {
     const taskQueue = `rotation-fn-${randomUUID()}`;
     let issued = OLD_KEY;
     let providerCalls = 0;
-    const supervisor = createSupervisor({
-      address: proxy.address,
-      envConfig: false,
-      // Async, as a secrets manager's client would be.
-      apiKey: async () => {
-        providerCalls++;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return issued;
+    const supervisor = await startGreeterSupervisor(
+      {
+        address: proxy.address,
+        // Async, as a secrets manager's client would be.
+        apiKey: async () => {
+          providerCalls++;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return issued;
+        },
+        apiKeyRefreshInterval: '200ms',
+        tls: false,
+        logger,
+        taskQueue,
       },
-      apiKeyRefreshInterval: '200ms',
-      tls: false,
-      logger,
-      workers: { greeter: { taskQueue, workflowsPath, activities } },
-      creators: { api: {} },
-    });
-    defer(() => supervisor.stop());
-    supervisor.start();
-    await waitUntil(() => supervisor.snapshot().children['worker:greeter'] === 'running', {
-      timeoutMs: 60_000,
-      what: 'the worker running',
-    });
+      defer,
+    );
 
     // A steady stream of starts, one every 50 ms, across the rotation.
     const started: Promise<{ handle: { workflowId: string } }>[] = [];

@@ -13,11 +13,11 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSupervisor } from '../../src/index.js';
-import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
+import { expectedGreetings } from '../fixtures/index.js';
 import { useCleanups } from '../harness/cleanups.js';
 import { DevServer } from '../harness/dev-server.js';
 import { waitUntil } from '../harness/wait.js';
+import { startGreeterSupervisor } from '../support/greeter-supervisor.js';
 import { pinoToMemory } from '../support/loggers.js';
 import { fingerprintOf, recordingProxy } from '../support/recording-proxy.js';
 import { TestCa } from '../support/test-ca.js';
@@ -49,25 +49,20 @@ describe('TLS certificate rotation from files', () => {
     defer(async () => proxy.close());
     const { logger, lines, text } = pinoToMemory('debug');
     const taskQueue = `tls-rotation-${randomUUID()}`;
-    const supervisor = createSupervisor({
-      address: proxy.address,
-      envConfig: false,
-      tls: {
-        clientCertPair: { crtFile, keyFile },
-        serverRootCACertificateFile: ca.caFile,
-        serverNameOverride: 'localhost',
-        reload: { interval: '200ms' },
+    const supervisor = await startGreeterSupervisor(
+      {
+        address: proxy.address,
+        tls: {
+          clientCertPair: { crtFile, keyFile },
+          serverRootCACertificateFile: ca.caFile,
+          serverNameOverride: 'localhost',
+          reload: { interval: '200ms' },
+        },
+        logger,
+        taskQueue,
       },
-      logger,
-      workers: { greeter: { taskQueue, workflowsPath, activities } },
-      creators: { api: {} },
-    });
-    defer(() => supervisor.stop());
-    supervisor.start();
-    await waitUntil(() => supervisor.snapshot().children['worker:greeter'] === 'running', {
-      timeoutMs: 60_000,
-      what: 'the worker running',
-    });
+      defer,
+    );
     expect(proxy.handshakes.length).toBeGreaterThanOrEqual(2);
     expect(new Set(proxy.handshakes.map((h) => h.clientCert))).toEqual(new Set([fpA]));
 
@@ -190,26 +185,21 @@ describe('TLS certificate rotation from files', () => {
     defer(async () => proxy.close());
     const { logger, lines } = pinoToMemory('debug');
     const taskQueue = `tls-refused-${randomUUID()}`;
-    const supervisor = createSupervisor({
-      address: proxy.address,
-      envConfig: false,
-      tls: {
-        clientCertPair: { crtFile, keyFile },
-        serverRootCACertificateFile: ca.caFile,
-        serverNameOverride: 'localhost',
-        reload: { interval: '200ms' },
+    const supervisor = await startGreeterSupervisor(
+      {
+        address: proxy.address,
+        tls: {
+          clientCertPair: { crtFile, keyFile },
+          serverRootCACertificateFile: ca.caFile,
+          serverNameOverride: 'localhost',
+          reload: { interval: '200ms' },
+        },
+        connectTimeout: '3s',
+        logger,
+        taskQueue,
       },
-      connectTimeout: '3s',
-      logger,
-      workers: { greeter: { taskQueue, workflowsPath, activities } },
-      creators: { api: {} },
-    });
-    defer(() => supervisor.stop());
-    supervisor.start();
-    await waitUntil(() => supervisor.snapshot().children['worker:greeter'] === 'running', {
-      timeoutMs: 60_000,
-      what: 'the worker running',
-    });
+      defer,
+    );
     // A valid pair (its key is its certificate's), from a CA the server does not trust; written key first.
     copyFileSync(stranger.keyFile, keyFile);
     copyFileSync(stranger.crtFile, crtFile);
