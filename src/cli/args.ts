@@ -41,7 +41,7 @@ export interface ConnectionFlags {
 }
 
 export type DiagramFormat = 'mermaid' | 'dot';
-export type DiagramMachine = 'connection' | 'worker' | 'creator' | 'all';
+export type DiagramMachine = 'connection' | 'worker' | 'creator' | 'dispatcher' | 'all';
 
 export type Invocation =
   | { readonly command: 'help'; readonly topic: CommandName | undefined }
@@ -381,7 +381,13 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       return {
         command,
         format: oneOf(values, 'format', ['mermaid', 'dot'], 'mermaid', command),
-        machine: oneOf(values, 'machine', ['connection', 'worker', 'creator', 'all'], 'connection', command),
+        machine: oneOf(
+          values,
+          'machine',
+          ['connection', 'worker', 'creator', 'dispatcher', 'all'],
+          'connection',
+          command,
+        ),
       };
   }
 }

@@ -2,6 +2,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { connectionMachine } from '../../machines/connection.machine.js';
 import { creatorMachine } from '../../machines/creator.machine.js';
+import { dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import { workerMachine } from '../../machines/worker.machine.js';
 import { machineGraph, toDot, toMermaid } from '../machine-graph.js';
 import type { Invocation } from './args.js';
@@ -14,6 +15,7 @@ const MACHINES: Readonly<Record<Exclude<DiagramInvocation['machine'], 'all'>, An
   connection: connectionMachine,
   worker: workerMachine,
   creator: creatorMachine,
+  dispatcher: dispatcherMachine,
 };
 
 /** The diagram text of the chosen machine(s). */

@@ -212,7 +212,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
         type: 'string',
         value: 'NAME',
         default: 'connection',
-        help: 'connection, worker, creator or all.',
+        help: "connection, worker, creator, dispatcher (the outbox's) or all.",
       },
       HELP_FLAG,
     ],

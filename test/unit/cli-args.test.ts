@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { dispatcherMachine } from '../../machines/dispatcher.machine.js';
 import { connectionMachine, creatorMachine, workerMachine } from '../../machines/index.js';
 import {
   closest,
@@ -301,7 +302,7 @@ describe('diagram', () => {
       '--format must be one of mermaid, dot; got "mermiad". Did you mean --format mermaid?',
     );
     expect(usageError(['diagram', '--machine', 'workers']).message).toBe(
-      '--machine must be one of connection, worker, creator, all; got "workers". Did you mean --machine worker?',
+      '--machine must be one of connection, worker, creator, dispatcher, all; got "workers". Did you mean --machine worker?',
     );
     expect(usageError(['diagram', '--format', 'svg']).exitCode).toBe(EXIT.usage);
   });
@@ -314,7 +315,7 @@ describe('diagram', () => {
       toDot(machineGraph(workerMachine)).trimEnd(),
     );
     const all = diagramText({ format: 'mermaid', machine: 'all' });
-    expect(all.match(/^stateDiagram-v2$/gm)).toHaveLength(3);
+    expect(all.match(/^stateDiagram-v2$/gm)).toHaveLength(4);
     expect(all).toContain(`%% creator machine\n${toMermaid(machineGraph(creatorMachine)).trimEnd()}`);
     expect(
       diagramText({ format: 'dot', machine: 'all' }).match(/^\/\/ \w+ machine\ndigraph "\w+" \{$/gm),
@@ -322,7 +323,11 @@ describe('diagram', () => {
       '// connection machine\ndigraph "connection" {',
       '// worker machine\ndigraph "worker" {',
       '// creator machine\ndigraph "creator" {',
+      '// dispatcher machine\ndigraph "dispatcher" {',
     ]);
+    expect(diagramText({ format: 'mermaid', machine: 'dispatcher' })).toBe(
+      toMermaid(machineGraph(dispatcherMachine)).trimEnd(),
+    );
   });
 });
 
