@@ -99,6 +99,9 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
       if (signal.aborted) throw new Error('Abandoned by the supervisor (deadline or stop)');
       return connection;
     } catch (error) {
+      // `ready` stops watching first: its watch would ask the closed channel to connect on SHUTDOWN and leave
+      // a TCP connection behind once the server is back (see `untilReady`; the chaos outage test catches it).
+      ready.dispose();
       await connection.closeQuietly().catch(() => {});
       throw error;
     } finally {

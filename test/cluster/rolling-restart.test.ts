@@ -47,10 +47,13 @@ describe('rolling restart of both frontends', () => {
     expect(outcome.started).toBeGreaterThan(100);
     expect(outcome.failed).toBe(0);
     expect(outcome.rejected).toBe(0);
-    // The connection never stopped serving (readiness held): renewed under the supervisor, once per frontend.
+    // The connection never stopped serving (readiness held): renewed under the supervisor. Both frontends roll,
+    // so the one the connection is on drains at least once: one renewal at least. Two only when it started on
+    // the frontend rolled first (a loaded CI run started on the second: the balancer's round robin also counts
+    // failed attempts and reachability dials).
     expect(outcome.transitions).toEqual([]);
     const connection = supervisor.snapshot().connection as { id: number; renewals?: number };
-    expect(connection.renewals).toBeGreaterThanOrEqual(2);
+    expect(connection.renewals).toBeGreaterThanOrEqual(1);
   });
 
   it('without shutdownFailHealthCheckDuration (GOAWAY only): none failed, none rejected either', async () => {
