@@ -138,7 +138,7 @@ describe('API key rotation', () => {
     // Logged once every connection (the client's, the worker's native one) has the new key.
     const rotatedAt = Number(lines().find((line) => line.msg === 'API key rotated')?.time);
     const countAtRotation = started.length;
-    await waitUntil(() => started.length >= countAtRotation + 20, {
+    await waitUntil(() => started.length >= countAtRotation + 30, {
       timeoutMs: 30_000,
       what: 'starts after',
     });
@@ -164,7 +164,10 @@ describe('API key rotation', () => {
     const service = (call: Call) => call.path.split('/').at(-1) ?? '';
     const before = proxy.calls.filter((call) => call.at < rotatedAt - 500);
     expect(before.some((call) => call.authorization === `Bearer ${OLD_KEY}`)).toBe(true);
-    const later = proxy.calls.filter((call) => call.at >= rotatedAt);
+    // A call the SDK's core had begun just as the key changed may still carry the old one (seen once in a loaded
+    // CI run: a PollActivityTaskQueue arrived 0–500 ms after the log line with the old key), as docs/operations.md
+    // says: keep both keys valid for a while. Every call begun after that carries the new key.
+    const later = proxy.calls.filter((call) => call.at >= rotatedAt + 500);
     expect(later.filter((call) => service(call) === 'StartWorkflowExecution').length).toBeGreaterThanOrEqual(
       10,
     );
