@@ -57,6 +57,18 @@ import { workerMachine } from './worker.machine.js';
  * connection stays open while the children drain, and they are stopped right after).
  */
 
+/** Why a slow probe degraded the connection: the cause its log line and snapshot give. */
+function slowProbeFailure(result: ProbeResult, thresholdMs: number): FailureInfo {
+  return {
+    kind: 'transient',
+    code: 'PROBE_SLOW',
+    name: 'SlowHealthCheck',
+    message: result.unanswered
+      ? `The health check had no answer within ${thresholdMs} ms (healthCheck.slowThreshold)`
+      : `The health check took ${result.latencyMs} ms, over ${thresholdMs} ms (healthCheck.slowThreshold)`,
+  };
+}
+
 /** Ids of the supervised children, workers first (the order of start). */
 function childIds(children: ChildrenConfig): string[] {
   return [
@@ -99,10 +111,14 @@ export const connectionMachine = setup({
   actors: {
     /** One connection attempt; rejects with a classified error (see `machines/failure.ts`). */
     connect: fromPromise<ConnectionHandle, { readonly attempt: number }>(notProvided('connect')),
-    /** One health check on the live connection, bounded by `healthCheck.timeoutMs`. */
-    probe: fromPromise<ProbeResult, { readonly connection: ConnectionHandle | undefined }>(
-      notProvided('probe'),
-    ),
+    /**
+     * One health check on the live connection, bounded by `healthCheck.timeoutMs`; with `answerWithinMs`, done
+     * `unanswered` once that long has passed with no answer from the server at all.
+     */
+    probe: fromPromise<
+      ProbeResult,
+      { readonly connection: ConnectionHandle | undefined; readonly answerWithinMs?: number }
+    >(notProvided('probe')),
     /** Passive signals from the live connection: sends UNAVAILABLE_SEEN, CHECK_NOW, CONNECTION_LOST. */
     watchConnection: fromCallback<ConnectionEvent, { readonly connection: ConnectionHandle | undefined }>(
       notProvided('watchConnection'),
@@ -196,8 +212,8 @@ export const connectionMachine = setup({
   guards: {
     isStopped: ({ context }) => context.stopped,
     isNotStopped: ({ context }) => !context.stopped,
-    isSlowProbe: ({ context }, params: { readonly latencyMs: number }) =>
-      params.latencyMs > context.config.healthCheck.slowThresholdMs,
+    isSlowProbe: ({ context }, params: { readonly latencyMs: number; readonly unanswered: boolean }) =>
+      params.unanswered || params.latencyMs > context.config.healthCheck.slowThresholdMs,
     /** This good probe makes enough in a row to leave `degraded`. */
     isRecovered: ({ context }) => context.probeSuccesses + 1 >= context.config.healthCheck.successesToRecover,
     /** This failed probe makes enough in a row to give the connection up. */
@@ -305,15 +321,27 @@ export const connectionMachine = setup({
               invoke: {
                 id: 'probe',
                 src: 'probe',
-                input: ({ context }) => ({ connection: context.connection }),
+                // While connected, a probe the server has not answered at all within slowThreshold is slow at
+                // once: `degraded` probes again, and only failed probes there give the connection up.
+                input: ({ context }) => ({
+                  connection: context.connection,
+                  answerWithinMs: context.config.healthCheck.slowThresholdMs,
+                }),
                 onDone: [
                   {
                     guard: {
                       type: 'isSlowProbe',
-                      params: ({ event }) => ({ latencyMs: event.output.latencyMs }),
+                      params: ({ event }) => ({
+                        latencyMs: event.output.latencyMs,
+                        unanswered: event.output.unanswered === true,
+                      }),
                     },
                     target: '#connection.online.degraded',
-                    actions: assign({ lastProbeLatencyMs: ({ event }) => event.output.latencyMs }),
+                    actions: assign({
+                      lastProbeLatencyMs: ({ event }) => event.output.latencyMs,
+                      lastFailure: ({ event, context }) =>
+                        slowProbeFailure(event.output, context.config.healthCheck.slowThresholdMs),
+                    }),
                   },
                   {
                     target: 'idle',
@@ -349,7 +377,10 @@ export const connectionMachine = setup({
                   {
                     guard: {
                       type: 'isSlowProbe',
-                      params: ({ event }) => ({ latencyMs: event.output.latencyMs }),
+                      params: ({ event }) => ({
+                        latencyMs: event.output.latencyMs,
+                        unanswered: event.output.unanswered === true,
+                      }),
                     },
                     target: 'idle',
                     actions: assign({

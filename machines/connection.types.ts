@@ -110,4 +110,9 @@ export type ConnectionTag = ConnectionState | 'serving';
 
 export interface ProbeResult {
   readonly latencyMs: number;
+  /**
+   * The server had not answered at all within `healthCheck.slowThreshold` while `connected`: the probe was
+   * given up as slow (a black hole looks like this), `latencyMs` being how long it had waited.
+   */
+  readonly unanswered?: boolean;
 }

@@ -13,10 +13,11 @@ export const DEFAULTS = {
   closeTimeoutMs: 5_000,
   healthCheck: {
     method: 'health',
-    intervalMs: 2_000,
+    // A silent network is noticed within interval + slowThreshold (900 ms); docs/connection.md gives the cost.
+    intervalMs: 500,
     degradedIntervalMs: 500,
     timeoutMs: 1_000,
-    slowThresholdMs: 500,
+    slowThresholdMs: 400,
     failuresToDisconnect: 3,
     successesToRecover: 2,
   },

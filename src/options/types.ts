@@ -50,13 +50,16 @@ export interface BackoffOptions {
 export interface HealthCheckOptions {
   /** Which call probes the server. @default 'health' */
   method?: HealthCheckMethod;
-  /** Time between probes while connected. @default 2 s */
+  /** Time between probes while connected. @default 500 ms */
   interval?: Duration;
   /** Time between probes while degraded. @default 500 ms */
   degradedInterval?: Duration;
   /** Deadline of each probe. @default 1 s */
   timeout?: Duration;
-  /** A probe slower than this moves `connected` to `degraded` (but never gives the connection up). @default 500 ms */
+  /**
+   * A probe slower than this moves `connected` to `degraded` (but never gives the connection up); while
+   * `connected`, a probe with no answer at all by then is slow at once. @default 400 ms
+   */
   slowThreshold?: Duration;
   /** Failed probes in a row, while degraded, that give the connection up (→ `backoff`). @default 3 */
   failuresToDisconnect?: number;

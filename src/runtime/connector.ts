@@ -17,8 +17,17 @@ export interface LiveConnection extends ConnectionHandle {
   readonly client: Client;
   /** The underlying connection (raw gRPC services, `withDeadline`). */
   readonly connection: Connection;
-  /** One health check; rejects with a classified error (see `ConnectionFailureError`). */
-  probe(request: { readonly timeoutMs: number; readonly signal: AbortSignal }): Promise<ProbeResult>;
+  /**
+   * One health check; rejects with a classified error (see `ConnectionFailureError`). Calls `answered` as soon
+   * as the server has answered anything, when the probe goes on after that (a NOT_SERVING frontend, while a
+   * fresh connection is found): while `connected`, a probe with no answer within `healthCheck.slowThreshold`
+   * is slow.
+   */
+  probe(request: {
+    readonly timeoutMs: number;
+    readonly signal: AbortSignal;
+    readonly answered?: () => void;
+  }): Promise<ProbeResult>;
   /** Passive signals until the returned function is called. */
   watch(onSignal: (signal: ConnectionSignal) => void): () => void;
   /** Runs `fn` with every gRPC call in it bounded by `deadline` (epoch ms), retries included. */

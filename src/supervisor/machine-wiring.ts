@@ -12,6 +12,7 @@ import { provideWorkerMachine, type WorkerHost } from '../children/worker-actors
 import { ConnectionFailureError } from '../errors.js';
 import type { ConnectionRegistry } from '../runtime/connection-registry.js';
 import type { ConnectionSignal, Connector } from '../runtime/connector.js';
+import { answeredWithin } from './probe-answer.js';
 
 /** What the connection statechart's implementations need of the supervisor. */
 export interface WiringHost extends WorkerHost {
@@ -64,14 +65,29 @@ export function provideConnectionMachine(host: WiringHost) {
         const live = registry.get(input.connection);
         if (!live) throw new ConnectionFailureError(NO_CONNECTION);
         const started = clock.now();
-        try {
-          const result = await live.probe({ timeoutMs: config.healthCheck.timeoutMs, signal });
-          host.probed({ ok: true, seconds: result.latencyMs / 1000 });
-          return result;
-        } catch (error) {
-          if (!signal.aborted) host.probed({ ok: false, seconds: (clock.now() - started) / 1000 });
-          throw error;
-        }
+        let answered = false;
+        const markAnswered = () => {
+          answered = true;
+        };
+        const call = live
+          .probe({ timeoutMs: config.healthCheck.timeoutMs, signal, answered: markAnswered })
+          .then(
+            (result) => {
+              host.probed({ ok: true, seconds: result.latencyMs / 1000 });
+              return result;
+            },
+            (error: unknown) => {
+              if (!signal.aborted) host.probed({ ok: false, seconds: (clock.now() - started) / 1000 });
+              throw error;
+            },
+          );
+        if (input.answerWithinMs === undefined) return await call;
+        return await answeredWithin(call, input.answerWithinMs, {
+          clock,
+          signal,
+          started,
+          answered: () => answered,
+        });
       }),
       watchConnection: fromCallback<ConnectionEvent, { connection: ConnectionHandle | undefined }>(
         ({ input, sendBack }) => {

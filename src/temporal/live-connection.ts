@@ -144,8 +144,18 @@ export class LiveTemporalConnection implements LiveConnection {
    * most likely to another frontend), checked SERVING, and takes over before the old one closes; the probe
    * then passes. Only when no fresh connection is SERVING within the probe's deadline does NOT_SERVING fail it.
    */
-  async probe({ timeoutMs, signal }: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
+  async probe({
+    timeoutMs,
+    signal,
+    answered,
+  }: {
+    timeoutMs: number;
+    signal: AbortSignal;
+    answered?: () => void;
+  }): Promise<ProbeResult> {
     const started = performance.now();
+    // The latency is the server's: until it answered, even NOT_SERVING (not the renewal that may follow).
+    let answeredAt: number | undefined;
     const deadline = Date.now() + timeoutMs;
     const channelFailure = failFastOnChannelFailure(this.connection.channel);
     const aborted = abortPromise(signal);
@@ -154,11 +164,13 @@ export class LiveTemporalConnection implements LiveConnection {
         await Promise.race([this.call(this.connection, deadline), channelFailure.promise, aborted.promise]);
       } catch (error) {
         if (!isNotServing(error) || this.closed) throw error;
+        answeredAt = performance.now();
+        answered?.();
         const fresh = await Promise.race([this.#renewal.find(deadline, signal), aborted.promise]);
         if (!fresh) throw error;
         this.adopt(fresh);
       }
-      return { latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+      return { latencyMs: Math.round(((answeredAt ?? performance.now()) - started) * 10) / 10 };
     } catch (error) {
       throw new ConnectionFailureError(classifyFailure(error, this.redact), { cause: error });
     } finally {

@@ -11,6 +11,7 @@ import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
 import { partialOutage } from './partial-outage.js';
 import { probeCost } from './probe-cost.js';
+import { probeServerCost } from './probe-server-cost.js';
 import { rollingRestart } from './rolling-restart.js';
 import { throughput } from './throughput.js';
 import { zombie } from './zombie.js';
@@ -30,4 +31,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   rollingRestart,
   partialOutage,
   probeCost,
+  probeServerCost,
 ];

@@ -45,6 +45,7 @@ export const FIGURE_KEYS = [
   'rolling_restart_max_start_ms',
   'partial_outage_detection_ms_p95',
   'probe_cost_rps_per_supervisor',
+  'probe_frontend_cpu_us',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -236,6 +237,10 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
   probe_cost_rps_per_supervisor: {
     unit: '/s',
     what: 'health checks per second one supervisor with the defaults sends while connected and idle',
+  },
+  probe_frontend_cpu_us: {
+    unit: 'µs',
+    what: "a frontend process's CPU time per `health` probe (the cluster's frontend, 8 probes in flight)",
   },
 };
 

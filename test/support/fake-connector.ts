@@ -17,6 +17,7 @@ import type {
   LiveConnection,
 } from '../../src/runtime/connector.js';
 import { signalWithStartRequestId } from '../../src/temporal/request-id.js';
+import { settle } from './manual-clock.js';
 
 /** A deferred promise controlled by the test. */
 export interface Pending<T> {
@@ -202,7 +203,11 @@ export class FakeConnection implements LiveConnection {
     return { id: this.id, fake: true };
   }
 
+  /** When set, every probe answers at once with this latency (a healthy server); else the test answers. */
+  answerProbes: number | undefined;
+
   probe({ signal }: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
+    if (this.answerProbes !== undefined) return Promise.resolve({ latencyMs: this.answerProbes });
     const p = pending<ProbeResult>(signal);
     this.probes.push(p);
     return p.promise;
@@ -243,6 +248,8 @@ export class FakeConnector implements Connector {
   readonly server = new FakeTemporal();
   readonly attempts: (Pending<LiveConnection> & { request: ConnectRequest })[] = [];
   readonly connections: FakeConnection[] = [];
+  /** Given to every connection made from now on: see {@link FakeConnection.answerProbes}. */
+  answerProbes: number | undefined;
   reachable = false;
   reachabilityChecks = 0;
 
@@ -266,6 +273,7 @@ export class FakeConnector implements Connector {
     const attempt = this.pendingAttempt;
     if (!attempt) throw new Error('no connection attempt in flight');
     const connection = new FakeConnection(attempt.request.id, this.server);
+    connection.answerProbes = this.answerProbes;
     this.connections.push(connection);
     attempt.resolve(connection);
     return connection;
@@ -284,9 +292,7 @@ export class FakeConnector implements Connector {
 }
 
 /** Lets pending promise callbacks run. */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
+export const flush = settle;
 
 /**
  * The options every fake-runtime test starts from: no envconfig, the fakes, a fixed seed, no reachability

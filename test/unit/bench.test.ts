@@ -56,7 +56,7 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(40);
+    expect(FIGURE_KEYS).toHaveLength(41);
     // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
@@ -74,6 +74,7 @@ describe('figures', () => {
       'rolling_restart_max_start_ms',
       'partial_outage_detection_ms_p95',
       'probe_cost_rps_per_supervisor',
+      'probe_frontend_cpu_us',
     ]);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',

@@ -115,16 +115,14 @@ async function outage(supervisor: Supervisor, clock: ManualClock, connector: Fak
   clock.advance(10); // → starting → fails again → givenUp (maxRestarts 1)
   await flush();
 
-  // Five good probes of 12 ms.
+  // Five good probes of 12 ms (healthCheck.interval 500 ms).
   for (let i = 0; i < 5; i++) {
-    clock.advance(2_000);
-    await flush();
+    await clock.run(500);
     connection.pendingProbe?.resolve({ latencyMs: 12 });
     await flush();
   }
   // A failed probe → degraded.
-  clock.advance(2_000);
-  await flush();
+  await clock.run(500);
   connection.pendingProbe?.reject(new ConnectionFailureError(leaky.probe));
   await flush();
   // The connection is lost → backoff; a request waits; the next attempt fails permanently.
@@ -229,8 +227,7 @@ describe('transition logs (pino)', () => {
     const seen: string[] = [];
     supervisor.onTransition((t) => seen.push(t.toPath));
     for (let i = 0; i < 20; i++) {
-      clock.advance(2_000);
-      await flush();
+      await clock.run(500);
       connection.pendingProbe?.resolve({ latencyMs: 3 });
       await flush();
     }

@@ -119,10 +119,10 @@ describe('resolveOptions: defaults', () => {
       closeTimeoutMs: 5_000,
       healthCheck: {
         method: 'health',
-        intervalMs: 2_000,
+        intervalMs: 500,
         degradedIntervalMs: 500,
         timeoutMs: 1_000,
-        slowThresholdMs: 500,
+        slowThresholdMs: 400,
         failuresToDisconnect: 3,
         successesToRecover: 2,
       },

@@ -188,6 +188,7 @@ describe('docs/outbox.md: the dispatcher is the child dispatcher:<name> of the c
       'escalation %s, significant %s: 2 failed drains → givenUp, liveness fails; supervisor %s',
       async (escalation, significant, expected) => {
         const r = newRig({ creators: { starts: {} }, escalation });
+        r.connector.answerProbes = 3; // a healthy server: only the outbox fails
         await outboxOn(r, 'orders', { store: storeDown(), drainRetry: { maxFailures: 2 }, significant });
         const child = () => r.supervisor.snapshot().children['dispatcher:orders'];
         await r.connect();

@@ -22,6 +22,7 @@ afterEach(async () => {
 async function connected() {
   const clock = new ManualClock();
   const connector = new FakeConnector();
+  connector.answerProbes = 3; // a healthy server: the connection stays `connected` while time passes
   const supervisor = createSupervisor({ envConfig: false, connector, clock, reachabilityInterval: false });
   cleanups.push(() => stopOnFakes(supervisor, connector, clock));
   await startConnected(supervisor, connector);
@@ -53,8 +54,7 @@ describe('supervisor.shutdown', () => {
     expect(await probe('/livez')).toBe(200);
 
     // Traffic still routed here during the delay is served.
-    clock.advance(9_999);
-    await flush();
+    await clock.run(9_999);
     expect(supervisor.state).toBe('connected');
     expect(await supervisor.withClient(async () => 'served')).toBe('served');
     expect(await probe('/readyz')).toBe(503);
@@ -71,8 +71,7 @@ describe('supervisor.shutdown', () => {
   it('waits 5 s by default', async () => {
     const { clock, supervisor } = await connected();
     const shutdown = supervisor.shutdown();
-    clock.advance(4_999);
-    await flush();
+    await clock.run(4_999);
     expect(supervisor.state).toBe('connected');
     clock.advance(1);
     await flush();
