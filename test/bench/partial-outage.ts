@@ -42,7 +42,7 @@ export const partialOutage: Benchmark = {
     return {
       figures: { partial_outage_detection_ms_p95: round(percentile(detection, 95)) },
       notes: [
-        `${trials} trials, history SIGKILLed (frontends SERVING), history probe every 500 ms with a 1 s timeout: ${describeSummary(summarize(detection))} ms`,
+        `${trials} trials, history SIGKILLed (frontends SERVING), history probe every 500 ms (slow when unanswered after 400 ms, 1 s timeout): ${describeSummary(summarize(detection))} ms`,
       ],
     };
   },
