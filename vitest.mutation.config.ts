@@ -29,6 +29,13 @@ export default defineConfig({
       'test/unit/call-failure.test.ts',
       'test/unit/errors.test.ts',
       'test/unit/wait-queue.test.ts',
+      'test/unit/wait-queue-property.test.ts',
+      'test/unit/request-in-flight.test.ts',
+      'test/unit/request-context.test.ts',
+      'test/unit/probe-answer.test.ts',
+      'test/unit/states-table-blackhole.test.ts',
+      // The dispatcher child of the connection statechart (written from docs/outbox.md; a real PGlite).
+      'test/unit/outbox-child.test.ts',
       'test/unit/options.test.ts',
       'test/unit/creator.test.ts',
     ],

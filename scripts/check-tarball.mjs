@@ -138,6 +138,14 @@ try {
       if (to.isTemporalUnavailableError(new Error('x')) || to.isSupervisorOptionsError(new TypeError('x')))
         throw new Error('a guard accepts a plain error');
     }
+    const outboxCopies = [await import('temporal-supervisor/outbox'), require('temporal-supervisor/outbox')];
+    for (const [from, to] of [outboxCopies, [...outboxCopies].reverse()]) {
+      if (!to.isOutboxUnavailableError(new from.OutboxUnavailableError('x', { operation: 'enqueue' })))
+        throw new Error('isOutboxUnavailableError misses an error of the other build');
+      if (!to.isOutboxInputError(new from.OutboxInputError('x', 'args')))
+        throw new Error('isOutboxInputError misses an error of the other build');
+      if (to.isOutboxUnavailableError(new Error('x'))) throw new Error('an outbox guard accepts a plain error');
+    }
     const supervisor = cjs.createSupervisor({ envConfig: false, creators: { orders: {} } });
     await supervisor.stop();
     console.log(JSON.stringify({ loaded, copies: cjs.createSupervisor === esm.createSupervisor ? 1 : 2 }));

@@ -54,10 +54,12 @@ export interface RequestIdentity {
  * `Symbol.for` key, shared by every copy, on each class's prototype.
  */
 const BRAND = Symbol.for('temporal-supervisor.error');
-function brand(target: { prototype: object }, name: string): void {
+/** @internal Marks `target`'s instances as `name` for {@link hasBrand} (the outbox's errors use it too). */
+export function brand(target: { prototype: object }, name: string): void {
   Object.defineProperty(target.prototype, BRAND, { value: name });
 }
-function hasBrand(error: unknown, name: string): boolean {
+/** @internal Whether `error` is an error of class `name` of any copy of this package. */
+export function hasBrand(error: unknown, name: string): boolean {
   return typeof error === 'object' && error !== null && (error as { [BRAND]?: unknown })[BRAND] === name;
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ownFile } from '../runtime/own-file.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { onJsonLines } from './json-lines.js';
 
 export interface OutboxStepOptions {
   readonly supervisor: Supervisor;
@@ -69,18 +70,8 @@ function startChild(options: OutboxStepOptions, dir: string, count: number): Chi
     env: { ...process.env, TEMPORAL_SUPERVISOR_DEMO_OUTBOX: JSON.stringify(config) },
   });
   const events: Record<string, unknown>[] = [];
-  let buffer = '';
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        events.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {}
-    }
-  });
+  onJsonLines(child.stdout, (event) => events.push(event));
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2_000);
   });

@@ -3,6 +3,8 @@
  * value received and the fix, and an `isX` guard.
  */
 
+import { brand, hasBrand } from '../errors.js';
+
 /** Sets the structured fields (all but `cause`, which goes to `Error`'s own). */
 function init(error: Error, fields: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(fields)) {
@@ -84,11 +86,24 @@ export class OutboxWaitTimeoutError extends Error {
   }
 }
 
+for (const [type, name] of [
+  [OutboxInputError, 'OutboxInputError'],
+  [OutboxSchemaError, 'OutboxSchemaError'],
+  [OutboxUnavailableError, 'OutboxUnavailableError'],
+  [OutboxIntentConflictError, 'OutboxIntentConflictError'],
+  [OutboxWaitTimeoutError, 'OutboxWaitTimeoutError'],
+] as const) {
+  brand(type, name);
+}
+
+// Brands, not `instanceof`: an error of the package's other copy (its CommonJS or ESM build) is recognised.
 export const isOutboxInputError = (error: unknown): error is OutboxInputError =>
-  error instanceof OutboxInputError;
+  hasBrand(error, 'OutboxInputError');
 export const isOutboxSchemaError = (error: unknown): error is OutboxSchemaError =>
-  error instanceof OutboxSchemaError;
+  hasBrand(error, 'OutboxSchemaError');
 export const isOutboxUnavailableError = (error: unknown): error is OutboxUnavailableError =>
-  error instanceof OutboxUnavailableError;
+  hasBrand(error, 'OutboxUnavailableError');
 export const isOutboxIntentConflictError = (error: unknown): error is OutboxIntentConflictError =>
-  error instanceof OutboxIntentConflictError;
+  hasBrand(error, 'OutboxIntentConflictError');
+export const isOutboxWaitTimeoutError = (error: unknown): error is OutboxWaitTimeoutError =>
+  hasBrand(error, 'OutboxWaitTimeoutError');

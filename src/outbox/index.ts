@@ -12,6 +12,7 @@ export {
   isOutboxIntentConflictError,
   isOutboxSchemaError,
   isOutboxUnavailableError,
+  isOutboxWaitTimeoutError,
   OutboxInputError,
   OutboxIntentConflictError,
   OutboxSchemaError,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { onJsonLines } from '../../src/demo/json-lines.js';
 import { migrateOutbox } from '../../src/outbox/index.js';
 import { DevServer } from '../harness/dev-server.js';
 import { PostgresServer } from '../harness/postgres.js';
@@ -26,14 +27,8 @@ export function startService(config: Record<string, unknown>): ServiceChild {
     env: { ...process.env, OUTBOX_SERVICE: JSON.stringify(config) },
   });
   const events: Record<string, unknown>[] = [];
-  let buffer = '';
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Record<string, unknown>);
-  });
+  onJsonLines(child.stdout, (event) => events.push(event), { strict: true });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });

@@ -571,3 +571,31 @@ describe('redactFailure', () => {
     expect(out.message).not.toContain('sk-live');
   });
 });
+
+describe('outbox error guards: brands shared by every copy of the package', () => {
+  it('recognise an error of another copy (a class of its own with the same brand), refuse a look-alike', async () => {
+    const outbox = await import('../../src/outbox/index.js');
+    // Another copy of the package: its own class, branded with the same Symbol.for key.
+    class OtherCopyUnavailable extends Error {}
+    Object.defineProperty(OtherCopyUnavailable.prototype, Symbol.for('temporal-supervisor.error'), {
+      value: 'OutboxUnavailableError',
+    });
+    expect(outbox.isOutboxUnavailableError(new OtherCopyUnavailable('x'))).toBe(true);
+    expect(outbox.isOutboxInputError(new OtherCopyUnavailable('x'))).toBe(false);
+    const lookAlike = Object.assign(new Error('x'), {
+      name: 'OutboxUnavailableError',
+      code: 'OUTBOX_UNAVAILABLE',
+    });
+    expect(outbox.isOutboxUnavailableError(lookAlike)).toBe(false);
+    expect(
+      outbox.isOutboxWaitTimeoutError(new outbox.OutboxWaitTimeoutError('late', { id: 'a', timeoutMs: 5 })),
+    ).toBe(true);
+    expect(
+      outbox.isOutboxSchemaError(
+        new outbox.OutboxSchemaError('old', { found: 1, expected: 2, migration: 'm' }),
+      ),
+    ).toBe(true);
+    expect(outbox.isOutboxIntentConflictError(new outbox.OutboxIntentConflictError('taken', 'a'))).toBe(true);
+    expect(outbox.isOutboxIntentConflictError(new outbox.OutboxInputError('bad', 'args'))).toBe(false);
+  });
+});
