@@ -21,6 +21,12 @@ export interface HealthReport {
    * (`restarting`, `starting`), or given up. Liveness fails only once such a failure is one too many.
    */
   readonly notPolling: readonly string[];
+  /**
+   * Running workers whose task queue the server cannot answer for while the supervisor's connection serves
+   * (the poller check's reads fail: matching is down, so the worker cannot poll either). Neither liveness nor
+   * readiness changes: a restart would not help, and starts still succeed. Cleared at the next good read.
+   */
+  readonly taskQueueUnreachable: readonly string[];
   readonly lastFailure: FailureInfo | undefined;
   readonly retryAfterMs: number | undefined;
   readonly pendingRequests: number;
@@ -44,6 +50,9 @@ export function healthOf(supervisor: Supervisor, options: HealthOptions = {}): H
   const notPolling = Object.entries(snapshot.children)
     .filter(([id, state]) => state !== 'running' && workerFailureCode(supervisor, id) === NOT_POLLING)
     .map(([id]) => id);
+  const taskQueueUnreachable = [...runtimeOf(supervisor).workers]
+    .filter(([, worker]) => worker.taskQueueUnreachable !== undefined)
+    .map(([name]) => `worker:${name}`);
   const { shuttingDown } = supervisor;
   const serving =
     snapshot.state === 'connected' || (snapshot.state === 'degraded' && (options.readyWhenDegraded ?? true));
@@ -55,6 +64,7 @@ export function healthOf(supervisor: Supervisor, options: HealthOptions = {}): H
     children: snapshot.children,
     givenUp,
     notPolling,
+    taskQueueUnreachable,
     lastFailure: snapshot.lastFailure,
     retryAfterMs: snapshot.retryAfterMs,
     pendingRequests: snapshot.pendingRequests,

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { ConnectionFailureError } from '../errors.js';
+import type { FailureInfo } from '../../machines/failure.js';
+import { ConnectionFailureError, isTemporalUnavailableError } from '../errors.js';
 import type { ResolvedPollerCheck } from '../options/worker.js';
+import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
 import type { SeenPoller, TaskQueueKind } from '../temporal/task-queue-pollers.js';
 
@@ -22,6 +24,21 @@ export interface PollerWatchTarget {
   hasFreeSlot(kind: TaskQueueKind): boolean;
 }
 
+/** The worker's task queue cannot be read while the supervisor's connection serves: matching is away. */
+export interface QueueUnreachable {
+  /** When (our clock) the reads began to fail. */
+  readonly since: number;
+  readonly failure: FailureInfo;
+}
+
+/** Told when the task queue's reads begin to fail on a serving connection, and when they succeed again. */
+export interface PollerWatchEvents {
+  unreachable?(state: QueueUnreachable): void;
+  reachable?(state: QueueUnreachable): void;
+  /** Applied to a failure's message before anyone sees it. */
+  readonly redact?: (text: string) => string;
+}
+
 interface Seen {
   /** The newest `lastAccessTime` seen for the identity (server time). */
   readonly serverMs: number;
@@ -35,7 +52,9 @@ interface Seen {
  * newest poll has not moved for `absentForMs` is an absence, reported once through `absent`. Times are compared
  * server with server and ours with ours: no clock skew enters. A read that fails (the supervisor's own
  * connection is down, the server is away) or a kind with no free slot restarts the count: an absence is only
- * ever seen while the server answers and the worker could poll.
+ * ever seen while the server answers and the worker could poll. A read that fails while the supervisor's own
+ * connection serves is the server's side failing to answer for the task queue (matching is down: the worker
+ * cannot poll either): `unreachable` says so, once, and `reachable` once a read succeeds again.
  */
 export class PollerWatch {
   readonly #seen = new Map<TaskQueueKind, Seen>();
@@ -45,11 +64,14 @@ export class PollerWatch {
   readonly absent: Promise<never>;
   #report!: (error: ConnectionFailureError) => void;
 
+  #unreachable: QueueUnreachable | undefined;
+
   constructor(
     private readonly read: PollerReader,
     private readonly target: PollerWatchTarget,
     private readonly check: ResolvedPollerCheck,
     private readonly clock: Clock,
+    private readonly events: PollerWatchEvents = {},
   ) {
     this.absent = new Promise<never>((_, reject) => {
       this.#report = reject;
@@ -58,6 +80,11 @@ export class PollerWatch {
     const now = clock.now();
     for (const kind of target.kinds) this.#seen.set(kind, { serverMs: 0, movedAt: now });
     if (target.kinds.length > 0) this.#schedule();
+  }
+
+  /** Since when, and why, the task queue cannot be read on a serving connection (undefined: it can). */
+  get unreachable(): QueueUnreachable | undefined {
+    return this.#unreachable;
   }
 
   /** Whether `absent` has rejected. */
@@ -95,6 +122,14 @@ export class PollerWatch {
     this.#schedule();
   }
 
+  #tell(event: 'unreachable' | 'reachable', state: QueueUnreachable): void {
+    try {
+      this.events[event]?.(state);
+    } catch {
+      // The worker's own logging: never a reason to stop watching.
+    }
+  }
+
   /** Whether `kind` has a free slot; a status that cannot be read counts as none (no evidence either way). */
   #hasFreeSlot(kind: TaskQueueKind): boolean {
     try {
@@ -120,9 +155,19 @@ export class PollerWatch {
           }
         }
       }
-    } catch {
+    } catch (error) {
       this.#seen.set(kind, { ...seen, movedAt: this.clock.now() });
+      // Our own connection not serving is visible already (the supervisor's state); anything else is the server's.
+      if (!isTemporalUnavailableError(error) && !this.#unreachable && !this.#stopped) {
+        this.#unreachable = { since: this.clock.now(), failure: classifyFailure(error, this.events.redact) };
+        this.#tell('unreachable', this.#unreachable);
+      }
       return undefined;
+    }
+    if (this.#unreachable) {
+      const was = this.#unreachable;
+      this.#unreachable = undefined;
+      this.#tell('reachable', was);
     }
     const now = this.clock.now();
     if (newest > seen.serverMs) {

@@ -11,7 +11,7 @@ import type { CredentialSource } from '../runtime/credential-source.js';
 import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
 import { describePollers } from '../temporal/task-queue-pollers.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
-import { type ClientSource, PollerWatch, pollerTarget } from './poller-watch.js';
+import { type ClientSource, PollerWatch, pollerTarget, type QueueUnreachable } from './poller-watch.js';
 
 interface Current {
   readonly worker: Worker;
@@ -308,7 +308,26 @@ export class SupervisedWorker {
       target,
       check,
       this.clock,
+      {
+        redact: this.redact,
+        unreachable: ({ failure }) =>
+          this.log.log('warn', 'Temporal task queue unreachable', {
+            taskQueue: this.config.options.taskQueue,
+            code: failure.code,
+            cause: failure.message,
+          }),
+        reachable: ({ since }) =>
+          this.log.log('info', 'Temporal task queue reachable again', {
+            taskQueue: this.config.options.taskQueue,
+            unreachableMs: Math.round(this.clock.now() - since),
+          }),
+      },
     );
+  }
+
+  /** The running worker's task queue cannot be read on a serving connection (matching away): since when, why. */
+  get taskQueueUnreachable(): QueueUnreachable | undefined {
+    return this.current?.watch?.unreachable;
   }
 
   /**

@@ -2,7 +2,8 @@
  * Issue 16 item 4 on the production-shaped cluster: the poller check must not condemn a healthy worker whose
  * polls land on any of the task queue's 4 read partitions (the server's default; the check reads partition after
  * partition), nor a worker that cannot poll because matching is down (the check's own reads fail then, which
- * restarts its count). Long polls expire after 3 s here (`matching.longPollExpirationInterval`), so the check's
+ * restarts its count) — that is reported instead as the task queue unreachable, in the health report, and
+ * cleared once matching answers again (issue 16 item 2, matching as seen by workers). Long polls expire after 3 s here (`matching.longPollExpirationInterval`), so the check's
  * bound is seconds: `absentFor` 15 s, above the long poll + interval and above the SDK core's poll backoff
  * (up to ~10 s after failed polls: with 5 s, the worker was flagged once matching was back, before its polls
  * resumed).
@@ -10,7 +11,7 @@
 import { hostname } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSupervisor, type Supervisor } from '../../src/index.js';
+import { createSupervisor, healthOf, type Supervisor } from '../../src/index.js';
 import { runtimeOf } from '../../src/supervisor/internals.js';
 import { describePollers } from '../../src/temporal/task-queue-pollers.js';
 import { activities, expectedGreetings, workflowsPath } from '../fixtures/index.js';
@@ -87,10 +88,26 @@ describe('pollerCheck on the cluster', () => {
     console.log(`the worker's identity is in the poller history of partitions ${seenOn.join(', ')}`);
     expect(seenOn.length).toBeGreaterThanOrEqual(2);
 
-    // Matching down for longer than absentFor: the worker cannot poll, and the check cannot read.
+    // Matching down for longer than absentFor: the worker cannot poll, and the check cannot read. The health
+    // report lists the worker's task queue as unreachable (the connection's probes see nothing: the frontends
+    // still answer), within an interval plus the read's deadline (500 ms each here) and the frontend's failure.
+    const current = supervisor;
+    const unreachable = () => healthOf(current).taskQueueUnreachable.includes('worker:greeter');
+    expect(unreachable()).toBe(false);
+    const killedAt = performance.now();
     await cluster.services.matching.kill();
-    await new Promise((resolve) => setTimeout(resolve, 20_000));
+    await waitUntil(unreachable, { timeoutMs: 10_000, what: 'the task queue listed unreachable' });
+    const seenMs = Math.round(performance.now() - killedAt);
+    expect(current.state).toBe('connected');
+    expect(healthOf(current)).toMatchObject({ live: true, ready: true, notPolling: [] });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20_000 - (performance.now() - killedAt))));
+    const restartedAt = performance.now();
     await cluster.services.matching.start();
+    await waitUntil(() => !unreachable(), { timeoutMs: 30_000, what: 'the task queue reachable again' });
+    const clearedMs = Math.round(performance.now() - restartedAt);
+    console.log(
+      `matching SIGKILLed → task queue unreachable after ${seenMs} ms; matching ready → cleared after ${clearedMs} ms`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20_000));
     const state = supervisor.snapshot().children['worker:greeter'];
     console.log(`after matching's outage: worker ${state}; worker failures ${failures.join(', ') || 'none'}`);

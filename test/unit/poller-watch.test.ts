@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PollerWatch, type PollerWatchTarget, pollerTarget } from '../../src/children/poller-watch.js';
-import { ConnectionFailureError } from '../../src/errors.js';
+import { ConnectionFailureError, TemporalUnavailableError } from '../../src/errors.js';
 import { resolveWorkerOptions } from '../../src/options/worker.js';
 import type { SeenPoller, TaskQueueKind } from '../../src/temporal/task-queue-pollers.js';
 import { partitionName } from '../../src/temporal/task-queue-pollers.js';
@@ -182,6 +182,93 @@ describe('PollerWatch', () => {
     expect(seen.fired).toBe(false);
     await run(clock, 1_000);
     expect(seen.fired).toBe(true);
+  });
+
+  it('reads failing on a serving connection (matching away): unreachable once, with the failure; reachable once on the next good read', async () => {
+    const clock = new ManualClock();
+    let failure: Error | undefined;
+    const told: string[] = [];
+    let server = 1_000;
+    const watch = new PollerWatch(
+      async () => {
+        if (failure) throw failure;
+        server += 500;
+        return [{ identity: ME, lastAccessMs: server }];
+      },
+      target(),
+      check,
+      clock,
+      {
+        unreachable: ({ since, failure: f }) =>
+          told.push(`unreachable since ${since}: ${f.code} ${f.message}`),
+        reachable: ({ since }) => told.push(`reachable at ${clock.now()} (since ${since})`),
+        redact: (text) => text.replace('secret-key', '[REDACTED]'),
+      },
+    );
+    const seen = outcome(watch);
+    await run(clock, 2_000);
+    expect(watch.unreachable).toBeUndefined();
+    failure = Object.assign(new Error('14 UNAVAILABLE: matching down, key secret-key'), { code: 14 });
+    await run(clock, 1_000);
+    expect(watch.unreachable).toMatchObject({ since: 3_000, failure: { code: 'UNAVAILABLE' } });
+    await run(clock, 10_000); // still failing: told once, never a WORKER_NOT_POLLING
+    expect(told).toEqual([
+      'unreachable since 3000: UNAVAILABLE 14 UNAVAILABLE: matching down, key [REDACTED]',
+    ]);
+    failure = undefined;
+    await run(clock, 1_000);
+    expect(watch.unreachable).toBeUndefined();
+    expect(told).toHaveLength(2);
+    expect(told[1]).toBe('reachable at 14000 (since 3000)');
+    expect(seen.fired).toBe(false);
+  });
+
+  it('reads refused because the supervisor connection does not serve are not the task queue unreachable', async () => {
+    const clock = new ManualClock();
+    const told: string[] = [];
+    const watch = new PollerWatch(
+      async () => {
+        throw new TemporalUnavailableError('Temporal is unavailable (fail_fast)', {
+          reason: 'fail_fast',
+          state: 'backoff',
+          attempt: 1,
+          maybeApplied: false,
+          lastFailure: undefined,
+          retryAfterMs: undefined,
+        });
+      },
+      target(),
+      check,
+      clock,
+      { unreachable: () => told.push('unreachable'), reachable: () => told.push('reachable') },
+    );
+    await run(clock, 5_000);
+    expect(watch.unreachable).toBeUndefined();
+    expect(told).toEqual([]);
+    watch.stop();
+  });
+
+  it('a listener that throws does not stop the watch', async () => {
+    const clock = new ManualClock();
+    let reads = 0;
+    const watch = new PollerWatch(
+      async () => {
+        reads++;
+        throw new Error('14 UNAVAILABLE');
+      },
+      target(),
+      check,
+      clock,
+      {
+        unreachable: () => {
+          throw new Error('logger down');
+        },
+      },
+    );
+    await run(clock, 3_000);
+    expect(reads).toBe(3);
+    expect(watch.unreachable?.failure.code).toBe('UNKNOWN');
+    watch.stop();
   });
 
   it('a kind with no free slot is not expected to poll', async () => {
