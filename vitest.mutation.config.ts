@@ -36,6 +36,9 @@ export default defineConfig({
       'test/unit/states-table-blackhole.test.ts',
       // The dispatcher child of the connection statechart (written from docs/outbox.md; a real PGlite).
       'test/unit/outbox-child.test.ts',
+      // Each bad input and hostile callback of issue 13, and the significant children's escalation policies.
+      'test/unit/hostile.test.ts',
+      'test/unit/escalation.test.ts',
       'test/unit/options.test.ts',
       'test/unit/creator.test.ts',
     ],

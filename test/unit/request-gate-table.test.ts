@@ -90,3 +90,60 @@ describe('how long a rejected request says it waited', () => {
     expect(rejected.message).toContain('waited 0 ms');
   });
 });
+
+describe('stopping (docs/guarantees.md: "stopping or stopped: rejects at once; stop() rejects every waiting request")', () => {
+  it('a request waiting in backoff is rejected with reason stopped when stop() is called, never run', async () => {
+    const r = make();
+    r.supervisor.start();
+    await flush();
+    await r.failConnect();
+    let ran = false;
+    const waiting = r.supervisor
+      .withClient(
+        async () => {
+          ran = true;
+        },
+        { timeout: 10_000 },
+      )
+      .catch((error: unknown) => error);
+    await flush();
+    const stopping = r.supervisor.stop();
+    expect(await waiting).toMatchObject({ reason: 'stopped', maybeApplied: false });
+    await r.advance(60_000);
+    await stopping;
+    expect(ran).toBe(false);
+  });
+
+  it('once stop() is called, a new request is rejected stopped at once and never runs', async () => {
+    const r = make({ healthCheck: { interval: '1h' } });
+    await r.connect();
+    const stopping = r.supervisor.stop();
+    let ran = false;
+    const late = await r.supervisor
+      .withClient(async () => {
+        ran = true;
+      })
+      .catch((error: unknown) => error);
+    expect(late).toMatchObject({ reason: 'stopped', maybeApplied: false });
+    expect(ran).toBe(false);
+    await r.advance(60_000);
+    await stopping;
+  });
+
+  it('an already-aborted signal while connected rejects with its reason, and the call never runs', async () => {
+    const r = make({ healthCheck: { interval: '1h' } });
+    await r.connect();
+    const controller = new AbortController();
+    controller.abort(new Error('caller gave up'));
+    let ran = false;
+    await expect(
+      r.supervisor.withClient(
+        async () => {
+          ran = true;
+        },
+        { signal: controller.signal },
+      ),
+    ).rejects.toThrow('caller gave up');
+    expect(ran).toBe(false);
+  });
+});
