@@ -7,6 +7,7 @@ import { detection } from './detection.js';
 import { failFast } from './fail-fast.js';
 import { firstWorker } from './first-worker.js';
 import { fleet } from './fleet.js';
+import { handover } from './handover.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
 import { partialOutage } from './partial-outage.js';
@@ -27,6 +28,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   outboxBench,
   firstWorker,
   fleet,
+  handover,
   zombie,
   rollingRestart,
   partialOutage,

@@ -144,12 +144,30 @@ export async function untilSettled(supervisor: Supervisor, timeoutMs = 30_000): 
 
 /** When the workflow's first workflow task started (server time, epoch ms): when a worker polled it. */
 export async function firstTaskStartedAt(handle: WorkflowHandle, timeoutMs = 60_000): Promise<number> {
+  return (await firstTaskTimes(handle, timeoutMs)).startedAt;
+}
+
+/**
+ * The server's own times (epoch ms) of a workflow's first workflow task: when the server scheduled it (the
+ * start accepted and the task in its task queue) and when a worker's poll took it. `startedAt − scheduledAt`
+ * is how long the task waited for a poller.
+ */
+export async function firstTaskTimes(
+  handle: WorkflowHandle,
+  timeoutMs = 60_000,
+): Promise<{ scheduledAt: number; startedAt: number }> {
+  const epochMs = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    time == null ? undefined : Number(time.seconds) * 1_000 + (time.nanos ?? 0) / 1e6;
   return waitUntil(
     async () => {
       const events = (await handle.fetchHistory()).events ?? [];
-      const started = events.find((event) => event.workflowTaskStartedEventAttributes != null);
-      if (!started?.eventTime) return undefined;
-      return Number(started.eventTime.seconds) * 1_000 + (started.eventTime.nanos ?? 0) / 1e6;
+      const scheduledAt = epochMs(
+        events.find((event) => event.workflowTaskScheduledEventAttributes != null)?.eventTime,
+      );
+      const startedAt = epochMs(
+        events.find((event) => event.workflowTaskStartedEventAttributes != null)?.eventTime,
+      );
+      return scheduledAt === undefined || startedAt === undefined ? undefined : { scheduledAt, startedAt };
     },
     { timeoutMs, intervalMs: 20, what: `the first workflow task of ${handle.workflowId} to start` },
   );

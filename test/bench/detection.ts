@@ -14,7 +14,7 @@ import { waitUntil } from '../harness/wait.js';
 import { startWorker } from '../harness/worker.js';
 import {
   type Benchmark,
-  firstTaskStartedAt,
+  firstTaskTimes,
   now,
   plainClient,
   quietSdkRuntime,
@@ -34,6 +34,9 @@ export const detection: Benchmark = {
     'recovery_ms_p50',
     'recovery_ms_p95',
     'workers_polling_ms_p95',
+    'workers_running_ms_p95',
+    'server_dispatch_ms_p95',
+    'server_task_scheduled_ms_p95',
     'drain_ms_p95',
     'raw_sdk_recovery_ms_p95',
   ],
@@ -60,12 +63,25 @@ export const detection: Benchmark = {
     const rawClient = await plainClient(context);
 
     const workerRunning = () => supervisor.snapshot().children['worker:bench'] === 'running';
+    // When the supervised worker is running again (a refreshed worker after each of these outages).
+    const workerRunningAt: number[] = [];
+    const workerWatch = supervisor.onTransition((t) => {
+      if (t.actor === 'worker:bench' && t.to === 'running' && t.from !== 'running')
+        workerRunningAt.push(now());
+    });
+    defer(() => workerWatch.dispose());
     const samples = {
       detection: [] as number[],
       recovery: [] as number[],
       drain: [] as number[],
       polling: [] as number[],
       raw: [] as number[],
+      running: [] as number[],
+      supWait: [] as number[],
+      dispatch: [] as number[],
+      rawWait: [] as number[],
+      supScheduled: [] as number[],
+      rawScheduled: [] as number[],
       outage: [] as number[],
       supStart: [] as number[],
       rawStart: [] as number[],
@@ -133,19 +149,37 @@ export const detection: Benchmark = {
       samples.supStart.push(supStartedAt - readyAt);
       samples.rawStart.push(rawStartedAt - readyAt);
       await withAdminClient(server.address, async (client) => {
-        const [supAt, rawAt] = await Promise.all([
-          firstTaskStartedAt(client.workflow.getHandle(supId), 90_000),
-          firstTaskStartedAt(client.workflow.getHandle(rawId), 120_000),
+        const [sup, raw] = await Promise.all([
+          firstTaskTimes(client.workflow.getHandle(supId), 90_000),
+          firstTaskTimes(client.workflow.getHandle(rawId), 120_000),
         ]);
-        samples.polling.push(supAt - readyAt);
-        samples.raw.push(rawAt - readyAt);
+        samples.polling.push(sup.startedAt - readyAt);
+        samples.raw.push(raw.startedAt - readyAt);
+        samples.supScheduled.push(sup.scheduledAt - readyAt);
+        samples.rawScheduled.push(raw.scheduledAt - readyAt);
+        samples.supWait.push(sup.startedAt - sup.scheduledAt);
+        samples.rawWait.push(raw.startedAt - raw.scheduledAt);
       });
+      await waitUntil(workerRunning, { timeoutMs: 60_000, what: 'the supervised worker to run again' });
+      const runningAt = workerRunningAt.find((at) => at >= killAt);
+      if (runningAt !== undefined) {
+        samples.running.push(runningAt - readyAt);
+        // Both there — the task scheduled and our worker polling — until the server handed one to the other.
+        const sup = {
+          scheduledAt: (samples.supScheduled.at(-1) ?? 0) + readyAt,
+          startedAt: (samples.polling.at(-1) ?? 0) + readyAt,
+        };
+        samples.dispatch.push(sup.startedAt - Math.max(runningAt, sup.scheduledAt));
+      }
       log(
         `  trial ${trial}/${trials}: detection ${Math.round(leftAt - killAt)} ms, outage ${Math.round(readyAt - killAt)} ms, ` +
           `recovery ${Math.round(connectedAt - readyAt)} ms, drain ${Math.round(drainedAt - readyAt)} ms, ` +
           `starts answered: creator ${Math.round(supStartedAt - readyAt)} ms, plain client ${Math.round(rawStartedAt - readyAt)} ms, ` +
-          `supervised worker polls ${Math.round(samples.polling.at(-1) ?? Number.NaN)} ms, ` +
-          `plain worker polls ${Math.round(samples.raw.at(-1) ?? Number.NaN)} ms`,
+          `supervised worker running ${Math.round(samples.running.at(-1) ?? Number.NaN)} ms, ` +
+          `its task scheduled ${Math.round(samples.supScheduled.at(-1) ?? Number.NaN)} ms, ` +
+          `polled ${Math.round(samples.polling.at(-1) ?? Number.NaN)} ms; ` +
+          `plain worker's task scheduled ${Math.round(samples.rawScheduled.at(-1) ?? Number.NaN)} ms, ` +
+          `polled ${Math.round(samples.raw.at(-1) ?? Number.NaN)} ms`,
       );
     }
 
@@ -156,6 +190,9 @@ export const detection: Benchmark = {
         recovery_ms_p50: round(percentile(samples.recovery, 50)),
         recovery_ms_p95: round(percentile(samples.recovery, 95)),
         workers_polling_ms_p95: round(percentile(samples.polling, 95)),
+        workers_running_ms_p95: round(percentile(samples.running, 95)),
+        server_dispatch_ms_p95: round(percentile(samples.dispatch, 95)),
+        server_task_scheduled_ms_p95: round(percentile(samples.supScheduled, 95)),
         drain_ms_p95: round(percentile(samples.drain, 95)),
         raw_sdk_recovery_ms_p95: round(percentile(samples.raw, 95)),
       },
@@ -166,7 +203,11 @@ export const detection: Benchmark = {
         `drain (ms): ${describeSummary(summarize(samples.drain))}; most attempts of one queued start: ${maxAttempts}`,
         `a start issued the moment the server is ready is answered after (ms): creator ${describeSummary(summarize(samples.supStart))}; plain client ${describeSummary(summarize(samples.rawStart))}`,
         `supervised worker polls again (ms after ready): ${describeSummary(summarize(samples.polling))}`,
+        `  of which, on the server's clock: the start accepted and its task scheduled (ms after ready) ${describeSummary(summarize(samples.supScheduled))}; the task waiting for a poller (ms) ${describeSummary(summarize(samples.supWait))}`,
+        `  the supervised worker running again, a new worker after each outage (ms after ready): ${describeSummary(summarize(samples.running))}`,
+        `  the task scheduled and the worker running → the task started (the server's dispatch, ms): ${describeSummary(summarize(samples.dispatch))}`,
         `plain Connection + Worker polls again (ms after ready): ${describeSummary(summarize(samples.raw))}; plain client starts that failed and were retried: ${samples.rawStartRetries}`,
+        `  its task scheduled (ms after ready) ${describeSummary(summarize(samples.rawScheduled))}; waiting for a poller (ms) ${describeSummary(summarize(samples.rawWait))}`,
       ],
     };
   },

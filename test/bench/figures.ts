@@ -46,6 +46,15 @@ export const FIGURE_KEYS = [
   'partial_outage_detection_ms_p95',
   'probe_cost_rps_per_supervisor',
   'probe_frontend_cpu_us',
+  'workers_running_ms_p95',
+  'server_dispatch_ms_p95',
+  'server_task_scheduled_ms_p95',
+  'handover_replacements',
+  'handover_lost_tasks',
+  'handover_sticky_timeouts',
+  'handover_timeouts_at_kill',
+  'handover_kept_lost_tasks',
+  'handover_kept_sticky_timeouts',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -81,6 +90,45 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
   workers_polling_ms_p95: {
     unit: 'ms',
     what: 'server ready again → the supervised worker polls (first workflow task started), p95',
+  },
+  workers_running_ms_p95: {
+    unit: 'ms',
+    what: 'server ready again → the supervised worker (a new one after the outage) is running, p95: ours alone',
+    target: { text: '≤ 1000', met: (v) => v <= 1000 },
+  },
+  server_dispatch_ms_p95: {
+    unit: 'ms',
+    what: "after the outage, the first task scheduled and the supervised worker running → the task started (server's clock), p95: the server's dispatch",
+  },
+  server_task_scheduled_ms_p95: {
+    unit: 'ms',
+    what: "server ready again → the server accepted a start issued at once and scheduled its first workflow task (server's clock), p95: the server's part",
+  },
+  handover_replacements: {
+    unit: 'count',
+    what: 'workers replaced after an outage, under load (a start every 200 ms)',
+  },
+  handover_lost_tasks: {
+    unit: 'count',
+    what: 'workflow tasks that started after the server was back and timed out (start-to-close): a poll answered as its worker stopped',
+    target: { text: '0', met: (v) => v === 0 },
+  },
+  handover_sticky_timeouts: {
+    unit: 'count',
+    what: "workflow tasks that timed out on a replaced worker's sticky queue (schedule-to-start): scheduled there after the old worker stopped polling it",
+    target: { text: '0', met: (v) => v === 0 },
+  },
+  handover_kept_lost_tasks: {
+    unit: 'count',
+    what: 'the same outages, the worker kept (`refreshAfterOutage: false`): workflow tasks started after the return that timed out',
+  },
+  handover_kept_sticky_timeouts: {
+    unit: 'count',
+    what: 'the same outages, the worker kept: workflow tasks timed out on its sticky queue',
+  },
+  handover_timeouts_at_kill: {
+    unit: 'count',
+    what: 'workflow tasks that timed out having started ≤ 1 s before a SIGKILL (their answer could not reach the dead server)',
   },
   drain_ms_p95: {
     unit: 'ms',
