@@ -13,12 +13,16 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
  *   worker stays RUNNING and polls again within a few hundred ms of the server's return, while a new worker
  *   costs ~600 ms and would cancel activities in flight (see docs/workers.md). Out: settled → `restarting`;
  *   `STOP` → `draining`.
- *   When the connection comes back (`CONNECTION_UP` while running), `checkResume` decides: after an outage
- *   longer than `refreshAfterOutage` → `refreshing`; else it is kept.
+ *   While the connection is away (`running.away`), `untilParkable` settles once the outage has lasted
+ *   `refreshAfterOutage` with nothing in flight on the worker → `refreshing`, which stops its polling now, while
+ *   the server cannot hand a poll anything: stopping a worker cancels its long polls on the client side, and a
+ *   task the server gives a poll as it is cancelled is lost until its timeout (10 s). When the connection
+ *   comes back (`CONNECTION_UP` while running), `checkResume` decides: after an outage longer than
+ *   `refreshAfterOutage` → `refreshing`; else it is kept.
  * - `refreshing` — core's own poll backoff would delay the old worker's return by up to ~10 s after a long
- *   outage, so a new one is started at once. The old one is handed over to finish in the background: it
+ *   outage, so a new one is started when connected. The old one is handed over to finish in the background: it
  *   completes the work it has in flight (never cancelled), then is shut down. Not a failure. Out: →
- *   `starting` (or `idle`).
+ *   `starting` (or `idle`, during the outage).
  * - `restarting` — entered by a failure within the restart intensity (a failure that would make more than
  *   `maxRestarts` within the window goes to `givenUp` instead). After `restartDelay` → `starting` when
  *   connected, `idle` when not.
@@ -93,6 +97,13 @@ export const workerMachine = setup({
     shutdownWorker: fromPromise<void, { readonly name: string }>(async () => {}),
     /** Hands the running worker over to finish in the background (see `refreshing`); settles at once. */
     refreshWorker: fromPromise<void, { readonly name: string }>(async () => {}),
+    /**
+     * Settles while the connection is away, once the outage (since `disconnectedAt`) has lasted
+     * `refreshAfterOutage` and the worker has nothing in flight; never with `refreshAfterOutage: false`.
+     */
+    untilParkable: fromPromise<void, { readonly name: string; readonly disconnectedAt: number | undefined }>(
+      () => new Promise<void>(() => {}),
+    ),
     /** Whether to keep or refresh a running worker whose connection came back. */
     checkResume: fromPromise<
       ResumeVerdict,
@@ -222,10 +233,28 @@ export const workerMachine = setup({
           },
         ],
       },
-      on: { CONNECTION_DOWN: { actions: 'markDisconnected' }, STOP: 'draining' },
+      // CONNECTION_DOWN is taken by `steady` and `resuming`; in `away` a repeated one changes nothing.
+      on: { STOP: 'draining' },
       initial: 'steady',
       states: {
         steady: {
+          on: {
+            // UP here: the worker was created as the connection went (`starting` recorded the DOWN).
+            CONNECTION_UP: { target: 'resuming', actions: 'markConnected' },
+            CONNECTION_DOWN: { target: 'away', actions: 'markDisconnected' },
+          },
+        },
+        // The connection is away: once the outage has lasted `refreshAfterOutage` with nothing in flight, the
+        // worker's polling is stopped now, while no task can reach a poll of it (see untilParkable).
+        away: {
+          invoke: {
+            id: 'untilParkable',
+            src: 'untilParkable',
+            input: ({ context }) => ({ name: context.name, disconnectedAt: context.disconnectedAt }),
+            onDone: '#worker.refreshing',
+            // Kept as it is (the check itself failed): refreshed at the return as before.
+            onError: {},
+          },
           on: { CONNECTION_UP: { target: 'resuming', actions: 'markConnected' } },
         },
         // The connection is back: keep the worker, or refresh it (see checkResume).
@@ -243,11 +272,13 @@ export const workerMachine = setup({
             ],
             onError: 'steady',
           },
+          on: { CONNECTION_DOWN: { target: 'away', actions: 'markDisconnected' } },
         },
       },
     },
-    // Back from a long outage: core's poll backoff would delay the old worker's return by seconds, a new one
-    // polls within ~0.7 s (measured). Not a failure: no restart is counted.
+    // A long outage: core's poll backoff would delay the old worker's return by seconds, a new one polls within
+    // ~0.7 s of the connection's return (measured). Entered during the outage (untilParkable) or at the return
+    // (checkResume). Not a failure: no restart is counted.
     refreshing: {
       tags: ['refreshing'],
       invoke: {

@@ -67,6 +67,10 @@ export function provideWorkerMachine(host: WorkerHost) {
       refreshWorker: fromPromise<void, { readonly name: string }>(({ input }) =>
         host.worker(input.name).handOver(),
       ),
+      untilParkable: fromPromise<
+        void,
+        { readonly name: string; readonly disconnectedAt: number | undefined }
+      >(({ input, signal }) => host.worker(input.name).untilParkable(input.disconnectedAt, signal)),
       checkResume: fromPromise<
         'keep' | 'refresh',
         { readonly name: string; readonly disconnectedAt: number | undefined }

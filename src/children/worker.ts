@@ -11,6 +11,7 @@ import type { CredentialSource } from '../runtime/credential-source.js';
 import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
 import { describePollers } from '../temporal/task-queue-pollers.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
+import { isIdle, untilParkable } from './parking.js';
 import { type ClientSource, PollerWatch, pollerTarget, type QueueUnreachable } from './poller-watch.js';
 
 interface Current {
@@ -26,16 +27,6 @@ interface Current {
 
 /** How often a handed-over worker is checked for work still in flight. */
 const HANDOVER_CHECK_MS = 250;
-
-function isIdle(worker: Worker): boolean {
-  const status = worker.getStatus();
-  return (
-    status.numInFlightActivities +
-      status.numInFlightWorkflowActivations +
-      status.numInFlightLocalActivities ===
-    0
-  );
-}
 
 /** How long a native connection replaced at a TLS reload stays open: a long poll on it lasts up to ~70 s. */
 const RETIRE_AFTER_SWAP_MS = 90_000;
@@ -451,6 +442,22 @@ export class SupervisedWorker {
     await this.shutdown();
     await Promise.all([...this.swapped].map((entry) => this.closeSwapped(entry)));
     await this.closeRetired();
+  }
+
+  /** A worker runs, with nothing in flight. */
+  idle(): boolean {
+    return this.current !== undefined && isIdle(this.current.worker);
+  }
+
+  /**
+   * Settles during an outage that began at `disconnectedAt` once it has lasted `refreshAfterOutage` and the
+   * running worker has nothing in flight (parking.ts): the worker can then be stopped without losing a task.
+   */
+  async untilParkable(disconnectedAt: number | undefined, signal: AbortSignal): Promise<void> {
+    const idle = () => this.idle();
+    await untilParkable(this.config.refreshAfterOutageMs, disconnectedAt, idle, this.clock, signal);
+    const outageMs = this.clock.now() - (disconnectedAt ?? 0);
+    this.log.log('info', 'Temporal worker stopped polling during the outage', { outageMs });
   }
 
   /**

@@ -27,6 +27,8 @@ type WorkerModelEvent =
   | { type: 'xstate.done.actor.shutdownWorker'; output: undefined }
   | { type: 'xstate.error.actor.shutdownWorker'; error: Error }
   | { type: 'xstate.after.restartDelay.worker.restarting' }
+  | { type: 'xstate.done.actor.untilParkable'; output: undefined }
+  | { type: 'xstate.error.actor.untilParkable'; error: Error }
   | { type: 'xstate.done.actor.checkResume'; output: 'keep' | 'refresh' }
   | { type: 'xstate.error.actor.checkResume'; error: Error }
   | { type: 'xstate.done.actor.refreshWorker'; output: undefined }
@@ -55,6 +57,8 @@ const EVENTS: readonly WorkerModelEvent[] = [
   { type: 'xstate.done.actor.shutdownWorker', output: undefined },
   { type: 'xstate.error.actor.shutdownWorker', error: failed },
   { type: 'xstate.after.restartDelay.worker.restarting' },
+  { type: 'xstate.done.actor.untilParkable', output: undefined },
+  { type: 'xstate.error.actor.untilParkable', error: failed },
   { type: 'xstate.done.actor.checkResume', output: 'keep' },
   { type: 'xstate.done.actor.checkResume', output: 'refresh' },
   { type: 'xstate.error.actor.checkResume', error: failed },
@@ -102,7 +106,12 @@ function observable(snapshot: AnyMachineSnapshot) {
 
 /** The worker's Temporal side, answered by the path. */
 class FakeWorkerSide {
-  readonly pending = { create: [] as Deferred[], run: [] as Deferred[], shutdown: [] as Deferred[] };
+  readonly pending = {
+    create: [] as Deferred[],
+    run: [] as Deferred[],
+    shutdown: [] as Deferred[],
+    park: [] as Deferred[],
+  };
   private readonly checks: ((verdict: 'keep' | 'refresh' | Error) => void)[] = [];
 
   install(worker: SupervisedWorker): void {
@@ -110,6 +119,7 @@ class FakeWorkerSide {
     worker.run = () => this.next('run');
     worker.shutdown = () => this.next('shutdown');
     worker.handOver = () => this.next('shutdown');
+    worker.untilParkable = () => this.next('park');
     worker.checkResume = () =>
       this.released
         ? Promise.resolve('keep')
@@ -126,15 +136,18 @@ class FakeWorkerSide {
 
   private released = false;
 
-  private next(kind: 'create' | 'run' | 'shutdown'): Promise<void> {
+  private next(kind: 'create' | 'run' | 'shutdown' | 'park'): Promise<void> {
     // After the path, creates fail and the rest succeed at once, so that stop() can finish.
-    if (this.released) return kind === 'create' ? Promise.reject(new Error('test over')) : Promise.resolve();
+    if (this.released) {
+      if (kind === 'park') return new Promise(() => {});
+      return kind === 'create' ? Promise.reject(new Error('test over')) : Promise.resolve();
+    }
     const d = deferred();
     this.pending[kind].push(d);
     return d.promise;
   }
 
-  settle(kind: 'create' | 'run' | 'shutdown', error?: Error): void {
+  settle(kind: 'create' | 'run' | 'shutdown' | 'park', error?: Error): void {
     const d = this.pending[kind].shift();
     if (!d) throw new Error(`no ${kind} in flight`);
     if (error) d.reject(error);
@@ -144,7 +157,9 @@ class FakeWorkerSide {
   releaseAll(): void {
     this.released = true;
     for (const answer of this.checks.splice(0)) answer('keep');
-    for (const list of Object.values(this.pending)) for (const d of list.splice(0)) d.resolve();
+    // A pending park is left pending: the worker is stopping, not parking.
+    const { park: _parks, ...settled } = this.pending;
+    for (const list of Object.values(settled)) for (const d of list.splice(0)) d.resolve();
   }
 }
 
@@ -198,6 +213,12 @@ async function perform(driver: ModelDriver, side: FakeWorkerSide, event: WorkerM
       break;
     case 'xstate.error.actor.shutdownWorker':
       side.settle('shutdown', failed);
+      break;
+    case 'xstate.done.actor.untilParkable':
+      side.settle('park');
+      break;
+    case 'xstate.error.actor.untilParkable':
+      side.settle('park', failed);
       break;
     case 'xstate.done.actor.checkResume':
       side.answerCheck(event.output);

@@ -267,7 +267,7 @@ describe('worker: restart.delay, connection tracking, refresh', () => {
     await running(r);
     r.live().emit({ type: 'lost', failure: failures.unavailable });
     await flush();
-    expect(worker(r).value).toEqual({ running: 'steady' });
+    expect(worker(r).value).toEqual({ running: 'away' });
     await r.connect();
     expect(worker(r)).toMatchObject({ value: { running: 'steady' }, generation: 1, restarts: 0 });
   });
