@@ -39,6 +39,7 @@ export const detection: Benchmark = {
     'server_task_scheduled_ms_p95',
     'drain_ms_p95',
     'raw_sdk_recovery_ms_p95',
+    'recovery_dial_50ms_ms_p95',
   ],
   async run(context) {
     const { quick, server, runId, log, defer } = context;
@@ -58,6 +59,16 @@ export const detection: Benchmark = {
     const recorder = new StateRecorder(supervisor);
     defer(() => recorder.dispose());
 
+    // Beside it, a bare supervisor (no worker, no creator) dialling every 50 ms instead of 250 ms during an
+    // outage: what a faster reachability dial buys in recovery (its cost: docs/connection.md, "A fleet").
+    const { supervisor: fastDial } = await startSupervisor(
+      context,
+      { reachabilityInterval: '50ms', creators: {} },
+      { stable: false },
+    );
+    const fastRecorder = new StateRecorder(fastDial);
+    defer(() => fastRecorder.dispose());
+
     const rawWorker = await startWorker({ address: server.address, taskQueue: rawQueue });
     defer(() => rawWorker.shutdown());
     const rawClient = await plainClient(context);
@@ -73,6 +84,8 @@ export const detection: Benchmark = {
     const samples = {
       detection: [] as number[],
       recovery: [] as number[],
+      recoveryAttempt: [] as number[],
+      fastRecovery: [] as number[],
       drain: [] as number[],
       polling: [] as number[],
       raw: [] as number[],
@@ -142,6 +155,17 @@ export const detection: Benchmark = {
       })();
       const connectedAt = await recorder.first((c) => c.to === 'connected', killAt, 60_000, 'connected');
       samples.recovery.push(connectedAt - readyAt);
+      // The attempt that connected: from leaving `backoff` (the dial found the port open, or the delay ran
+      // out) to `connected`.
+      const attemptAt = recorder.changes.findLast((c) => c.at <= connectedAt && c.to === 'connecting')?.at;
+      if (attemptAt !== undefined) samples.recoveryAttempt.push(connectedAt - attemptAt);
+      const fastAt = await fastRecorder.first(
+        (c) => c.to === 'connected',
+        killAt,
+        60_000,
+        'connected (50 ms dial)',
+      );
+      samples.fastRecovery.push(fastAt - readyAt);
       const drainedAt = Math.max(...(await Promise.all(queued)));
       samples.drain.push(drainedAt - readyAt);
       const supStartedAt = await supStarted.then(() => now());
@@ -195,11 +219,14 @@ export const detection: Benchmark = {
         server_task_scheduled_ms_p95: round(percentile(samples.supScheduled, 95)),
         drain_ms_p95: round(percentile(samples.drain, 95)),
         raw_sdk_recovery_ms_p95: round(percentile(samples.raw, 95)),
+        recovery_dial_50ms_ms_p95: round(percentile(samples.fastRecovery, 95)),
       },
       notes: [
         `SIGKILL trials: ${trials}, each server down ≥ ${holdMs} ms plus its restart (${describeSummary(summarize(samples.outage))} ms from kill to ready), ${queuedPerTrial} starts queued during each outage; defaults of the supervisor.`,
         `detection (ms): ${describeSummary(summarize(samples.detection))}`,
         `recovery (ms, from the harness seeing the server ready; it probes every 100 ms, so a negative value means connected before the harness noticed): ${describeSummary(summarize(samples.recovery))}`,
+        `  of which the attempt that connected (leaving backoff → connected, ms): ${describeSummary(summarize(samples.recoveryAttempt))}`,
+        `  a supervisor beside it dialling every 50 ms (reachabilityInterval '50ms'): recovery (ms) ${describeSummary(summarize(samples.fastRecovery))}`,
         `drain (ms): ${describeSummary(summarize(samples.drain))}; most attempts of one queued start: ${maxAttempts}`,
         `a start issued the moment the server is ready is answered after (ms): creator ${describeSummary(summarize(samples.supStart))}; plain client ${describeSummary(summarize(samples.rawStart))}`,
         `supervised worker polls again (ms after ready): ${describeSummary(summarize(samples.polling))}`,
