@@ -10,6 +10,7 @@ import { fleet } from './fleet.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
 import { partialOutage } from './partial-outage.js';
+import { peers } from './peers.js';
 import { probeCost } from './probe-cost.js';
 import { probeServerCost } from './probe-server-cost.js';
 import { rollingRestart } from './rolling-restart.js';
@@ -32,4 +33,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   partialOutage,
   probeCost,
   probeServerCost,
+  peers,
 ];

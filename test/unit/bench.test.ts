@@ -56,8 +56,8 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(41);
-    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's.
+    expect(FIGURE_KEYS).toHaveLength(65);
+    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17's peers.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
       'outbox_enqueue_per_s_postgres',
@@ -68,7 +68,7 @@ describe('figures', () => {
       'outbox_crash_lost',
       'outbox_crash_duplicates',
     ]);
-    expect(FIGURE_KEYS.slice(35)).toEqual([
+    expect(FIGURE_KEYS.slice(35, 41)).toEqual([
       'zombie_worker_detection_ms_p95',
       'rolling_restart_failed_requests',
       'rolling_restart_max_start_ms',
@@ -76,6 +76,19 @@ describe('figures', () => {
       'probe_cost_rps_per_supervisor',
       'probe_frontend_cpu_us',
     ]);
+    // 8 per side, side by side: sdk, nest, us.
+    expect(FIGURE_KEYS.slice(41, 49)).toEqual([
+      'peer_sdk_starts',
+      'peer_sdk_lost',
+      'peer_sdk_hung_30s',
+      'peer_sdk_rejections',
+      'peer_sdk_typed_rejections',
+      'peer_sdk_late_rejections',
+      'peer_sdk_first_start_ms',
+      'peer_sdk_worker_polling_ms',
+    ]);
+    expect(FIGURE_KEYS.slice(49, 57).every((key) => key.startsWith('peer_nest_'))).toBe(true);
+    expect(FIGURE_KEYS.slice(57).every((key) => key.startsWith('peer_us_'))).toBe(true);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',
       'first_worker_late_ms_max',

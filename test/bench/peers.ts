@@ -1,0 +1,304 @@
+/**
+ * Side by side with the alternatives, in one run, under the same outage (issue 17, item 5): the plain SDK
+ * as the Temporal docs show it, nestjs-temporal-core (the most used supervising integration on npm) in a
+ * minimal Nest app, and a supervisor with the defaults, each in a process of its own (peers-child.ts) with
+ * its own worker and task queue, against the run's one dev server. Each issues a start every 200 ms, each
+ * with a unique workflow id and a 3 s deadline, from 5 s before the server is SIGKILLed, through the 10 s it
+ * is held down and its restart, to 30 s after it is ready again; then every start has 31 s to settle.
+ *
+ * Per side: starts lost (reported started but absent from the server — `describe` finds no execution —
+ * or never settled), hung (settled more than 30 s after issue, or never), rejections and how many were typed,
+ * and rejections of starts that ran anyway; from the server being ready, the first start that succeeded
+ * (of those issued after the kill) and the side's worker polling again (the earliest first
+ * `WorkflowTaskStarted`, server time, after the kill, on the side's task queue). Figures are reported,
+ * never asserted.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { onJsonLines } from '../../src/demo/json-lines.js';
+import { type Benchmark, now, sleep, withAdminClient } from './context.js';
+import { type Figures, peerKey as key, PEER_FIGURES } from './figures.js';
+import { installPeerNest } from './peer-sides/nest-install.js';
+import { type ChildEvent, type Rejection, SIDES, type SideConfig, type SideName } from './peers-protocol.js';
+import { describeSummary, round, summarize } from './stats.js';
+
+const CHILD = fileURLToPath(new URL('./peers-child.ts', import.meta.url));
+const STARTS_PER_SECOND = 5;
+const DEADLINE_MS = 3_000;
+const HOLD_MS = 10_000;
+const HUNG_MS = 30_000;
+/** A rejection this long after its deadline is late (docs/guarantees.md promises ours within it). */
+const LATE_MS = 150;
+
+interface Start {
+  readonly id: string;
+  readonly issuedAt: number;
+  settledAt?: number;
+  started?: boolean;
+  rejection?: Rejection;
+}
+
+/** One side's child process and what it said. */
+class SideProcess {
+  readonly starts = new Map<string, Start>();
+  readonly statuses: { at: number; status: Readonly<Record<string, unknown>> }[] = [];
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly ready: Promise<number>;
+  /** Resolves when the child said `done` or exited, whichever came first. */
+  readonly finished: Promise<void>;
+  exit: { code: number | null; signal: string | null; at: number } | undefined;
+  failure: string | undefined;
+  setupMs: number | undefined;
+
+  constructor(
+    readonly side: SideName,
+    config: SideConfig,
+    runId: string,
+  ) {
+    this.logFile = join(tmpdir(), `peers-${runId}-${side}.log`);
+    const log = createWriteStream(this.logFile);
+    this.child = spawn(process.execPath, ['--import', 'tsx', CHILD, side, JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    this.child.stdout?.pipe(log);
+    this.child.stderr?.pipe(log);
+    let onReady: (at: number) => void = () => {};
+    let onDone: () => void = () => {};
+    this.ready = new Promise((resolve) => {
+      onReady = resolve;
+    });
+    this.finished = new Promise((resolve) => {
+      onDone = resolve;
+    });
+    onJsonLines(this.child.stdout, (line) => {
+      const event = line as unknown as ChildEvent;
+      switch (event.type) {
+        case 'ready':
+          this.setupMs = event.setupMs;
+          onReady(event.at);
+          break;
+        case 'issued':
+          this.starts.set(event.id, { id: event.id, issuedAt: event.at });
+          break;
+        case 'started':
+        case 'rejected': {
+          const start = this.starts.get(event.id);
+          if (!start) break;
+          start.settledAt = event.at;
+          start.started = event.type === 'started';
+          if (event.type === 'rejected') start.rejection = event.rejection;
+          break;
+        }
+        case 'status':
+          this.statuses.push({ at: event.at, status: event.status });
+          break;
+        case 'done':
+          onDone();
+          break;
+        case 'failed':
+          this.failure = event.message;
+          break;
+      }
+    });
+    this.child.once('exit', (code, signal) => {
+      this.exit = { code, signal, at: now() };
+      onDone();
+    });
+  }
+
+  /** Resolves once the side is set up; rejects if the child ended first. */
+  async untilReady(timeoutMs: number): Promise<void> {
+    const ended = this.finished.then(() => {
+      throw new Error(
+        `the ${this.side} side ended before it was ready (${this.exit?.code ?? this.exit?.signal}): ${this.failure ?? `see ${this.logFile}`}`,
+      );
+    });
+    const late = sleep(timeoutMs, undefined, { ref: false }).then(() => {
+      throw new Error(`the ${this.side} side was not ready within ${timeoutMs} ms (see ${this.logFile})`);
+    });
+    await Promise.race([this.ready, ended, late]);
+  }
+
+  send(line: 'go' | 'stop'): void {
+    if (this.exit === undefined) this.child.stdin?.write(`${line}\n`);
+  }
+
+  kill(): void {
+    if (this.exit === undefined) this.child.kill('SIGKILL');
+  }
+}
+
+/** Runs `fn` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
+
+/** The workflow ids of `ids` that have an execution on the server. */
+async function executionsOf(client: Client, ids: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  await eachLimited(ids, 8, async (id) => {
+    try {
+      await client.workflow.getHandle(id).describe();
+      found.add(id);
+    } catch (error) {
+      if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+    }
+  });
+  return found;
+}
+
+/** When each workflow's first workflow task started (server time, epoch ms), for those that have one. */
+async function firstTasksStarted(client: Client, ids: readonly string[]): Promise<number[]> {
+  const times: number[] = [];
+  await eachLimited(ids, 8, async (id) => {
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const started = events.find((event) => event.workflowTaskStartedEventAttributes != null)?.eventTime;
+    if (started) times.push(Number(started.seconds) * 1_000 + (started.nanos ?? 0) / 1e6);
+  });
+  return times;
+}
+
+/** `Error ×3, ServiceError DEADLINE_EXCEEDED ×40`. */
+function rejectionClasses(starts: readonly Start[]): string {
+  const counts = new Map<string, number>();
+  for (const { rejection } of starts) {
+    if (!rejection) continue;
+    const name = [rejection.errorClass, rejection.grpcStatus, rejection.reason].filter(Boolean).join(' ');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return (
+    [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, count]) => `${name} ×${count}`)
+      .join(', ') || 'none'
+  );
+}
+
+/** The side's status before the kill, then each change, as `1.2 s {…}` (seconds after the kill). */
+function statusTimeline(side: SideProcess, killAt: number): string {
+  const before = side.statuses.filter((s) => s.at < killAt).at(-1);
+  const after = side.statuses.filter((s) => s.at >= killAt);
+  return [
+    ...(before ? [`before ${JSON.stringify(before.status)}`] : []),
+    ...after.map((s) => `${round((s.at - killAt) / 1000, 1)} s ${JSON.stringify(s.status)}`),
+  ].join('; ');
+}
+
+export const peers: Benchmark = {
+  name: 'peers',
+  keys: SIDES.flatMap((side) => PEER_FIGURES.map((figure) => key(side, figure))),
+  async run({ quick, server, runId, log, defer }) {
+    const beforeKillMs = quick ? 2_000 : 5_000;
+    const afterReadyMs = quick ? 10_000 : 30_000;
+    const nestDir = await installPeerNest(log);
+
+    const sides = SIDES.map((side) => {
+      const config: SideConfig = {
+        address: server.address,
+        taskQueue: `bench-peer-${side}-${runId}`,
+        idPrefix: `peer-${side}-${runId}`,
+        startsPerSecond: STARTS_PER_SECOND,
+        deadlineMs: DEADLINE_MS,
+        ...(side === 'nest' ? { nestDir } : {}),
+      };
+      return new SideProcess(side, config, runId);
+    });
+    defer(() => {
+      for (const side of sides) side.kill();
+    });
+    await Promise.all(sides.map((side) => side.untilReady(180_000)));
+    log(
+      `  sides ready (setup ms: ${sides.map((s) => `${s.side} ${s.setupMs}`).join(', ')}); logs in ${tmpdir()}`,
+    );
+
+    for (const side of sides) side.send('go');
+    await sleep(beforeKillMs);
+    const killAt = now();
+    await server.kill();
+    await sleep(Math.max(0, killAt + HOLD_MS - now()));
+    await server.startAgain();
+    const readyAt = now();
+    log(`  server down ${Math.round(readyAt - killAt)} ms (held ${HOLD_MS} ms, then restarted)`);
+    await sleep(afterReadyMs);
+    for (const side of sides) side.send('stop');
+    await Promise.race([
+      Promise.all(sides.map((s) => s.finished)),
+      sleep(HUNG_MS + 30_000, undefined, { ref: false }),
+    ]);
+
+    const figures: Partial<Record<keyof Figures, number>> = {};
+    const notes: string[] = [
+      `one dev server, SIGKILLed after ${beforeKillMs / 1000} s of starts, held down ${HOLD_MS / 1000} s, restarted (${Math.round(readyAt - killAt)} ms from kill to ready); each side in its own process, ${STARTS_PER_SECOND} starts/s with a ${DEADLINE_MS / 1000} s deadline each, until ${afterReadyMs / 1000} s after ready; lost = reported started but no execution on the server, or never settled; hung = settled > ${HUNG_MS / 1000} s after issue, or never.`,
+    ];
+    await withAdminClient(server.address, async (client) => {
+      for (const side of sides) {
+        const starts = [...side.starts.values()];
+        const executions = await executionsOf(
+          client,
+          starts.map((s) => s.id),
+        );
+        const unsettled = starts.filter((s) => s.settledAt === undefined);
+        const rejected = starts.filter((s) => s.rejection !== undefined);
+        const rejectedRan = rejected.filter((s) => executions.has(s.id));
+        const rejectAfter = rejected.map((s) => (s.settledAt as number) - s.issuedAt);
+        writeFileSync(
+          side.logFile.replace(/\.log$/, '.starts.json'),
+          JSON.stringify(starts.map((s) => ({ ...s, onServer: executions.has(s.id), killAt, readyAt }))),
+        );
+        const lost = starts.filter((s) => s.started && !executions.has(s.id)).length + unsettled.length;
+        const hung = starts.filter((s) => (s.settledAt ?? Number.POSITIVE_INFINITY) - s.issuedAt > HUNG_MS);
+        const firstStart = starts
+          .filter((s) => s.started && s.issuedAt > killAt && s.settledAt !== undefined)
+          .reduce((min, s) => Math.min(min, s.settledAt as number), Number.POSITIVE_INFINITY);
+        const candidates = starts.filter((s) => executions.has(s.id) && s.issuedAt >= killAt - 5_000);
+        const tasks = (
+          await firstTasksStarted(
+            client,
+            candidates.map((s) => s.id),
+          )
+        ).filter((t) => t > killAt);
+        const polledAt = Math.min(...tasks);
+
+        figures[key(side.side, 'starts')] = starts.length;
+        figures[key(side.side, 'lost')] = lost;
+        figures[key(side.side, 'hung_30s')] = hung.length;
+        figures[key(side.side, 'rejections')] = rejected.length;
+        figures[key(side.side, 'typed_rejections')] = rejected.filter((s) => s.rejection?.typed).length;
+        figures[key(side.side, 'late_rejections')] = rejectAfter.filter(
+          (ms) => ms > DEADLINE_MS + LATE_MS,
+        ).length;
+        if (Number.isFinite(firstStart))
+          figures[key(side.side, 'first_start_ms')] = round(firstStart - readyAt, 0);
+        if (Number.isFinite(polledAt))
+          figures[key(side.side, 'worker_polling_ms')] = round(polledAt - readyAt, 0);
+
+        const startAfter = starts
+          .filter((s) => s.started && s.issuedAt > killAt && s.issuedAt < readyAt)
+          .map((s) => (s.settledAt as number) - s.issuedAt);
+        notes.push(
+          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
+          `${side.side}: ${side.exit && (side.exit.code !== 0 || side.failure) ? `process ended ${side.exit.code ?? side.exit.signal} at ${round((side.exit.at - killAt) / 1000, 1)} s after the kill${side.failure ? `: ${side.failure.split('\n')[0]}` : ''}; ` : ''}status (s after the kill): ${statusTimeline(side, killAt)}; log ${side.logFile}.`,
+        );
+        const sample = rejected.find((s) => s.rejection && !s.rejection.typed)?.rejection;
+        if (sample) notes.push(`${side.side}: an untyped rejection: ${sample.errorClass}: ${sample.message}`);
+      }
+    });
+    for (const side of sides) {
+      log(
+        `  ${side.side}: ${PEER_FIGURES.map((f) => `${f} ${figures[key(side.side, f)] ?? '–'}`).join(', ')}`,
+      );
+    }
+    return { figures, notes };
+  },
+};
