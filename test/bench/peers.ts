@@ -158,15 +158,20 @@ async function executionsOf(client: Client, ids: readonly string[]): Promise<Set
   return found;
 }
 
-/** When each workflow's first workflow task started (server time, epoch ms), for those that have one. */
-async function firstTasksStarted(client: Client, ids: readonly string[]): Promise<number[]> {
-  const times: number[] = [];
+/**
+ * From the histories of `ids`: when each workflow's first workflow task started (server time, epoch ms), for
+ * those that have one, and how many workflow tasks timed out (a task a worker took and never answered).
+ */
+async function workflowTasks(client: Client, ids: readonly string[]) {
+  const firstStarted: number[] = [];
+  let timedOut = 0;
   await eachLimited(ids, 8, async (id) => {
     const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
     const started = events.find((event) => event.workflowTaskStartedEventAttributes != null)?.eventTime;
-    if (started) times.push(Number(started.seconds) * 1_000 + (started.nanos ?? 0) / 1e6);
+    if (started) firstStarted.push(Number(started.seconds) * 1_000 + (started.nanos ?? 0) / 1e6);
+    timedOut += events.filter((event) => event.workflowTaskTimedOutEventAttributes != null).length;
   });
-  return times;
+  return { firstStarted, timedOut };
 }
 
 /** `Error ×3, ServiceError DEADLINE_EXCEEDED ×40`. */
@@ -262,12 +267,11 @@ export const peers: Benchmark = {
           .filter((s) => s.started && s.issuedAt > killAt && s.settledAt !== undefined)
           .reduce((min, s) => Math.min(min, s.settledAt as number), Number.POSITIVE_INFINITY);
         const candidates = starts.filter((s) => executions.has(s.id) && s.issuedAt >= killAt - 5_000);
-        const tasks = (
-          await firstTasksStarted(
-            client,
-            candidates.map((s) => s.id),
-          )
-        ).filter((t) => t > killAt);
+        const histories = await workflowTasks(
+          client,
+          candidates.map((s) => s.id),
+        );
+        const tasks = histories.firstStarted.filter((t) => t > killAt);
         const polledAt = Math.min(...tasks);
 
         figures[key(side.side, 'starts')] = starts.length;
@@ -287,7 +291,7 @@ export const peers: Benchmark = {
           .filter((s) => s.started && s.issuedAt > killAt && s.issuedAt < readyAt)
           .map((s) => (s.settledAt as number) - s.issuedAt);
         notes.push(
-          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
+          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out in the ${candidates.length} executions issued from 5 s before the kill on: ${histories.timedOut}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
           `${side.side}: ${side.exit && (side.exit.code !== 0 || side.failure) ? `process ended ${side.exit.code ?? side.exit.signal} at ${round((side.exit.at - killAt) / 1000, 1)} s after the kill${side.failure ? `: ${side.failure.split('\n')[0]}` : ''}; ` : ''}status (s after the kill): ${statusTimeline(side, killAt)}; log ${side.logFile}.`,
         );
         const sample = rejected.find((s) => s.rejection && !s.rejection.typed)?.rejection;

@@ -47,6 +47,8 @@ interface NestContext {
 }
 
 interface TemporalService {
+  /** The package's health report (what its TemporalHealthModule serves). */
+  getHealth(): { status: string; services: { client: { status: string } } };
   startWorkflow(type: string, args: unknown[], options: object): Promise<unknown>;
   getWorkerStatus(): { isRunning: boolean; isHealthy: boolean; lastError?: string } | null;
   getWorkerManager(): { getStats(): { restartCount: number }; getNativeState(): string | null } | undefined;
@@ -109,7 +111,10 @@ export async function nestSide({ address, taskQueue, deadlineMs, nestDir }: Side
     status() {
       const worker = service.getWorkerStatus();
       const manager = service.getWorkerManager();
+      const health = service.getHealth();
       return {
+        health: health.status,
+        client: health.services.client.status,
         running: worker?.isRunning,
         healthy: worker?.isHealthy,
         native: manager?.getNativeState(),
