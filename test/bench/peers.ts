@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { onJsonLines } from '../../src/demo/json-lines.js';
+import type { HistoryEvent } from '../harness/worker.js';
 import { type Benchmark, now, sleep, withAdminClient } from './context.js';
 import { type Figures, peerKey as key, PEER_FIGURES } from './figures.js';
 import { installPeerNest } from './peer-sides/nest-install.js';
@@ -55,11 +56,14 @@ class SideProcess {
   failure: string | undefined;
   setupMs: number | undefined;
 
+  readonly taskQueue: string;
+
   constructor(
     readonly side: SideName,
     config: SideConfig,
     runId: string,
   ) {
+    this.taskQueue = config.taskQueue;
     this.logFile = join(tmpdir(), `peers-${runId}-${side}.log`);
     const log = createWriteStream(this.logFile);
     this.child = spawn(process.execPath, ['--import', 'tsx', CHILD, side, JSON.stringify(config)], {
@@ -164,14 +168,49 @@ async function executionsOf(client: Client, ids: readonly string[]): Promise<Set
  */
 async function workflowTasks(client: Client, ids: readonly string[]) {
   const firstStarted: number[] = [];
-  let timedOut = 0;
+  /**
+   * Each workflow task that timed out: taken and never answered (start-to-close: when it was taken), or
+   * never taken from a worker's sticky queue (schedule-to-start: when it timed out).
+   */
+  const timedOut: { kind: 'start-to-close' | 'schedule-to-start'; at: number }[] = [];
+  const timeOf = (event: HistoryEvent | undefined) =>
+    event?.eventTime
+      ? Number(event.eventTime.seconds) * 1_000 + (event.eventTime.nanos ?? 0) / 1e6
+      : undefined;
   await eachLimited(ids, 8, async (id) => {
     const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-    const started = events.find((event) => event.workflowTaskStartedEventAttributes != null)?.eventTime;
-    if (started) firstStarted.push(Number(started.seconds) * 1_000 + (started.nanos ?? 0) / 1e6);
-    timedOut += events.filter((event) => event.workflowTaskTimedOutEventAttributes != null).length;
+    const started = timeOf(events.find((event) => event.workflowTaskStartedEventAttributes != null));
+    if (started !== undefined) firstStarted.push(started);
+    for (const event of events) {
+      const attributes = event.workflowTaskTimedOutEventAttributes;
+      if (attributes == null) continue;
+      const taken = events.find((e) => String(e.eventId) === String(attributes.startedEventId));
+      timedOut.push(
+        taken
+          ? { kind: 'start-to-close', at: timeOf(taken) ?? Number.NaN }
+          : { kind: 'schedule-to-start', at: timeOf(event) ?? Number.NaN },
+      );
+    }
   });
   return { firstStarted, timedOut };
+}
+
+/** Starts `<prefix>-<side>` on each side's task queue; resolves with the sides for which that succeeded. */
+async function startProbes(address: string, sides: readonly SideProcess[], prefix: string) {
+  const started = new Set<SideName>();
+  await withAdminClient(address, (client) =>
+    Promise.all(
+      sides.map(async ({ side, taskQueue }) => {
+        await client.workflow.start('greetAfterSleep', {
+          workflowId: `${prefix}-${side}`,
+          taskQueue,
+          args: ['probe', 0],
+        });
+        started.add(side);
+      }),
+    ),
+  ).catch(() => {});
+  return started;
 }
 
 /** `Error ×3, ServiceError DEADLINE_EXCEEDED ×40`. */
@@ -234,8 +273,12 @@ export const peers: Benchmark = {
     await sleep(Math.max(0, killAt + HOLD_MS - now()));
     await server.startAgain();
     const readyAt = now();
+    // One workflow per side's task queue, started at once on a fresh connection: its first task says when
+    // that side's worker polls, whenever the side's own client gets a start through.
+    const probes = startProbes(server.address, sides, `peer-probe-${runId}`);
     log(`  server down ${Math.round(readyAt - killAt)} ms (held ${HOLD_MS} ms, then restarted)`);
     await sleep(afterReadyMs);
+    const probeIds = await probes;
     for (const side of sides) side.send('stop');
     await Promise.race([
       Promise.all(sides.map((s) => s.finished)),
@@ -267,10 +310,10 @@ export const peers: Benchmark = {
           .filter((s) => s.started && s.issuedAt > killAt && s.settledAt !== undefined)
           .reduce((min, s) => Math.min(min, s.settledAt as number), Number.POSITIVE_INFINITY);
         const candidates = starts.filter((s) => executions.has(s.id) && s.issuedAt >= killAt - 5_000);
-        const histories = await workflowTasks(
-          client,
-          candidates.map((s) => s.id),
-        );
+        const histories = await workflowTasks(client, [
+          ...candidates.map((s) => s.id),
+          ...(probeIds.has(side.side) ? [`peer-probe-${runId}-${side.side}`] : []),
+        ]);
         const tasks = histories.firstStarted.filter((t) => t > killAt);
         const polledAt = Math.min(...tasks);
 
@@ -291,7 +334,7 @@ export const peers: Benchmark = {
           .filter((s) => s.started && s.issuedAt > killAt && s.issuedAt < readyAt)
           .map((s) => (s.settledAt as number) - s.issuedAt);
         notes.push(
-          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out in the ${candidates.length} executions issued from 5 s before the kill on: ${histories.timedOut}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
+          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out (s after the kill; ready at ${round((readyAt - killAt) / 1000, 1)}): ${histories.timedOut.map((t) => `${t.kind} ${t.kind === 'start-to-close' ? 'taken' : 'timed out'} at ${round((t.at - killAt) / 1000, 1)}`).join(', ') || 'none'}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
           `${side.side}: ${side.exit && (side.exit.code !== 0 || side.failure) ? `process ended ${side.exit.code ?? side.exit.signal} at ${round((side.exit.at - killAt) / 1000, 1)} s after the kill${side.failure ? `: ${side.failure.split('\n')[0]}` : ''}; ` : ''}status (s after the kill): ${statusTimeline(side, killAt)}; log ${side.logFile}.`,
         );
         const sample = rejected.find((s) => s.rejection && !s.rejection.typed)?.rejection;
