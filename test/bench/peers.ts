@@ -170,9 +170,10 @@ async function workflowTasks(client: Client, ids: readonly string[]) {
   const firstStarted: number[] = [];
   /**
    * Each workflow task that timed out: taken and never answered (start-to-close: when it was taken), or
-   * never taken from a worker's sticky queue (schedule-to-start: when it timed out).
+   * never taken from a worker's sticky queue (schedule-to-start: when it timed out); `by`: the identity of
+   * the poller the server gave it to (the SDK's default, `<pid>@<host>`).
    */
-  const timedOut: { kind: 'start-to-close' | 'schedule-to-start'; at: number }[] = [];
+  const timedOut: { kind: 'start-to-close' | 'schedule-to-start'; at: number; by?: string }[] = [];
   const timeOf = (event: HistoryEvent | undefined) =>
     event?.eventTime
       ? Number(event.eventTime.seconds) * 1_000 + (event.eventTime.nanos ?? 0) / 1e6
@@ -187,7 +188,11 @@ async function workflowTasks(client: Client, ids: readonly string[]) {
       const taken = events.find((e) => String(e.eventId) === String(attributes.startedEventId));
       timedOut.push(
         taken
-          ? { kind: 'start-to-close', at: timeOf(taken) ?? Number.NaN }
+          ? {
+              kind: 'start-to-close',
+              at: timeOf(taken) ?? Number.NaN,
+              by: taken.workflowTaskStartedEventAttributes?.identity ?? '',
+            }
           : { kind: 'schedule-to-start', at: timeOf(event) ?? Number.NaN },
       );
     }
@@ -334,7 +339,7 @@ export const peers: Benchmark = {
           .filter((s) => s.started && s.issuedAt > killAt && s.issuedAt < readyAt)
           .map((s) => (s.settledAt as number) - s.issuedAt);
         notes.push(
-          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out (s after the kill; ready at ${round((readyAt - killAt) / 1000, 1)}): ${histories.timedOut.map((t) => `${t.kind} ${t.kind === 'start-to-close' ? 'taken' : 'timed out'} at ${round((t.at - killAt) / 1000, 1)}`).join(', ') || 'none'}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
+          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out (s after the kill; ready at ${round((readyAt - killAt) / 1000, 1)}): ${histories.timedOut.map((t) => `${t.kind} ${t.by === undefined ? 'timed out' : `taken by ${t.by.startsWith(`${side.child.pid}@`) ? "the side's process" : t.by}`} at ${round((t.at - killAt) / 1000, 1)}`).join(', ') || 'none'}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
           `${side.side}: ${side.exit && (side.exit.code !== 0 || side.failure) ? `process ended ${side.exit.code ?? side.exit.signal} at ${round((side.exit.at - killAt) / 1000, 1)} s after the kill${side.failure ? `: ${side.failure.split('\n')[0]}` : ''}; ` : ''}status (s after the kill): ${statusTimeline(side, killAt)}; log ${side.logFile}.`,
         );
         const sample = rejected.find((s) => s.rejection && !s.rejection.typed)?.rejection;
