@@ -244,6 +244,70 @@ function statusTimeline(side: SideProcess, killAt: number): string {
   ].join('; ');
 }
 
+/**
+ * One side's figures and notes, from what its child said and what the server has: which of its starts have
+ * an execution, and the workflow tasks of those issued from 5 s before the kill on (and of its probe).
+ */
+async function analyse(
+  client: Client,
+  side: SideProcess,
+  { killAt, readyAt, probe }: { killAt: number; readyAt: number; probe: string | undefined },
+): Promise<{ figures: Partial<Record<keyof Figures, number>>; notes: string[] }> {
+  const starts = [...side.starts.values()];
+  const executions = await executionsOf(
+    client,
+    starts.map((s) => s.id),
+  );
+  writeFileSync(
+    side.logFile.replace(/\.log$/, '.starts.json'),
+    JSON.stringify(starts.map((s) => ({ ...s, onServer: executions.has(s.id), killAt, readyAt }))),
+  );
+  const unsettled = starts.filter((s) => s.settledAt === undefined);
+  const rejected = starts.filter((s) => s.rejection !== undefined);
+  const rejectedRan = rejected.filter((s) => executions.has(s.id));
+  const rejectAfter = rejected.map((s) => (s.settledAt as number) - s.issuedAt);
+  const lost = starts.filter((s) => s.started && !executions.has(s.id)).length + unsettled.length;
+  const hung = starts.filter((s) => (s.settledAt ?? Number.POSITIVE_INFINITY) - s.issuedAt > HUNG_MS);
+  const firstStart = Math.min(
+    ...starts.filter((s) => s.started && s.issuedAt > killAt).map((s) => s.settledAt as number),
+  );
+  const candidates = starts.filter((s) => executions.has(s.id) && s.issuedAt >= killAt - 5_000);
+  const histories = await workflowTasks(client, [...candidates.map((s) => s.id), ...(probe ? [probe] : [])]);
+  const tasks = histories.firstStarted.filter((t) => t > killAt);
+  const polledAt = Math.min(...tasks);
+  const startAfter = starts
+    .filter((s) => s.started && s.issuedAt > killAt && s.issuedAt < readyAt)
+    .map((s) => (s.settledAt as number) - s.issuedAt);
+  const sinceKill = (at: number) => round((at - killAt) / 1000, 1);
+  const poller = (by: string) => (by.startsWith(`${side.child.pid}@`) ? "the side's process" : by);
+  const timedOut = histories.timedOut.map(
+    (t) => `${t.kind} ${t.by === undefined ? 'timed out' : `taken by ${poller(t.by)}`} at ${sinceKill(t.at)}`,
+  );
+  const ended =
+    side.exit && (side.exit.code !== 0 || side.failure)
+      ? `process ended ${side.exit.code ?? side.exit.signal} at ${sinceKill(side.exit.at)} s after the kill${side.failure ? `: ${side.failure.split('\n')[0]}` : ''}; `
+      : '';
+  const notes = [
+    `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out (s after the kill; ready at ${sinceKill(readyAt)}): ${timedOut.join(', ') || 'none'}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
+    `${side.side}: ${ended}status (s after the kill): ${statusTimeline(side, killAt)}; log ${side.logFile}.`,
+  ];
+  const sample = rejected.find((s) => s.rejection && !s.rejection.typed)?.rejection;
+  if (sample) notes.push(`${side.side}: an untyped rejection: ${sample.errorClass}: ${sample.message}`);
+
+  const name = side.side;
+  const figures: Partial<Record<keyof Figures, number>> = {
+    [key(name, 'starts')]: starts.length,
+    [key(name, 'lost')]: lost,
+    [key(name, 'hung_30s')]: hung.length,
+    [key(name, 'rejections')]: rejected.length,
+    [key(name, 'typed_rejections')]: rejected.filter((s) => s.rejection?.typed).length,
+    [key(name, 'late_rejections')]: rejectAfter.filter((ms) => ms > DEADLINE_MS + LATE_MS).length,
+  };
+  if (Number.isFinite(firstStart)) figures[key(name, 'first_start_ms')] = round(firstStart - readyAt, 0);
+  if (Number.isFinite(polledAt)) figures[key(name, 'worker_polling_ms')] = round(polledAt - readyAt, 0);
+  return { figures, notes };
+}
+
 export const peers: Benchmark = {
   name: 'peers',
   keys: SIDES.flatMap((side) => PEER_FIGURES.map((figure) => key(side, figure))),
@@ -280,10 +344,11 @@ export const peers: Benchmark = {
     const readyAt = now();
     // One workflow per side's task queue, started at once on a fresh connection: its first task says when
     // that side's worker polls, whenever the side's own client gets a start through.
-    const probes = startProbes(server.address, sides, `peer-probe-${runId}`);
+    const probePrefix = `peer-probe-${runId}`;
+    const probes = startProbes(server.address, sides, probePrefix);
     log(`  server down ${Math.round(readyAt - killAt)} ms (held ${HOLD_MS} ms, then restarted)`);
     await sleep(afterReadyMs);
-    const probeIds = await probes;
+    const probed = await probes;
     for (const side of sides) side.send('stop');
     await Promise.race([
       Promise.all(sides.map((s) => s.finished)),
@@ -296,56 +361,14 @@ export const peers: Benchmark = {
     ];
     await withAdminClient(server.address, async (client) => {
       for (const side of sides) {
-        const starts = [...side.starts.values()];
-        const executions = await executionsOf(
-          client,
-          starts.map((s) => s.id),
-        );
-        const unsettled = starts.filter((s) => s.settledAt === undefined);
-        const rejected = starts.filter((s) => s.rejection !== undefined);
-        const rejectedRan = rejected.filter((s) => executions.has(s.id));
-        const rejectAfter = rejected.map((s) => (s.settledAt as number) - s.issuedAt);
-        writeFileSync(
-          side.logFile.replace(/\.log$/, '.starts.json'),
-          JSON.stringify(starts.map((s) => ({ ...s, onServer: executions.has(s.id), killAt, readyAt }))),
-        );
-        const lost = starts.filter((s) => s.started && !executions.has(s.id)).length + unsettled.length;
-        const hung = starts.filter((s) => (s.settledAt ?? Number.POSITIVE_INFINITY) - s.issuedAt > HUNG_MS);
-        const firstStart = starts
-          .filter((s) => s.started && s.issuedAt > killAt && s.settledAt !== undefined)
-          .reduce((min, s) => Math.min(min, s.settledAt as number), Number.POSITIVE_INFINITY);
-        const candidates = starts.filter((s) => executions.has(s.id) && s.issuedAt >= killAt - 5_000);
-        const histories = await workflowTasks(client, [
-          ...candidates.map((s) => s.id),
-          ...(probeIds.has(side.side) ? [`peer-probe-${runId}-${side.side}`] : []),
-        ]);
-        const tasks = histories.firstStarted.filter((t) => t > killAt);
-        const polledAt = Math.min(...tasks);
-
-        figures[key(side.side, 'starts')] = starts.length;
-        figures[key(side.side, 'lost')] = lost;
-        figures[key(side.side, 'hung_30s')] = hung.length;
-        figures[key(side.side, 'rejections')] = rejected.length;
-        figures[key(side.side, 'typed_rejections')] = rejected.filter((s) => s.rejection?.typed).length;
-        figures[key(side.side, 'late_rejections')] = rejectAfter.filter(
-          (ms) => ms > DEADLINE_MS + LATE_MS,
-        ).length;
-        if (Number.isFinite(firstStart))
-          figures[key(side.side, 'first_start_ms')] = round(firstStart - readyAt, 0);
-        if (Number.isFinite(polledAt))
-          figures[key(side.side, 'worker_polling_ms')] = round(polledAt - readyAt, 0);
-
-        const startAfter = starts
-          .filter((s) => s.started && s.issuedAt > killAt && s.issuedAt < readyAt)
-          .map((s) => (s.settledAt as number) - s.issuedAt);
-        notes.push(
-          `${side.side}: ${starts.length} starts, ${starts.filter((s) => s.started).length} started, ${rejected.length} rejected (${rejectionClasses(rejected)}), ${unsettled.length} never settled; rejected but on the server anyway: ${rejectedRan.length}${rejectedRan.length ? ` (${rejectedRan.filter((s) => s.rejection?.maybeApplied).length} of them flagged maybeApplied)` : ''}; rejected after (ms from issue): ${describeSummary(summarize(rejectAfter))}; issued during the outage and started after (ms): ${describeSummary(summarize(startAfter))}; workflow tasks timed out (s after the kill; ready at ${round((readyAt - killAt) / 1000, 1)}): ${histories.timedOut.map((t) => `${t.kind} ${t.by === undefined ? 'timed out' : `taken by ${t.by.startsWith(`${side.child.pid}@`) ? "the side's process" : t.by}`} at ${round((t.at - killAt) / 1000, 1)}`).join(', ') || 'none'}; ${tasks.length ? `first workflow task after the kill at ${Math.round(polledAt - readyAt)} ms after ready` : 'no workflow task started after the kill'}.`,
-          `${side.side}: ${side.exit && (side.exit.code !== 0 || side.failure) ? `process ended ${side.exit.code ?? side.exit.signal} at ${round((side.exit.at - killAt) / 1000, 1)} s after the kill${side.failure ? `: ${side.failure.split('\n')[0]}` : ''}; ` : ''}status (s after the kill): ${statusTimeline(side, killAt)}; log ${side.logFile}.`,
-        );
-        const sample = rejected.find((s) => s.rejection && !s.rejection.typed)?.rejection;
-        if (sample) notes.push(`${side.side}: an untyped rejection: ${sample.errorClass}: ${sample.message}`);
+        const probe = probed.has(side.side) ? `${probePrefix}-${side.side}` : undefined;
+        const result = await analyse(client, side, { killAt, readyAt, probe });
+        Object.assign(figures, result.figures);
+        notes.push(...result.notes);
       }
     });
+    if (probed.size < sides.length)
+      notes.push('a probe workflow could not be started at ready on every queue.');
     for (const side of sides) {
       log(
         `  ${side.side}: ${PEER_FIGURES.map((f) => `${f} ${figures[key(side.side, f)] ?? '–'}`).join(', ')}`,
