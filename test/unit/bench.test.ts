@@ -1,6 +1,6 @@
 /**
  * The benchmark's pure pieces (test/bench): percentiles, the figure set and its JSON keys, the table's
- * verdicts, and the SVG timeline. The benchmarks themselves run against a real server with `npm run bench`.
+ * verdicts, the SVG timeline, and how the `peers` benchmark reads another library's rejection. The benchmarks themselves run against a real server with `npm run bench`.
  */
 import { describe, expect, it } from 'vitest';
 import { BENCHMARKS } from '../bench/benchmarks.js';
@@ -12,6 +12,7 @@ import {
   renderTable,
   verdictOf,
 } from '../bench/figures.js';
+import { describeRejection } from '../bench/peers-protocol.js';
 import { percentile, summarize } from '../bench/stats.js';
 import { escapeXml, OUTCOME_COLOURS, renderTimeline, STATE_COLOURS } from '../bench/timeline.js';
 
@@ -135,6 +136,43 @@ describe('figures', () => {
       /\| 0\.960 \|.*≥ 0\.97 \| MISSED \|/,
     );
     expect(table.find((row) => row.startsWith('| `cycle_heap_growth_mb` |'))).toMatch(/\| – \|.*not run/);
+  });
+});
+
+describe('peers: how a rejection is read (docs/performance.md: typed = a gRPC status or an SDK error class)', () => {
+  class ServiceError extends Error {}
+  class WorkflowExecutionAlreadyStartedError extends Error {}
+
+  it('finds a gRPC status on the error or down its cause chain, by name', () => {
+    const sdk = new ServiceError('Failed to start Workflow', {
+      cause: Object.assign(new Error('x'), { code: 4 }),
+    });
+    expect(describeRejection(sdk)).toEqual({
+      errorClass: 'ServiceError',
+      grpcStatus: 'DEADLINE_EXCEEDED',
+      typed: true,
+      message: 'Failed to start Workflow',
+    });
+    expect(describeRejection(Object.assign(new Error('y'), { code: 14 })).grpcStatus).toBe('UNAVAILABLE');
+  });
+
+  it('counts an SDK error class as typed, and a message-only Error as untyped', () => {
+    expect(describeRejection(new WorkflowExecutionAlreadyStartedError('taken')).typed).toBe(true);
+    const wrapped = describeRejection(new Error("Failed to start workflow 'x': Failed to start Workflow"));
+    expect(wrapped).toMatchObject({ errorClass: 'Error', typed: false });
+    expect(wrapped.grpcStatus).toBeUndefined();
+    // A code that is not a gRPC status, or not a number, is no status.
+    expect(describeRejection(Object.assign(new Error('z'), { code: 99 })).typed).toBe(false);
+    expect(describeRejection(Object.assign(new Error('z'), { code: 'ECONNREFUSED' })).typed).toBe(false);
+  });
+
+  it('reads anything thrown, bounds the message and stops on a cause cycle', () => {
+    expect(describeRejection('boom')).toMatchObject({ errorClass: 'string', typed: false, message: 'boom' });
+    expect(describeRejection(null).errorClass).toBe('null');
+    expect(describeRejection(new Error('m'.repeat(1_000))).message).toHaveLength(300);
+    const cyclic = new Error('loop');
+    (cyclic as { cause?: unknown }).cause = cyclic;
+    expect(describeRejection(cyclic).typed).toBe(false);
   });
 });
 

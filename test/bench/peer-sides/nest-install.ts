@@ -39,7 +39,8 @@ export async function installPeerNest(log: (line: string) => void): Promise<stri
   const hash = createHash('sha256').update(lock).digest('hex').slice(0, 12);
   const dir = join(cacheRoot(), `peer-nest-${hash}`);
   // npm ci writes node_modules/.package-lock.json last; a directory is only renamed into place when complete.
-  if (existsSync(join(dir, 'node_modules', '.package-lock.json'))) return dir;
+  const marker = join(dir, 'node_modules', '.package-lock.json');
+  if (existsSync(marker)) return dir;
   const staging = `${dir}.tmp-${process.pid}`;
   log(`  installing nestjs-temporal-core's side into ${dir} (npm ci --ignore-scripts)`);
   await rm(staging, { recursive: true, force: true });
@@ -47,8 +48,12 @@ export async function installPeerNest(log: (line: string) => void): Promise<stri
   for (const file of FILES) await cp(join(PACKAGE, file), join(staging, file));
   try {
     await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging);
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
+    // Another run may have finished the same install meanwhile: keep its directory (it may be in use).
+    if (existsSync(marker)) await rm(staging, { recursive: true, force: true });
+    else {
+      await rm(dir, { recursive: true, force: true });
+      await rename(staging, dir);
+    }
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
