@@ -7,11 +7,12 @@
  * is held down and its restart, to 30 s after it is ready again; then every start has 31 s to settle.
  *
  * Per side: starts lost (reported started but absent from the server — `describe` finds no execution —
- * or never settled), hung (settled more than 30 s after issue, or never), rejections and how many were typed,
- * and rejections of starts that ran anyway; from the server being ready, the first start that succeeded
- * (of those issued after the kill) and the side's worker polling again (the earliest first
- * `WorkflowTaskStarted`, server time, after the kill, on the side's task queue). Figures are reported,
- * never asserted.
+ * or never settled), hung (settled more than 30 s after issue, or never), rejections, how many were typed
+ * and how many came more than 150 ms after their deadline, and rejections of starts that ran anyway; from
+ * the server being ready, the first start that succeeded (of those issued after the kill) and the side's
+ * worker polling again (the earliest first `WorkflowTaskStarted`, server time, after the kill, on the
+ * side's task queue, a probe workflow started there at ready included); and, in the notes, every workflow
+ * task that timed out. Figures are reported, never asserted; docs/performance.md has a run's table.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
@@ -55,7 +56,6 @@ class SideProcess {
   exit: { code: number | null; signal: string | null; at: number } | undefined;
   failure: string | undefined;
   setupMs: number | undefined;
-
   readonly taskQueue: string;
 
   constructor(
@@ -70,8 +70,9 @@ class SideProcess {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
-    this.child.stdout?.pipe(log);
-    this.child.stderr?.pipe(log);
+    // Both into one file, which neither may end (the other may still write).
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
     let onReady: (at: number) => void = () => {};
     let onDone: () => void = () => {};
     this.ready = new Promise((resolve) => {
@@ -114,6 +115,7 @@ class SideProcess {
       this.exit = { code, signal, at: now() };
       onDone();
     });
+    this.child.once('close', () => log.end());
   }
 
   /** Resolves once the side is set up; rejects if the child ended first. */
