@@ -11,6 +11,7 @@ import { handover } from './handover.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
 import { partialOutage } from './partial-outage.js';
+import { peers } from './peers.js';
 import { probeCost } from './probe-cost.js';
 import { probeServerCost } from './probe-server-cost.js';
 import { rollingRestart } from './rolling-restart.js';
@@ -34,4 +35,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   partialOutage,
   probeCost,
   probeServerCost,
+  peers,
 ];

@@ -1,8 +1,26 @@
 /**
- * The benchmark's figures: their keys (exactly those of issues 8 and 15, in the JSON file), units, meaning and
  * The benchmark's figures: their keys (those of issue 8, then issue 17's, in the JSON file), units, meaning and
  * targets, and the table printed at the end of a run. Pure: covered by test/unit/bench.test.ts.
  */
+import { SIDES, type SideName } from './peers-protocol.js';
+
+/** What the `peers` benchmark measures per side (peers.ts), each as `peer_<side>_<figure>`. */
+export const PEER_FIGURES = [
+  'starts',
+  'lost',
+  'hung_30s',
+  'rejections',
+  'typed_rejections',
+  'late_rejections',
+  'first_start_ms',
+  'worker_polling_ms',
+] as const;
+export type PeerFigure = (typeof PEER_FIGURES)[number];
+export type PeerKey = `peer_${SideName}_${PeerFigure}`;
+export const peerKey = (side: SideName, figure: PeerFigure): PeerKey => `peer_${side}_${figure}`;
+const PEER_KEYS: readonly PeerKey[] = SIDES.flatMap((side) =>
+  PEER_FIGURES.map((figure) => peerKey(side, figure)),
+);
 
 export const FIGURE_KEYS = [
   'detection_ms_p50',
@@ -46,6 +64,7 @@ export const FIGURE_KEYS = [
   'partial_outage_detection_ms_p95',
   'probe_cost_rps_per_supervisor',
   'probe_frontend_cpu_us',
+  ...PEER_KEYS,
   'workers_running_ms_p95',
   'server_dispatch_ms_p95',
   'server_task_scheduled_ms_p95',
@@ -68,6 +87,44 @@ interface FigureInfo {
   readonly what: string;
   /** The goal, as text, and whether `figures` meets it (undefined: no target). */
   readonly target?: { readonly text: string; readonly met: (value: number, all: Figures) => boolean };
+}
+
+const PEER_SIDE_NAMES: Readonly<Record<SideName, string>> = {
+  sdk: 'plain SDK (`Connection` + `Worker`, `withDeadline`)',
+  nest: 'nestjs-temporal-core 3.4.0',
+  us: 'a supervisor with the defaults',
+};
+
+const PEER_FIGURE_INFO: Readonly<Record<PeerFigure, { unit: string; what: string }>> = {
+  starts: {
+    unit: 'starts',
+    what: 'starts issued (5/s, 3 s deadline each) from before the kill to 30 s after ready',
+  },
+  lost: { unit: 'starts', what: 'reported started but no execution on the server, or never settled' },
+  hung_30s: { unit: 'starts', what: 'settled more than 30 s after issue, or never' },
+  rejections: { unit: 'starts', what: 'starts rejected' },
+  typed_rejections: {
+    unit: 'starts',
+    what: 'of those: typed (ours: our guards; the others: a gRPC status or an SDK error class)',
+  },
+  late_rejections: { unit: 'starts', what: 'rejected more than 150 ms after their deadline' },
+  first_start_ms: { unit: 'ms', what: 'server ready → the first start issued after the kill succeeded' },
+  worker_polling_ms: {
+    unit: 'ms',
+    what: "server ready → the side's worker takes a workflow task again (server time)",
+  },
+};
+
+/** FIGURE_INFO's `peers` rows: the same per side, no targets (a comparison, not a goal). */
+function peerInfos(): Record<PeerKey, FigureInfo> {
+  const infos = {} as Record<PeerKey, FigureInfo>;
+  for (const side of SIDES) {
+    for (const figure of PEER_FIGURES) {
+      const { unit, what } = PEER_FIGURE_INFO[figure];
+      infos[peerKey(side, figure)] = { unit, what: `peers, ${PEER_SIDE_NAMES[side]}: ${what}` };
+    }
+  }
+  return infos;
 }
 
 export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
@@ -296,6 +353,7 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'µs',
     what: "a frontend process's CPU time per `health` probe (the cluster's frontend; the higher of 8 in flight and one at a time)",
   },
+  ...peerInfos(),
 };
 
 /** A figure set with every key, `null` where `partial` has none. */

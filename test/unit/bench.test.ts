@@ -1,6 +1,6 @@
 /**
  * The benchmark's pure pieces (test/bench): percentiles, the figure set and its JSON keys, the table's
- * verdicts, and the SVG timeline. The benchmarks themselves run against a real server with `npm run bench`.
+ * verdicts, the SVG timeline, and how the `peers` benchmark reads another library's rejection. The benchmarks themselves run against a real server with `npm run bench`.
  */
 import { describe, expect, it } from 'vitest';
 import { BENCHMARKS } from '../bench/benchmarks.js';
@@ -12,6 +12,7 @@ import {
   renderTable,
   verdictOf,
 } from '../bench/figures.js';
+import { describeRejection } from '../bench/peers-protocol.js';
 import { percentile, summarize } from '../bench/stats.js';
 import { escapeXml, OUTCOME_COLOURS, renderTimeline, STATE_COLOURS } from '../bench/timeline.js';
 
@@ -56,8 +57,9 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(51);
-    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17 item 6's.
+    expect(FIGURE_KEYS).toHaveLength(75);
+    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17's peers,
+    // then issue 17 item 6's.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
       'outbox_enqueue_per_s_postgres',
@@ -76,7 +78,20 @@ describe('figures', () => {
       'probe_cost_rps_per_supervisor',
       'probe_frontend_cpu_us',
     ]);
-    expect(FIGURE_KEYS.slice(41)).toEqual([
+    // 8 per side, side by side: sdk, nest, us.
+    expect(FIGURE_KEYS.slice(41, 49)).toEqual([
+      'peer_sdk_starts',
+      'peer_sdk_lost',
+      'peer_sdk_hung_30s',
+      'peer_sdk_rejections',
+      'peer_sdk_typed_rejections',
+      'peer_sdk_late_rejections',
+      'peer_sdk_first_start_ms',
+      'peer_sdk_worker_polling_ms',
+    ]);
+    expect(FIGURE_KEYS.slice(49, 57).every((key) => key.startsWith('peer_nest_'))).toBe(true);
+    expect(FIGURE_KEYS.slice(57, 65).every((key) => key.startsWith('peer_us_'))).toBe(true);
+    expect(FIGURE_KEYS.slice(65)).toEqual([
       'workers_running_ms_p95',
       'server_dispatch_ms_p95',
       'server_task_scheduled_ms_p95',
@@ -134,6 +149,43 @@ describe('figures', () => {
       /\| 0\.960 \|.*≥ 0\.97 \| MISSED \|/,
     );
     expect(table.find((row) => row.startsWith('| `cycle_heap_growth_mb` |'))).toMatch(/\| – \|.*not run/);
+  });
+});
+
+describe('peers: how a rejection is read (docs/performance.md: typed = a gRPC status or an SDK error class)', () => {
+  class ServiceError extends Error {}
+  class WorkflowExecutionAlreadyStartedError extends Error {}
+
+  it('finds a gRPC status on the error or down its cause chain, by name', () => {
+    const sdk = new ServiceError('Failed to start Workflow', {
+      cause: Object.assign(new Error('x'), { code: 4 }),
+    });
+    expect(describeRejection(sdk)).toEqual({
+      errorClass: 'ServiceError',
+      grpcStatus: 'DEADLINE_EXCEEDED',
+      typed: true,
+      message: 'Failed to start Workflow',
+    });
+    expect(describeRejection(Object.assign(new Error('y'), { code: 14 })).grpcStatus).toBe('UNAVAILABLE');
+  });
+
+  it('counts an SDK error class as typed, and a message-only Error as untyped', () => {
+    expect(describeRejection(new WorkflowExecutionAlreadyStartedError('taken')).typed).toBe(true);
+    const wrapped = describeRejection(new Error("Failed to start workflow 'x': Failed to start Workflow"));
+    expect(wrapped).toMatchObject({ errorClass: 'Error', typed: false });
+    expect(wrapped.grpcStatus).toBeUndefined();
+    // A code that is not a gRPC status, or not a number, is no status.
+    expect(describeRejection(Object.assign(new Error('z'), { code: 99 })).typed).toBe(false);
+    expect(describeRejection(Object.assign(new Error('z'), { code: 'ECONNREFUSED' })).typed).toBe(false);
+  });
+
+  it('reads anything thrown, bounds the message and stops on a cause cycle', () => {
+    expect(describeRejection('boom')).toMatchObject({ errorClass: 'string', typed: false, message: 'boom' });
+    expect(describeRejection(null).errorClass).toBe('null');
+    expect(describeRejection(new Error('m'.repeat(1_000))).message).toHaveLength(300);
+    const cyclic = new Error('loop');
+    (cyclic as { cause?: unknown }).cause = cyclic;
+    expect(describeRejection(cyclic).typed).toBe(false);
   });
 });
 
