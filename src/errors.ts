@@ -18,7 +18,7 @@ export type UnavailableReason =
   | 'permanent_failure'
   /** Too many requests already wait for the connection (`requests.maxPending`). */
   | 'queue_full'
-  /** The call itself failed with UNAVAILABLE: the server went away while it ran. */
+  /** The server went away while the call ran: UNAVAILABLE, or the call cancelled as its connection closed under it. */
   | 'connection_lost'
   /** The server refused the call for lack of resources (RESOURCE_EXHAUSTED, after the SDK's own retries). */
   | 'server_busy';

@@ -276,7 +276,8 @@ export class RequestGate {
         status: grpcStatusOf(error),
         closedChannel: isClosedChannel(error),
         namespaceNotFound: classified.code === 'NAMESPACE_NOT_FOUND',
-        deadlinePassed: deadlineSignal.expired,
+        // gRPC's wall-clock deadline and our timer are the same instant: under load gRPC's may fire first.
+        deadlinePassed: deadlineSignal.expired || this.host.clock.now() >= deadline,
       });
       if (!failure) throw error;
       if (failure.reportsUnavailable) this.host.unavailableSeen(classified);

@@ -68,7 +68,7 @@ function why(reason: UnavailableReason, view: AvailabilityView, maxPending: numb
     case 'queue_full':
       return `${maxPending} requests already wait for the connection (requests.maxPending)`;
     case 'connection_lost':
-      return 'the call failed with UNAVAILABLE: the server went away while it ran; it may or may not have reached the server';
+      return 'the server went away while the call ran (its error is the cause); it may or may not have reached the server';
     case 'server_busy':
       return 'the server refused the call for lack of resources (RESOURCE_EXHAUSTED); nothing was applied';
   }

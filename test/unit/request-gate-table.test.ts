@@ -78,6 +78,45 @@ describe('how long a rejected request says it waited', () => {
     expect(rejected.message).toContain('did not finish within its deadline (300 ms)');
   });
 
+  it("a call cancelled by gRPC at its 300 ms deadline, before the supervisor's own timer: reason deadline, not connection_lost", async () => {
+    const r = make({ healthCheck: { interval: '1h' } });
+    await r.connect();
+    // gRPC's wall-clock deadline and the supervisor's timer are the same instant; under load either may fire
+    // first (seen in the peers benchmark: CANCELLED at 3,008 ms of a 3 s deadline, reported as connection_lost).
+    let cancel!: (error: Error) => void;
+    r.clock.setTimeout(
+      () => cancel(Object.assign(new Error('1 CANCELLED: Call cancelled'), { code: 1 })),
+      300,
+    );
+    const error = r.supervisor
+      .withClient(() => new Promise((_resolve, reject) => (cancel = reject)), { timeout: 300 })
+      .catch((e: unknown) => e);
+    await r.advance(300);
+    const rejected = await error;
+    if (!isTemporalUnavailableError(rejected)) throw new Error(`not a TemporalUnavailableError: ${rejected}`);
+    expect(rejected.reason).toBe('deadline');
+    expect(rejected.maybeApplied).toBe(true);
+  });
+
+  it('a call cancelled by gRPC before its deadline: connection_lost, worded without claiming UNAVAILABLE', async () => {
+    const r = make({ healthCheck: { interval: '1h' } });
+    await r.connect();
+    let cancel!: (error: Error) => void;
+    r.clock.setTimeout(
+      () => cancel(Object.assign(new Error('1 CANCELLED: Call cancelled'), { code: 1 })),
+      299,
+    );
+    const error = r.supervisor
+      .withClient(() => new Promise((_resolve, reject) => (cancel = reject)), { timeout: 300 })
+      .catch((e: unknown) => e);
+    await r.advance(300);
+    const rejected = await error;
+    if (!isTemporalUnavailableError(rejected)) throw new Error(`not a TemporalUnavailableError: ${rejected}`);
+    expect(rejected.reason).toBe('connection_lost');
+    expect(rejected.maybeApplied).toBe(true);
+    expect(rejected.message).not.toContain('UNAVAILABLE');
+  });
+
   it('a deadline already passed when the request arrives: rejected at once, "waited 0 ms"', async () => {
     const r = make({});
     r.supervisor.start();
