@@ -11,7 +11,7 @@ import type { CredentialSource } from '../runtime/credential-source.js';
 import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
 import { describePollers } from '../temporal/task-queue-pollers.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
-import { isIdle, untilParkable } from './parking.js';
+import { isIdle, replaceable, resumeVerdict, untilParkable } from './parking.js';
 import { type ClientSource, PollerWatch, pollerTarget, type QueueUnreachable } from './poller-watch.js';
 
 interface Current {
@@ -444,17 +444,17 @@ export class SupervisedWorker {
     await this.closeRetired();
   }
 
-  /** A worker runs, with nothing in flight. */
-  idle(): boolean {
-    return this.current !== undefined && isIdle(this.current.worker);
+  /** A worker runs that can be replaced at no cost: nothing in flight, no workflow cached (parking.ts). */
+  replaceable(): boolean {
+    return this.current !== undefined && replaceable(this.current.worker);
   }
 
   /**
    * Settles during an outage that began at `disconnectedAt` once it has lasted `refreshAfterOutage` and the
-   * running worker has nothing in flight (parking.ts): the worker can then be stopped without losing a task.
+   * running worker is replaceable (parking.ts): it can then be stopped without losing a task.
    */
   async untilParkable(disconnectedAt: number | undefined, signal: AbortSignal): Promise<void> {
-    const idle = () => this.idle();
+    const idle = () => this.replaceable();
     await untilParkable(this.config.refreshAfterOutageMs, disconnectedAt, idle, this.clock, signal);
     const outageMs = this.clock.now() - (disconnectedAt ?? 0);
     this.log.log('info', 'Temporal worker stopped polling during the outage', { outageMs });
@@ -462,23 +462,19 @@ export class SupervisedWorker {
 
   /**
    * The connection is back after losing it at `disconnectedAt`: 'refresh' when the outage lasted at least
-   * `refreshAfterOutage` and the worker has nothing in flight, else 'keep'.
+   * `refreshAfterOutage` and no workflow is cached on the worker, else 'keep' (parking.ts, `resumeVerdict`).
    */
   async checkResume(disconnectedAt: number | undefined): Promise<'keep' | 'refresh'> {
-    const { refreshAfterOutageMs } = this.config;
     const current = this.current;
-    if (refreshAfterOutageMs === false || disconnectedAt === undefined || !current) return 'keep';
+    if (disconnectedAt === undefined || !current) return 'keep';
     const outageMs = this.clock.now() - disconnectedAt;
-    if (outageMs < refreshAfterOutageMs) return 'keep';
-    const status = current.worker.getStatus();
-    this.log.log('info', 'Temporal worker refreshed after outage', {
-      outageMs,
-      // A busy worker is handed over: it finishes these in the background while the new one polls.
-      inFlightActivities: status.numInFlightActivities,
-      inFlightWorkflowActivations: status.numInFlightWorkflowActivations,
-      handedOver: !isIdle(current.worker),
-    });
-    return 'refresh';
+    const { verdict, fields } = resumeVerdict(current.worker, outageMs, this.config.refreshAfterOutageMs);
+    if (fields.outageMs !== undefined) {
+      const message =
+        verdict === 'refresh' ? 'refreshed after outage' : 'kept after outage (workflows cached)';
+      this.log.log('info', `Temporal worker ${message}`, fields);
+    }
+    return verdict;
   }
 
   private describe(error: unknown): string {

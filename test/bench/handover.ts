@@ -1,18 +1,19 @@
 /**
- * Worker replacement under load (issue 17 item 6): does a replaced worker lose a workflow task?
+ * Worker replacement under load (issue 17 item 6): does replacing a worker around an outage lose a task?
  *
- * A supervised worker (defaults) serves a steady stream of `greetAfterSleep` workflows (an activity, a 300 ms
- * timer, an activity: three workflow tasks each, so most are in flight at any moment and cached on the
- * worker). Each cycle SIGKILLs the server, holds it down longer than `refreshAfterOutage`, starts it again,
- * and waits until the worker has been replaced (`refreshing`, then `running`) and has served load for a
- * while. At the end every workflow must complete, and every history is read for `WorkflowTaskTimedOut`.
- *
- * A timed-out workflow task is classified by when the server says it started:
- * - **in flight at the kill**: started within 1 s before a kill. The worker's answer could not reach the dead
- *   server; the server times the task out after it is back. No client can prevent this one.
- * - **lost in the replacement**: started while the server was up again. A worker's poll took it and no worker
- *   completed it: the old worker's poll answered as it was shut down (its polls are cancelled client-side by
- *   the SDK), or a task left on the old worker's sticky queue.
+ * Two supervisors side by side through the same outages, each with a worker (its own task queue) serving a
+ * steady stream of `greetAfterSleep` workflows (an activity, a 300 ms timer, an activity: three workflow
+ * tasks each, so many are in flight and cached at any moment): one with the defaults, one that keeps its
+ * worker through every outage (`refreshAfterOutage: false`). Each cycle SIGKILLs the server, holds it down
+ * longer than `refreshAfterOutage`, starts it again, and waits until both workers run. At the end every
+ * workflow must complete, and every history is read for `WorkflowTaskTimedOut`, classified by the server's
+ * times of the task:
+ * - **in flight at the kill**: started ≤ 1 s before a kill; its answer could not reach the dead server, which
+ *   times it out once it is back. No client can prevent this one.
+ * - **start-to-close after the return**: a poll took it after the server was back and no worker completed it
+ *   (a poll answered as its worker was stopped — the SDK cancels a stopping worker's polls on the client
+ *   side — or a worker too loaded to finish it within 10 s).
+ * - **schedule-to-start**: left on a sticky queue nobody polls any more (a replaced worker's).
  */
 import type { Supervisor } from '../../src/index.js';
 import { activities, workflowsPath } from '../fixtures/index.js';
@@ -46,7 +47,6 @@ interface Side {
   readonly started: string[];
   readonly failedStarts: string[];
   replacements: number;
-  runningAt: number;
   timedOut: TimedOutTask[];
   completed: number;
 }
@@ -90,14 +90,12 @@ export const handover: Benchmark = {
         started: [],
         failedStarts: [],
         replacements: 0,
-        runningAt: 0,
         timedOut: [],
         completed: 0,
       };
       const watch = supervisor.onTransition((t) => {
         if (t.actor !== 'worker:bench') return;
         if (t.to === 'refreshing') side.replacements++;
-        if (t.to === 'running') side.runningAt = now();
       });
       defer(() => watch.dispose());
       await waitUntil(() => supervisor.snapshot().children['worker:bench'] === 'running', {
@@ -134,19 +132,21 @@ export const handover: Benchmark = {
     for (let cycle = 1; cycle <= cycles; cycle++) {
       for (const supervisor of supervisors) await untilSettled(supervisor, 60_000);
       await sleep(500 + Math.random() * 1_000);
-      const before = refreshed.replacements;
       const killAt = now();
       await server.kill();
       await sleep(holdMs);
       await server.startAgain();
       const readyAt = now();
       history.push({ killAt, readyAt });
+      // Replaced or kept (a worker with workflows cached is kept: docs/states.md), each side's worker runs.
       await waitUntil(
         () =>
-          refreshed.replacements > before &&
-          refreshed.runningAt > readyAt &&
-          supervisors[0]?.snapshot().children['worker:bench'] === 'running',
-        { timeoutMs: 60_000, what: `the worker to be replaced (cycle ${cycle})` },
+          supervisors.every(
+            (supervisor) =>
+              supervisor.state === 'connected' &&
+              supervisor.snapshot().children['worker:bench'] === 'running',
+          ),
+        { timeoutMs: 60_000, what: `both workers running again (cycle ${cycle})` },
       );
       if (cycle % 10 === 0 || quick) {
         log(

@@ -52,7 +52,7 @@ export class WorkerSide {
   readonly runs: Deferred[] = [];
   readonly shutdowns: Deferred[] = [];
   verdict: 'keep' | 'refresh' = 'keep';
-  /** Whether the worker has work in flight (what parking during an outage waits for). */
+  /** Whether the worker has work in flight or workflows cached (what parking during an outage waits for). */
   busy = false;
   private released = false;
 
@@ -62,7 +62,7 @@ export class WorkerSide {
     worker.shutdown = () => this.next(this.shutdowns, 'shutdown');
     worker.handOver = () => this.next(this.shutdowns, 'shutdown');
     worker.checkResume = async () => this.verdict;
-    worker.idle = () => !this.busy;
+    worker.replaceable = () => !this.busy;
   }
 
   private next(list: Deferred[], kind: string): Promise<void> {
