@@ -59,11 +59,11 @@ export const detection: Benchmark = {
     const recorder = new StateRecorder(supervisor);
     defer(() => recorder.dispose());
 
-    // Beside it, a bare supervisor (no worker, no creator) dialling every 50 ms instead of 250 ms during an
+    // Beside it, a supervisor with no worker dialling every 50 ms instead of 250 ms during an
     // outage: what a faster reachability dial buys in recovery (its cost: docs/connection.md, "A fleet").
     const { supervisor: fastDial } = await startSupervisor(
       context,
-      { reachabilityInterval: '50ms', creators: {} },
+      { reachabilityInterval: '50ms' },
       { stable: false },
     );
     const fastRecorder = new StateRecorder(fastDial);
