@@ -125,7 +125,8 @@ describe('supervised worker on a real Temporal server', () => {
       logger: {
         debug: () => {},
         info: (message: string, meta?: Record<string, unknown>) => {
-          if (/Temporal worker (refreshed|kept) after outage/.test(message) && meta) verdicts.push({ message, ...meta });
+          if (/Temporal worker (refreshed|kept) after outage/.test(message) && meta)
+            verdicts.push({ message, ...meta });
         },
         warn: () => {},
         error: () => {},
@@ -162,7 +163,9 @@ describe('supervised worker on a real Temporal server', () => {
     const firstTask = history.events?.find((e) => e.eventType === 6); // WORKFLOW_TASK_STARTED
     const startedAt =
       Number(firstTask?.eventTime?.seconds) * 1000 + Math.floor((firstTask?.eventTime?.nanos ?? 0) / 1e6);
-    console.log(`busy worker kept: connection back → new workflow's first task started: ${startedAt - back} ms`);
+    console.log(
+      `busy worker kept: connection back → new workflow's first task started: ${startedAt - back} ms`,
+    );
     // Replacing it would strand the next task of its cached workflow on its sticky queue (docs/states.md).
     expect(verdicts).toHaveLength(1);
     expect(verdicts[0]).toMatchObject({
