@@ -51,8 +51,8 @@ export function resumeVerdict(
 export const PARK_CHECK_MS = 250;
 
 /**
- * Resolves once the outage that began at `disconnectedAt` has lasted `refreshAfterOutageMs` and `idle()`
- * (the worker {@link replaceable}) holds (checked then and every {@link PARK_CHECK_MS} after); never with `refreshAfterOutageMs: false`. An
+ * Resolves once the outage that began at `disconnectedAt` has lasted `refreshAfterOutageMs` and `replaceable()`
+ * (see {@link replaceable}) holds (checked then and every {@link PARK_CHECK_MS} after); never with `refreshAfterOutageMs: false`. An
  * aborted `signal` (the connection came back, the worker stopped) clears its timer and leaves it pending.
  *
  * Why during the outage: stopping an SDK worker cancels its long polls on the client side, and a task the
@@ -62,7 +62,7 @@ export const PARK_CHECK_MS = 250;
 export function untilParkable(
   refreshAfterOutageMs: number | false,
   disconnectedAt: number | undefined,
-  idle: () => boolean,
+  replaceable: () => boolean,
   clock: Clock,
   signal: AbortSignal,
 ): Promise<void> {
@@ -70,7 +70,7 @@ export function untilParkable(
     if (refreshAfterOutageMs === false || disconnectedAt === undefined || signal.aborted) return;
     let timer: unknown;
     const check = () => {
-      if (!idle()) {
+      if (!replaceable()) {
         timer = clock.setTimeout(check, PARK_CHECK_MS);
         return;
       }

@@ -454,8 +454,8 @@ export class SupervisedWorker {
    * running worker is replaceable (parking.ts): it can then be stopped without losing a task.
    */
   async untilParkable(disconnectedAt: number | undefined, signal: AbortSignal): Promise<void> {
-    const idle = () => this.replaceable();
-    await untilParkable(this.config.refreshAfterOutageMs, disconnectedAt, idle, this.clock, signal);
+    const ready = () => this.replaceable();
+    await untilParkable(this.config.refreshAfterOutageMs, disconnectedAt, ready, this.clock, signal);
     const outageMs = this.clock.now() - (disconnectedAt ?? 0);
     this.log.log('info', 'Temporal worker stopped polling during the outage', { outageMs });
   }
