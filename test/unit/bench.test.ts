@@ -56,8 +56,8 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(50);
-    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17 item 6's.
+    expect(FIGURE_KEYS).toHaveLength(55);
+    // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17 item 6's, then item 4's real fleet.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
       'outbox_enqueue_per_s_postgres',
@@ -76,7 +76,7 @@ describe('figures', () => {
       'probe_cost_rps_per_supervisor',
       'probe_frontend_cpu_us',
     ]);
-    expect(FIGURE_KEYS.slice(41)).toEqual([
+    expect(FIGURE_KEYS.slice(41, 50)).toEqual([
       'workers_running_ms_p95',
       'server_dispatch_ms_p95',
       'server_task_scheduled_ms_p95',
@@ -86,6 +86,13 @@ describe('figures', () => {
       'handover_timeouts_at_kill',
       'handover_kept_lost_tasks',
       'handover_kept_sticky_timeouts',
+    ]);
+    expect(FIGURE_KEYS.slice(50)).toEqual([
+      'fleet_replicas',
+      'fleet_recovery_ms_p95',
+      'fleet_attempts_per_100ms_max',
+      'fleet_reach_1s_recovery_ms_p95',
+      'fleet_reach_1s_attempts_per_100ms_max',
     ]);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',
