@@ -60,6 +60,8 @@ export const FIGURE_KEYS = [
   'fleet_attempts_per_100ms_max',
   'fleet_reach_1s_recovery_ms_p95',
   'fleet_reach_1s_attempts_per_100ms_max',
+  'fleet_balancer_recovery_ms_p95',
+  'fleet_balancer_attempts_per_100ms_max',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -314,6 +316,16 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
   fleet_reach_1s_attempts_per_100ms_max: {
     unit: 'connections',
     what: "fleet-real, `reachabilityInterval: '1s'`: connection attempts at the server in the busiest 100 ms after its return",
+    target: { text: '≤ 10', met: (v) => v <= 10 },
+  },
+  fleet_balancer_recovery_ms_p95: {
+    unit: 'ms',
+    what: "fleet-real, the defaults through a cluster's balancer (it keeps accepting): both frontends SIGKILLed, down 10 s, ready again → a replica `connected`, p95",
+    target: { text: '≤ 2000', met: (v) => v <= 2_000 },
+  },
+  fleet_balancer_attempts_per_100ms_max: {
+    unit: 'connections',
+    what: 'fleet-real through the balancer: connection attempts at the balancer in the busiest 100 ms after the frontends are back',
     target: { text: '≤ 10', met: (v) => v <= 10 },
   },
   probe_frontend_cpu_us: {

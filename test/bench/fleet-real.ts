@@ -14,6 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { onJsonLines } from '../../src/demo/json-lines.js';
+import { TemporalCluster } from '../harness/cluster.js';
 import { CountingProxy } from '../harness/counting-proxy.js';
 import { waitUntil } from '../harness/wait.js';
 import { type BenchContext, type Benchmark, ensureServerUp, now, sleep } from './context.js';
@@ -27,7 +28,7 @@ const BATCH = 10;
 
 interface Replica {
   readonly child: ChildProcess;
-  readonly states: { at: number; from: string; to: string }[];
+  readonly states: { at: number; from: string; to: string; failure?: string }[];
   /** When each of its TCP connects failed. */
   readonly refused: number[];
   readonly exited: Promise<void>;
@@ -93,6 +94,12 @@ async function stopFleet(fleet: readonly Replica[]): Promise<void> {
   clearTimeout(timer);
 }
 
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
 interface Round {
   readonly outageMs: number;
   /** The server's port open again (the proxy listening) → each replica `connected` (ms). */
@@ -101,31 +108,47 @@ interface Round {
   readonly fromReady: number[];
   /** Kill → each replica out of `connected` (ms). */
   readonly detection: number[];
-  /** Connection attempts in the busiest 100 ms from the proxy listening again to 10 s after. */
+  /** Connection attempts in the busiest 100 ms from the return to 1 s after the last replica was back. */
   readonly burst: number;
   readonly firstSecond: number;
   readonly bareDialsAfter: number;
   /** Connections the proxy accepted between the kill and its listening again (it had not yet seen the death). */
   readonly acceptedDuring: number;
+  /** Of those, attempts (bytes sent) in the busiest 100 ms: behind a balancer, the outage's attempt rate. */
+  readonly attemptsDuringPer100msMax: number;
   /** Kill → the proxy no longer listening; ready vs the proxy listening again (ms). */
   readonly refusedAfterKillMs: number;
+  /** Replicas by the failure code of their last `backoff` before the return (PERMANENT ones wait 30 s). */
+  readonly failures: Record<string, number>;
+  /** Whether the proxy stopped listening (false behind the balancer, whose port never closes). */
+  readonly closed: boolean;
   readonly openBeforeReadyMs: number;
   /** The replicas' failed TCP connects during the outage (refused at the closed port), and in the busiest 100 ms. */
   readonly refusedDials: number;
   readonly refusedPer100msMax: number;
 }
 
+/** What goes down and comes back: the dev server, or both of the cluster's frontends behind its balancer. */
+interface Target {
+  /** The upstream the counting proxy follows. */
+  readonly address: string;
+  kill(): Promise<void>;
+  /** Starts it again; resolves when the harness sees it ready. */
+  startAgain(): Promise<void>;
+  ensureUp(): Promise<void>;
+}
+
 async function outageRound(
-  { server }: BenchContext,
+  target: Target,
   fleet: readonly Replica[],
   proxy: CountingProxy,
   outageMs: number,
 ): Promise<Round> {
   await sleep(2_000);
   const killAt = now();
-  await server.kill();
+  await target.kill();
   await sleep(outageMs);
-  await server.startAgain();
+  await target.startAgain();
   const readyAt = now();
   await waitUntil(() => fleet.every((r) => connectedAfter(r, killAt) !== undefined), {
     timeoutMs: 120_000,
@@ -134,12 +157,16 @@ async function outageRound(
   });
   // The last replica's attempt and whatever follows it (a retried handshake, the old channels) are counted.
   await sleep(3_000);
-  const span = proxy.listening.find((s) => s.from > killAt);
-  const openAt = span?.from ?? readyAt;
+  // Behind the balancer the port never closes: the return is then the harness seeing both frontends ready.
+  const reopened = proxy.listening.find((s) => s.from > killAt);
+  const openAt = reopened?.from ?? readyAt;
   const closedAt = proxy.listening.findLast((s) => s.from < killAt)?.to ?? killAt;
-  const after = proxy.countsBetween(openAt, openAt + 10_000);
   const connectedAt = fleet.map((r) => connectedAfter(r, killAt) as number);
+  // From the return until a second after the last replica is back.
+  const end = Math.max(...connectedAt) + 1_000;
+  const after = proxy.countsBetween(openAt, end);
   const refused = fleet.flatMap((r) => r.refused.filter((t) => t >= killAt && t < openAt));
+  const during = proxy.countsBetween(killAt, openAt);
   return {
     outageMs,
     recovery: connectedAt.map((t) => t - openAt),
@@ -147,11 +174,19 @@ async function outageRound(
     detection: fleet.map(
       (r) => (r.states.find((s) => s.at >= killAt && s.from === 'connected')?.at ?? killAt) - killAt,
     ),
-    burst: maxPerWindow(after.attempts, 100, openAt, openAt + 10_000),
+    burst: maxPerWindow(after.attempts, 100, openAt, end),
     firstSecond: after.attempts.filter((t) => t < openAt + 1_000).length,
     bareDialsAfter: after.dials.length,
     acceptedDuring: proxy.connections.filter((c) => c.acceptedAt >= killAt && c.acceptedAt < openAt).length,
+    attemptsDuringPer100msMax: maxPerWindow(during.attempts, 100, killAt, openAt),
     refusedAfterKillMs: closedAt - killAt,
+    closed: reopened !== undefined,
+    failures: countBy(
+      fleet.map(
+        (r) =>
+          r.states.findLast((s) => s.at >= killAt && s.at < openAt && s.to === 'backoff')?.failure ?? 'none',
+      ),
+    ),
     openBeforeReadyMs: readyAt - openAt,
     refusedDials: refused.length,
     refusedPer100msMax: maxPerWindow(refused, 100, killAt, openAt),
@@ -165,34 +200,69 @@ interface FleetRun {
   readonly startS: number;
 }
 
+interface FleetOptions {
+  readonly replicas: number;
+  readonly outages: readonly number[];
+  /** The replicas' `reachabilityInterval` (undefined: the default) and its value in ms. */
+  readonly reachabilityInterval?: string;
+  readonly reachabilityIntervalMs: number;
+  readonly label?: string;
+}
+
 async function runFleet(
   context: BenchContext,
-  proxy: CountingProxy,
-  replicas: number,
-  outages: readonly number[],
-  reachabilityInterval: string | undefined,
-  reachabilityIntervalMs: number,
+  target: Target,
+  { replicas, outages, reachabilityInterval, reachabilityIntervalMs, ...rest }: FleetOptions,
 ): Promise<FleetRun> {
+  const [host = '127.0.0.1', port] = target.address.split(':');
+  const proxy = await CountingProxy.start({ host, port: Number(port) });
+  context.defer(() => proxy.close());
   const began = performance.now();
   const fleet = await startFleet(replicas, proxy.address, reachabilityInterval);
   context.defer(() => stopFleet(fleet));
   const startS = round((performance.now() - began) / 1000, 1) as number;
   const label =
-    reachabilityInterval === undefined ? 'defaults' : `reachabilityInterval '${reachabilityInterval}'`;
+    rest.label ??
+    (reachabilityInterval === undefined ? 'defaults' : `reachabilityInterval '${reachabilityInterval}'`);
   context.log(`  ${label}: ${replicas} replicas connected in ${startS} s`);
   const rounds: Round[] = [];
   try {
     for (const outageMs of outages) {
-      rounds.push(await outageRound(context, fleet, proxy, outageMs));
+      rounds.push(await outageRound(target, fleet, proxy, outageMs));
       context.log(
         `  ${label}, ${outageMs / 1000} s down: ${JSON.stringify({ ...rounds.at(-1), recovery: undefined, detection: undefined })}`,
       );
     }
   } finally {
-    await ensureServerUp(context.server);
+    await target.ensureUp();
     await stopFleet(fleet);
+    await proxy.close();
   }
   return { label, reachabilityIntervalMs, rounds, startS };
+}
+
+/**
+ * The same fleet (the defaults) through a production-shaped cluster's balancer (a TemporalCluster of its own),
+ * both frontends SIGKILLed and started again: the balancer keeps accepting, so the dial cannot tell.
+ */
+async function balancerFleet(context: BenchContext, options: FleetOptions): Promise<FleetRun> {
+  const cluster = await TemporalCluster.start();
+  context.defer(() => cluster.stop());
+  const frontends = [cluster.services['frontend-1'], cluster.services['frontend-2']];
+  const target: Target = {
+    address: cluster.address,
+    kill: async () => void (await Promise.all(frontends.map((f) => f.kill()))),
+    startAgain: async () => void (await Promise.all(frontends.map((f) => f.start()))),
+    ensureUp: async () => void (await Promise.all(frontends.map((f) => (f.running ? undefined : f.start())))),
+  };
+  try {
+    return await runFleet(context, target, {
+      ...options,
+      label: 'through the cluster balancer (defaults; both frontends SIGKILLed)',
+    });
+  } finally {
+    await cluster.stop();
+  }
 }
 
 const p95 = (values: readonly number[]) => round(percentile(values, 95), 0);
@@ -200,12 +270,21 @@ const p95 = (values: readonly number[]) => round(percentile(values, 95), 0);
 const worstRecovery = (run: FleetRun) => Math.max(...run.rounds.map((r) => p95(r.recovery) as number));
 const worstBurst = (run: FleetRun) => Math.max(...run.rounds.map((r) => r.burst));
 
+function describeRound(r: Round): string {
+  const proxy = r.closed
+    ? `the proxy refused ${round(r.refusedAfterKillMs, 1)} ms after the kill and listened again ${round(r.openBeforeReadyMs, 0)} ms before the harness saw the server ready`
+    : 'the port never closed (the balancer accepts): recovery timed from both frontends ready';
+  return [
+    `${r.outageMs / 1000} s down: return → connected (ms) ${describeSummary(summarize(r.recovery))}, harness ready → connected ${describeSummary(summarize(r.fromReady))}`,
+    `attempts in the busiest 100 ms after the return ${r.burst} (${r.firstSecond} in its first second, ${r.bareDialsAfter} bare dials until 1 s after the last replica was back)`,
+    `during the outage ${r.acceptedDuring} connections accepted (attempts: max ${r.attemptsDuringPer100msMax} in 100 ms), ${r.refusedDials} connects refused (max ${r.refusedPer100msMax} in 100 ms)`,
+    `kill → replica out of connected (ms) ${describeSummary(summarize(r.detection))}; the last failure before the return, replicas per code: ${JSON.stringify(r.failures)}`,
+    proxy,
+  ].join('; ');
+}
+
 function describeRun(run: FleetRun, replicas: number): string {
-  const rounds = run.rounds.map(
-    (r) =>
-      `${r.outageMs / 1000} s down: port open → connected (ms) ${describeSummary(summarize(r.recovery))}, harness ready → connected ${describeSummary(summarize(r.fromReady))}; attempts in the busiest 100 ms after the return ${r.burst} (${r.firstSecond} in its first second, ${r.bareDialsAfter} bare dials in its first 10 s); during the outage ${r.acceptedDuring} connections accepted, ${r.refusedDials} connects refused (max ${r.refusedPer100msMax} in 100 ms); kill → replica out of connected (ms) ${describeSummary(summarize(r.detection))}; the proxy refused ${round(r.refusedAfterKillMs, 1)} ms after the kill and listened again ${round(r.openBeforeReadyMs, 0)} ms before the harness saw the server ready`,
-  );
-  return `${run.label} (${replicas} processes started in ${run.startS} s; stated bound ${reconnectBurstBound(replicas, run.reachabilityIntervalMs)} attempts per 100 ms): ${rounds.join('; ')}`;
+  return `${run.label} (${replicas} processes started in ${run.startS} s; stated bound ${reconnectBurstBound(replicas, run.reachabilityIntervalMs)} attempts per 100 ms): ${run.rounds.map(describeRound).join(' | ')}`;
 }
 
 export const fleetReal: Benchmark = {
@@ -216,18 +295,40 @@ export const fleetReal: Benchmark = {
     'fleet_attempts_per_100ms_max',
     'fleet_reach_1s_recovery_ms_p95',
     'fleet_reach_1s_attempts_per_100ms_max',
+    'fleet_balancer_recovery_ms_p95',
+    'fleet_balancer_attempts_per_100ms_max',
   ],
   async run(context) {
     const { quick, server } = context;
     const replicas = quick ? 6 : 50;
     const outages = quick ? [3_000] : [10_000, 60_000];
-    const [host = '127.0.0.1', port] = server.address.split(':');
-    const proxy = await CountingProxy.start({ host, port: Number(port) });
-    context.defer(() => proxy.close());
-
-    const defaults = await runFleet(context, proxy, replicas, outages, undefined, 250);
-    const formula = quick ? [] : [await runFleet(context, proxy, replicas, outages, '500ms', 500)];
-    const slow = await runFleet(context, proxy, replicas, outages, '1s', 1_000);
+    const dev: Target = {
+      address: server.address,
+      kill: () => server.kill(),
+      startAgain: () => server.startAgain(),
+      ensureUp: () => ensureServerUp(server),
+    };
+    const fleet = { replicas, outages };
+    const defaults = await runFleet(context, dev, { ...fleet, reachabilityIntervalMs: 250 });
+    const formula = quick
+      ? []
+      : [
+          await runFleet(context, dev, {
+            ...fleet,
+            reachabilityInterval: '500ms',
+            reachabilityIntervalMs: 500,
+          }),
+        ];
+    const slow = await runFleet(context, dev, {
+      ...fleet,
+      reachabilityInterval: '1s',
+      reachabilityIntervalMs: 1_000,
+    });
+    const balanced = await balancerFleet(context, {
+      replicas,
+      outages: outages.slice(0, 1),
+      reachabilityIntervalMs: 250,
+    });
     return {
       figures: {
         fleet_replicas: replicas,
@@ -235,10 +336,12 @@ export const fleetReal: Benchmark = {
         fleet_attempts_per_100ms_max: worstBurst(defaults),
         fleet_reach_1s_recovery_ms_p95: worstRecovery(slow),
         fleet_reach_1s_attempts_per_100ms_max: worstBurst(slow),
+        fleet_balancer_recovery_ms_p95: worstRecovery(balanced),
+        fleet_balancer_attempts_per_100ms_max: worstBurst(balanced),
       },
       notes: [
         `${replicas} supervisors in ${replicas} Node processes (tsx; the defaults, one creator, no worker) through a counting TCP proxy that listens only while the server accepts; per fleet, rounds of: every replica connected, 2 s, server SIGKILLed, held down, started again. Figures: the worse round. Recovery is timed from the server's port accepting again (the proxy listening, within 5 ms of it), not from the harness's readiness probe, which retries on grpc-js's 1 s reconnect backoff and so sees the server ready up to ~1 s late (replicas were connected before it). Refused connects are counted in the replicas (diagnostics_channel 'net.client.socket'): the proxy cannot see them.`,
-        ...[defaults, ...formula, slow].map((run) => describeRun(run, replicas)),
+        ...[defaults, ...formula, slow, balanced].map((run) => describeRun(run, replicas)),
       ],
     };
   },

@@ -2,9 +2,9 @@
  * One replica of the `fleet-real` benchmark, in a process of its own: a supervisor with the defaults and one
  * creator (no worker), against the address in argv[2]; argv[3], if given, is its `reachabilityInterval`.
  *
- * Prints one JSON line per event on stdout: `{ type: 'state', at, from, to }` for every change of the coarse
- * state (`at`: `performance.timeOrigin + performance.now()`, comparable with the parent's clock on the same
- * machine), and `{ type: 'refused', at }` for every TCP connect of this process that failed (the port refused:
+ * Prints one JSON line per event on stdout: `{ type: 'state', at, from, to, failure }` for every change of the
+ * coarse state (`at`: `performance.timeOrigin + performance.now()`, comparable with the parent's clock on the
+ * same machine; `failure`: the code of the last failure), and `{ type: 'refused', at }` for every TCP connect of this process that failed (the port refused:
  * a reachability dial or an attempt while the server is down), which no proxy can count. Stops the supervisor
  * and exits when stdin ends (the parent closes it, or dies).
  */
@@ -37,7 +37,9 @@ subscribe('net.client.socket', (message) => {
     return Reflect.apply(emit, this, [event, ...args]) as boolean;
   } as Socket['emit'];
 });
-supervisor.onStateChange(({ from, to }) => print({ type: 'state', at: now(), from, to }));
+supervisor.onStateChange(({ from, to }) =>
+  print({ type: 'state', at: now(), from, to, failure: supervisor.snapshot().lastFailure?.code }),
+);
 supervisor.start();
 
 process.stdin.resume();

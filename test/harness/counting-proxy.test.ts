@@ -55,6 +55,22 @@ afterEach(async () => {
 });
 
 describe('CountingProxy', () => {
+  it('resets a client whose upstream connect fails, as a refused connect would fail, not a clean close', async () => {
+    const echo = await startEcho();
+    const proxy = await CountingProxy.start({ host: '127.0.0.1', port: echo.port }, { pollMs: 60_000 });
+    cleanups.push(() => proxy.close());
+    // The upstream's port closes while the proxy still listens (its sentinel stays open: no connection ends).
+    echo.server.close();
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: proxy.port });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      socket.once('end', () => resolve('clean close'));
+      socket.write('PRI * HTTP/2.0');
+    });
+    expect(outcome).toBe('ECONNRESET');
+    echo.kill();
+  });
+
   it('forwards, and counts connections that sent bytes apart from bare dials', async () => {
     const echo = await startEcho();
     cleanups.push(() => echo.kill());

@@ -189,9 +189,18 @@ export class CountingProxy {
       this.#open.delete(client);
       upstream.destroy();
     });
+    let upstreamConnected = false;
+    upstream.once('connect', () => {
+      upstreamConnected = true;
+    });
     upstream.once('close', () => client.destroy());
     client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
+    // A failed upstream connect (the server died a moment ago): a reset, the nearest a client can get to the
+    // refused connect it would have met without the proxy (a clean close would read as "closed without a word").
+    upstream.on('error', () => {
+      if (!upstreamConnected && !client.destroyed) client.resetAndDestroy();
+      else client.destroy();
+    });
     client.pipe(upstream);
     upstream.pipe(client);
     upstream.connect(this.upstream.port, this.upstream.host);

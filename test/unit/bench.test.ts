@@ -56,7 +56,7 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(55);
+    expect(FIGURE_KEYS).toHaveLength(57);
     // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17 item 6's, then item 4's real fleet.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
@@ -93,6 +93,8 @@ describe('figures', () => {
       'fleet_attempts_per_100ms_max',
       'fleet_reach_1s_recovery_ms_p95',
       'fleet_reach_1s_attempts_per_100ms_max',
+      'fleet_balancer_recovery_ms_p95',
+      'fleet_balancer_attempts_per_100ms_max',
     ]);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',
