@@ -25,6 +25,8 @@ import { describeSummary, percentile, round, summarize } from './stats.js';
 const REPLICA = fileURLToPath(new URL('./fleet-replica.ts', import.meta.url));
 /** Replicas started at once: 50 processes loading tsx and the SDK together would take minutes on 2 cores. */
 const BATCH = 10;
+/** The supervisors' default `stablePeriod`. */
+const STABLE_MS = 10_000;
 
 interface Replica {
   readonly child: ChildProcess;
@@ -144,7 +146,12 @@ async function outageRound(
   proxy: CountingProxy,
   outageMs: number,
 ): Promise<Round> {
-  await sleep(2_000);
+  // Settled: every replica connected for longer than the stable period (10 s), its attempt count back to 0, so
+  // that no earlier outage's backoff carries over.
+  const lastConnected = Math.max(
+    ...fleet.map((r) => r.states.findLast((s) => s.to === 'connected')?.at ?? 0),
+  );
+  await sleep(Math.max(2_000, lastConnected + STABLE_MS + 1_000 - now()));
   const killAt = now();
   await target.kill();
   await sleep(outageMs);
@@ -340,7 +347,7 @@ export const fleetReal: Benchmark = {
         fleet_balancer_attempts_per_100ms_max: worstBurst(balanced),
       },
       notes: [
-        `${replicas} supervisors in ${replicas} Node processes (tsx; the defaults, one creator, no worker) through a counting TCP proxy that listens only while the server accepts; per fleet, rounds of: every replica connected, 2 s, server SIGKILLed, held down, started again. Figures: the worse round. Recovery is timed from the server's port accepting again (the proxy listening, within 5 ms of it), not from the harness's readiness probe, which retries on grpc-js's 1 s reconnect backoff and so sees the server ready up to ~1 s late (replicas were connected before it). Refused connects are counted in the replicas (diagnostics_channel 'net.client.socket'): the proxy cannot see them.`,
+        `${replicas} supervisors in ${replicas} Node processes (tsx; the defaults, one creator, no worker) through a counting TCP proxy that listens only while the server accepts; per fleet, rounds of: every replica connected for 11 s (past the stable period), server SIGKILLed, held down, started again. Figures: the worse round. Recovery is timed from the server's port accepting again (the proxy listening, within 5 ms of it), not from the harness's readiness probe, which retries on grpc-js's 1 s reconnect backoff and so sees the server ready up to ~1 s late (replicas were connected before it). Refused connects are counted in the replicas (diagnostics_channel 'net.client.socket'): the proxy cannot see them.`,
         ...[defaults, ...formula, slow, balanced].map((run) => describeRun(run, replicas)),
       ],
     };
