@@ -131,7 +131,7 @@ interface Round {
 }
 
 /** What goes down and comes back: the dev server, or both of the cluster's frontends behind its balancer. */
-interface Target {
+export interface Target {
   /** The upstream the counting proxy follows. */
   readonly address: string;
   kill(): Promise<void>;
@@ -200,14 +200,14 @@ async function outageRound(
   };
 }
 
-interface FleetRun {
+export interface FleetRun {
   readonly label: string;
   readonly reachabilityIntervalMs: number;
   readonly rounds: Round[];
   readonly startS: number;
 }
 
-interface FleetOptions {
+export interface FleetOptions {
   readonly replicas: number;
   readonly outages: readonly number[];
   /** The replicas' `reachabilityInterval` (undefined: the default) and its value in ms. */
@@ -216,7 +216,7 @@ interface FleetOptions {
   readonly label?: string;
 }
 
-async function runFleet(
+export async function runFleet(
   context: BenchContext,
   target: Target,
   { replicas, outages, reachabilityInterval, reachabilityIntervalMs, ...rest }: FleetOptions,
@@ -290,7 +290,7 @@ function describeRound(r: Round): string {
   ].join('; ');
 }
 
-function describeRun(run: FleetRun, replicas: number): string {
+export function describeRun(run: FleetRun, replicas: number): string {
   return `${run.label} (${replicas} processes started in ${run.startS} s; stated bound ${reconnectBurstBound(replicas, run.reachabilityIntervalMs)} attempts per 100 ms): ${run.rounds.map(describeRound).join(' | ')}`;
 }
 
