@@ -237,7 +237,7 @@ export async function runFleet(
     for (const outageMs of outages) {
       rounds.push(await outageRound(target, fleet, proxy, outageMs));
       context.log(
-        `  ${label}, ${outageMs / 1000} s down: ${JSON.stringify({ ...rounds.at(-1), recovery: undefined, detection: undefined })}`,
+        `  ${label}, ${outageMs / 1000} s down: ${JSON.stringify({ ...rounds.at(-1), recovery: undefined, fromReady: undefined, detection: undefined })}`,
       );
     }
   } finally {
