@@ -5,11 +5,13 @@
  * while the server accepts, so that the replicas' reachability dials see the port refused during the outage
  * as they would without it.
  *
- * Each round: every replica connected, the server SIGKILLed, held down 10 s then 60 s (`--quick`: 3 s),
- * started again. Per replica, the time from the harness seeing the server ready to that replica `connected`;
- * at the proxy, the connection attempts (connections that sent bytes: an HTTP/2 preface) in any 100 ms after
- * the return, and what came during the outage. The same fleet again with a longer `reachabilityInterval`,
- * the knob docs/connection.md gives for the burst (its bound: N × 100 / interval per 100 ms, + 25 %).
+ * Each round: every replica connected past the stable period, the server SIGKILLed, held down 10 s then 60 s
+ * (`--quick`: 3 s), started again. Per replica, the time from the port open again (the proxy listening) to
+ * that replica `connected`, and from the harness seeing the server ready; at the proxy, the connection attempts
+ * (connections that sent bytes: an HTTP/2 preface) in any 100 ms after the return, and what came during the
+ * outage; in the replicas, their refused connects, which no proxy sees. The same fleet again with a longer
+ * `reachabilityInterval`, the knob docs/connection.md gives for the burst; then with the defaults through a
+ * TemporalCluster's balancer (both frontends SIGKILLed), whose port never closes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
