@@ -17,8 +17,9 @@ export type ProtocolAnswer =
 /**
  * Opens a TCP connection, sends the HTTP/2 preface and reads the first bytes back. An HTTP/2 server (every gRPC
  * server, a Temporal frontend included) answers with a SETTINGS frame; an HTTP/1.1 server answers with a status
- * line; other servers with their own bytes, or by closing. Nothing within `timeoutMs` is `silent` (a black hole or
- * an overloaded server: not evidence of anything).
+ * line; other servers with their own bytes. Nothing within `timeoutMs`, or a close without a byte, is `silent`: a
+ * black hole, an overloaded server, or a TCP load balancer whose backends are all down (it accepts, fails to
+ * reach one, and closes): not evidence of anything.
  */
 export function probeProtocol(host: string, port: number, timeoutMs: number): Promise<ProtocolAnswer> {
   return new Promise((resolve) => {
@@ -43,7 +44,7 @@ export function probeProtocol(host: string, port: number, timeoutMs: number): Pr
 }
 
 function classify(bytes: Buffer): ProtocolAnswer {
-  if (bytes.length === 0) return { kind: 'other', what: 'closed the connection without a word' };
+  if (bytes.length === 0) return { kind: 'silent' };
   if (bytes.length >= 9 && bytes[3] === SETTINGS) return { kind: 'http2' };
   const text = bytes.subarray(0, 40).toString('latin1');
   if (text.startsWith('HTTP/'))

@@ -7,6 +7,7 @@ import { detection } from './detection.js';
 import { failFast } from './fail-fast.js';
 import { firstWorker } from './first-worker.js';
 import { fleet } from './fleet.js';
+import { fleetReal } from './fleet-real.js';
 import { handover } from './handover.js';
 import { outage } from './outage.js';
 import { outboxBench } from './outbox.js';
@@ -29,6 +30,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   outboxBench,
   firstWorker,
   fleet,
+  fleetReal,
   handover,
   zombie,
   rollingRestart,

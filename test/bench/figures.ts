@@ -75,6 +75,13 @@ export const FIGURE_KEYS = [
   'handover_kept_lost_tasks',
   'handover_kept_sticky_timeouts',
   'recovery_dial_50ms_ms_p95',
+  'fleet_replicas',
+  'fleet_recovery_ms_p95',
+  'fleet_attempts_per_100ms_max',
+  'fleet_reach_1s_recovery_ms_p95',
+  'fleet_reach_1s_attempts_per_100ms_max',
+  'fleet_balancer_recovery_ms_p95',
+  'fleet_balancer_attempts_per_100ms_max',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -348,6 +355,40 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
   probe_cost_rps_per_supervisor: {
     unit: '/s',
     what: 'health checks per second one supervisor with the defaults sends while connected and idle',
+  },
+  fleet_replicas: {
+    unit: 'processes',
+    what: 'fleet-real: supervisors, one per Node process, against one dev server through a counting proxy',
+  },
+  fleet_recovery_ms_p95: {
+    unit: 'ms',
+    what: 'fleet-real, the defaults: server SIGKILLed, down 10 s / 60 s, its port open again → a replica `connected`, p95 (the worse outage)',
+    target: { text: '≤ 2000', met: (v) => v <= 2_000 },
+  },
+  fleet_attempts_per_100ms_max: {
+    unit: 'connections',
+    what: 'fleet-real, the defaults: connection attempts (TCP connections that sent bytes) at the server in the busiest 100 ms after its return (the worse outage)',
+    target: { text: '≤ 10', met: (v) => v <= 10 },
+  },
+  fleet_reach_1s_recovery_ms_p95: {
+    unit: 'ms',
+    what: "fleet-real, the same fleet with `reachabilityInterval: '1s'`: port open again → a replica `connected`, p95",
+    target: { text: '≤ 2000', met: (v) => v <= 2_000 },
+  },
+  fleet_reach_1s_attempts_per_100ms_max: {
+    unit: 'connections',
+    what: "fleet-real, `reachabilityInterval: '1s'`: connection attempts at the server in the busiest 100 ms after its return",
+    target: { text: '≤ 10', met: (v) => v <= 10 },
+  },
+  fleet_balancer_recovery_ms_p95: {
+    unit: 'ms',
+    what: "fleet-real, the defaults through a cluster's balancer (it keeps accepting): both frontends SIGKILLed, down 10 s, ready again → a replica `connected`, p95",
+    target: { text: '≤ 2000', met: (v) => v <= 2_000 },
+  },
+  fleet_balancer_attempts_per_100ms_max: {
+    unit: 'connections',
+    what: 'fleet-real through the balancer: connection attempts at the balancer in the busiest 100 ms after the frontends are back',
+    target: { text: '≤ 10', met: (v) => v <= 10 },
   },
   probe_frontend_cpu_us: {
     unit: 'µs',

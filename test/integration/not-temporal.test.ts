@@ -64,6 +64,20 @@ describe('not Temporal on the port', () => {
     expect(failure).toMatchObject({ kind: 'permanent', code: 'NOT_TEMPORAL' });
   });
 
+  it('a port that accepts and closes without a word (a TCP balancer with every backend down) stays transient', async () => {
+    const address = await listening(createTcpServer((socket) => socket.destroy()));
+    const [host, port] = address.split(':');
+    expect(await probeProtocol(host!, Number(port), 1_000)).toStrictEqual({ kind: 'silent' });
+    const supervisor = createSupervisor({ address, envConfig: false, connectTimeout: '3s' });
+    defer(() => supervisor.stop());
+    supervisor.start();
+    await supervisor.waitFor('backoff', { timeout: '20s' });
+    const snapshot = supervisor.snapshot();
+    expect(snapshot.lastFailure).toMatchObject({ kind: 'transient' });
+    expect(snapshot.lastFailure?.code).not.toBe('NOT_TEMPORAL');
+    expect(snapshot.retryDelayMs).toBeLessThan(30_000);
+  });
+
   it('the real dev server answers the HTTP/2 preface (so it is never taken for an impostor)', async () => {
     const server = await DevServer.start();
     defer(() => server.dispose());

@@ -57,9 +57,9 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(75);
+    expect(FIGURE_KEYS).toHaveLength(82);
     // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17's peers,
-    // then issue 17 item 6's.
+    // then issue 17 item 6's, then item 4's real fleet.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
     expect(FIGURE_KEYS.slice(19, 26)).toEqual([
       'outbox_enqueue_per_s_postgres',
@@ -91,7 +91,7 @@ describe('figures', () => {
     ]);
     expect(FIGURE_KEYS.slice(49, 57).every((key) => key.startsWith('peer_nest_'))).toBe(true);
     expect(FIGURE_KEYS.slice(57, 65).every((key) => key.startsWith('peer_us_'))).toBe(true);
-    expect(FIGURE_KEYS.slice(65)).toEqual([
+    expect(FIGURE_KEYS.slice(65, 75)).toEqual([
       'workers_running_ms_p95',
       'server_dispatch_ms_p95',
       'server_task_scheduled_ms_p95',
@@ -102,6 +102,15 @@ describe('figures', () => {
       'handover_kept_lost_tasks',
       'handover_kept_sticky_timeouts',
       'recovery_dial_50ms_ms_p95',
+    ]);
+    expect(FIGURE_KEYS.slice(75)).toEqual([
+      'fleet_replicas',
+      'fleet_recovery_ms_p95',
+      'fleet_attempts_per_100ms_max',
+      'fleet_reach_1s_recovery_ms_p95',
+      'fleet_reach_1s_attempts_per_100ms_max',
+      'fleet_balancer_recovery_ms_p95',
+      'fleet_balancer_attempts_per_100ms_max',
     ]);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',
