@@ -172,7 +172,7 @@ export const detection: Benchmark = {
       const rawStartedAt = await rawStarted.then(() => now());
       samples.supStart.push(supStartedAt - readyAt);
       samples.rawStart.push(rawStartedAt - readyAt);
-      await withAdminClient(server.address, async (client) => {
+      const sup = await withAdminClient(server.address, async (client) => {
         const [sup, raw] = await Promise.all([
           firstTaskTimes(client.workflow.getHandle(supId), 90_000),
           firstTaskTimes(client.workflow.getHandle(rawId), 120_000),
@@ -183,16 +183,13 @@ export const detection: Benchmark = {
         samples.rawScheduled.push(raw.scheduledAt - readyAt);
         samples.supWait.push(sup.startedAt - sup.scheduledAt);
         samples.rawWait.push(raw.startedAt - raw.scheduledAt);
+        return sup;
       });
       await waitUntil(workerRunning, { timeoutMs: 60_000, what: 'the supervised worker to run again' });
       const runningAt = workerRunningAt.find((at) => at >= killAt);
       if (runningAt !== undefined) {
         samples.running.push(runningAt - readyAt);
         // Both there — the task scheduled and our worker polling — until the server handed one to the other.
-        const sup = {
-          scheduledAt: (samples.supScheduled.at(-1) ?? 0) + readyAt,
-          startedAt: (samples.polling.at(-1) ?? 0) + readyAt,
-        };
         samples.dispatch.push(sup.startedAt - Math.max(runningAt, sup.scheduledAt));
       }
       log(

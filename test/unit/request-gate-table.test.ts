@@ -9,6 +9,22 @@ import { flush, rigsStoppedAfterEach } from '../model/oracle-rig.js';
 
 const make = rigsStoppedAfterEach();
 
+/** A call with a 300 ms timeout, connected, that gRPC cancels (CANCELLED) at `ms` on the supervisor's clock. */
+async function cancelledByGrpcAt(ms: number) {
+  const r = make({ healthCheck: { interval: '1h' } });
+  await r.connect();
+  let cancel!: (error: Error) => void;
+  // Registered before the call, so this timer fires before the gate's own deadline timer at the same instant.
+  r.clock.setTimeout(() => cancel(Object.assign(new Error('1 CANCELLED: Call cancelled'), { code: 1 })), ms);
+  const error = r.supervisor
+    .withClient(() => new Promise((_resolve, reject) => (cancel = reject)), { timeout: 300 })
+    .catch((e: unknown) => e);
+  await r.advance(300);
+  const rejected = await error;
+  if (!isTemporalUnavailableError(rejected)) throw new Error(`not a TemporalUnavailableError: ${rejected}`);
+  return rejected;
+}
+
 describe('the deadline a call runs under', () => {
   it('withDeadline gets the wall-clock time of the request deadline: now + the time left (timeout 3 s, 1 s waited)', async () => {
     const r = make({ healthCheck: { interval: '1h' } });
@@ -79,39 +95,15 @@ describe('how long a rejected request says it waited', () => {
   });
 
   it("a call cancelled by gRPC at its 300 ms deadline, before the supervisor's own timer: reason deadline, not connection_lost", async () => {
-    const r = make({ healthCheck: { interval: '1h' } });
-    await r.connect();
     // gRPC's wall-clock deadline and the supervisor's timer are the same instant; under load either may fire
     // first (seen in the peers benchmark: CANCELLED at 3,008 ms of a 3 s deadline, reported as connection_lost).
-    let cancel!: (error: Error) => void;
-    r.clock.setTimeout(
-      () => cancel(Object.assign(new Error('1 CANCELLED: Call cancelled'), { code: 1 })),
-      300,
-    );
-    const error = r.supervisor
-      .withClient(() => new Promise((_resolve, reject) => (cancel = reject)), { timeout: 300 })
-      .catch((e: unknown) => e);
-    await r.advance(300);
-    const rejected = await error;
-    if (!isTemporalUnavailableError(rejected)) throw new Error(`not a TemporalUnavailableError: ${rejected}`);
+    const rejected = await cancelledByGrpcAt(300);
     expect(rejected.reason).toBe('deadline');
     expect(rejected.maybeApplied).toBe(true);
   });
 
   it('a call cancelled by gRPC before its deadline: connection_lost, worded without claiming UNAVAILABLE', async () => {
-    const r = make({ healthCheck: { interval: '1h' } });
-    await r.connect();
-    let cancel!: (error: Error) => void;
-    r.clock.setTimeout(
-      () => cancel(Object.assign(new Error('1 CANCELLED: Call cancelled'), { code: 1 })),
-      299,
-    );
-    const error = r.supervisor
-      .withClient(() => new Promise((_resolve, reject) => (cancel = reject)), { timeout: 300 })
-      .catch((e: unknown) => e);
-    await r.advance(300);
-    const rejected = await error;
-    if (!isTemporalUnavailableError(rejected)) throw new Error(`not a TemporalUnavailableError: ${rejected}`);
+    const rejected = await cancelledByGrpcAt(299);
     expect(rejected.reason).toBe('connection_lost');
     expect(rejected.maybeApplied).toBe(true);
     expect(rejected.message).not.toContain('UNAVAILABLE');
