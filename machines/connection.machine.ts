@@ -1,5 +1,6 @@
-import { type AnyActorRef, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { backoffDelayMs, nextRandom } from './backoff.js';
+import { CONNECT_TIMEOUT, childIds, isActive, notProvided, slowProbeFailure } from './connection.helpers.js';
 import { creatorMachine } from './creator.machine.js';
 import { dispatcherMachine } from './dispatcher.machine.js';
 import { type FailureInfo, toFailureInfo } from './failure.js';
@@ -7,7 +8,6 @@ import { type FailureInfo, toFailureInfo } from './failure.js';
 export * from './connection.types.js';
 
 import type {
-  ChildrenConfig,
   ConnectionContext,
   ConnectionEvent,
   ConnectionHandle,
@@ -43,6 +43,11 @@ import { workerMachine } from './worker.machine.js';
  *   transient failure; `permanentRetryDelayMs` for a permanent one). Out: the delay → `connecting`;
  *   `RETRY_NOW` → `connecting` with the attempt count reset (from an operator always; from the reachability
  *   watcher only after a transient failure).
+ *   - `waiting` — the backoff's delay running. With `reconnectSpreadMs` > 0, the watcher's `RETRY_NOW` after a
+ *     transient failure → `spreading` instead, with a delay drawn uniformly from [0, reconnectSpreadMs).
+ *   - `spreading` — the server is known back: the drawn delay replaces the rest of the backoff (its timer is
+ *     ignored here), so that a fleet which lost the server together comes back spread over the window. Out:
+ *     the drawn delay → `connecting` with the attempt count reset; an operator's `RETRY_NOW` → at once.
  * - `stopping` — `STOP` from any state, in reverse order of start: every timer, probe and watcher ends as
  *   its state is left; `draining`: `stopChildren` stops the creators (queued requests are rejected) and then
  *   the workers (drained), bounded; `closing`: the connection is released and `disconnect` waits until
@@ -56,50 +61,6 @@ import { workerMachine } from './worker.machine.js';
  * `CONNECTION_UP` on entering `online` and `CONNECTION_DOWN` on entering `backoff` (not on STOP: the
  * connection stays open while the children drain, and they are stopped right after).
  */
-
-/** Why a slow probe degraded the connection: the cause its log line and snapshot give. */
-function slowProbeFailure(result: ProbeResult, thresholdMs: number): FailureInfo {
-  return {
-    kind: 'transient',
-    code: 'PROBE_SLOW',
-    name: 'SlowHealthCheck',
-    message: result.unanswered
-      ? `The health check had no answer within ${thresholdMs} ms (healthCheck.slowThreshold)`
-      : `The health check took ${result.latencyMs} ms, over ${thresholdMs} ms (healthCheck.slowThreshold)`,
-  };
-}
-
-/** Ids of the supervised children, workers first (the order of start). */
-function childIds(children: ChildrenConfig): string[] {
-  return [
-    ...(children.workers ?? []).map((worker) => `worker:${worker.name}`),
-    ...children.creators.map((name) => `creator:${name}`),
-    ...(children.dispatchers ?? []).map((dispatcher) => `dispatcher:${dispatcher.name}`),
-  ];
-}
-
-/**
- * Whether the child `id` still runs: a dispatcher stopped on its own (`outbox.stop()`) while the supervisor
- * runs is not told of the connection any more. True when the snapshot is not at hand (path generation).
- */
-function isActive(self: { getSnapshot(): unknown }, id: string): boolean {
-  const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)?.children;
-  const child = children?.[id];
-  return child === undefined || child.getSnapshot().status === 'active';
-}
-
-const notProvided = (name: string) => () => {
-  throw new Error(
-    `The connection machine's '${name}' actor was not provided. Use createSupervisor() from 'temporal-supervisor', or provide '${name}' with machine.provide({ actors: { ${name} } }).`,
-  );
-};
-
-const CONNECT_TIMEOUT: FailureInfo = {
-  kind: 'transient',
-  code: 'CONNECT_TIMEOUT',
-  name: 'ConnectTimeout',
-  message: 'The connection attempt did not finish within connectTimeout',
-};
 
 export const connectionMachine = setup({
   types: {
@@ -199,13 +160,21 @@ export const connectionMachine = setup({
     planRetry: assign(({ context }) => {
       const attempt = context.attempt + 1;
       if (context.lastFailure?.kind === 'permanent') {
-        return { attempt, retryDelayMs: context.config.permanentRetryDelayMs };
+        return { attempt, retryDelayMs: context.config.permanentRetryDelayMs, spreadDelayMs: undefined };
       }
       const draw = nextRandom(context.random);
       return {
         attempt,
         retryDelayMs: backoffDelayMs(attempt, context.config.backoff, draw.value),
         random: draw.state,
+        spreadDelayMs: undefined,
+      };
+    }),
+    drawSpread: assign(({ context }) => {
+      const draw = nextRandom(context.spreadRandom);
+      return {
+        spreadDelayMs: Math.floor(draw.value * context.config.reconnectSpreadMs),
+        spreadRandom: draw.state,
       };
     }),
   },
@@ -222,11 +191,19 @@ export const connectionMachine = setup({
     /** An operator may always retry early; a reachability signal only helps after a transient failure. */
     mayRetryEarly: ({ context }, params: { readonly reason: RetryReason }) =>
       params.reason === 'operator' || context.lastFailure?.kind !== 'permanent',
+    /** The server seen back after a transient failure, with a spread configured: draw the retry over it. */
+    spreadsRetry: ({ context }, params: { readonly reason: RetryReason }) =>
+      params.reason === 'server_reachable' &&
+      context.config.reconnectSpreadMs > 0 &&
+      context.lastFailure?.kind !== 'permanent',
+    /** The backoff's own delay applies until a spread is drawn; the drawn delay replaces it. */
+    isNotSpreading: ({ context }) => context.spreadDelayMs === undefined,
   },
   delays: {
     /** The connect actor bounds itself by connectTimeout; this is the statechart's own, slightly later, bound. */
     connectDeadline: ({ context }) => context.config.connectTimeoutMs + 1_000,
     retryDelay: ({ context }) => context.retryDelayMs,
+    spreadDelay: ({ context }) => context.spreadDelayMs ?? 0,
     healthInterval: ({ context }) => context.config.healthCheck.intervalMs,
     degradedInterval: ({ context }) => context.config.healthCheck.degradedIntervalMs,
     stablePeriod: ({ context }) => context.config.stablePeriodMs,
@@ -244,6 +221,9 @@ export const connectionMachine = setup({
     probeSuccesses: 0,
     lastProbeLatencyMs: undefined,
     random: input.seed,
+    // A stream of its own: golden-ratio offset of the seed (any fixed odd constant would do).
+    spreadRandom: (input.seed ^ 0x9e3779b9) | 0,
+    spreadDelayMs: undefined,
     children: input.children ?? { creators: [] },
     stopped: false,
   }),
@@ -438,8 +418,9 @@ export const connectionMachine = setup({
         src: 'watchReachability',
         input: ({ context }) => ({ lastFailure: context.lastFailure }),
       },
+      initial: 'waiting',
       after: {
-        retryDelay: 'connecting',
+        retryDelay: { guard: 'isNotSpreading', target: 'connecting' },
       },
       on: {
         RETRY_NOW: {
@@ -447,6 +428,22 @@ export const connectionMachine = setup({
           target: 'connecting',
           // The server came back (or an operator says so): the outage's growing delays no longer apply.
           actions: 'resetAttempts',
+        },
+      },
+      states: {
+        waiting: {
+          on: {
+            RETRY_NOW: {
+              guard: { type: 'spreadsRetry', params: ({ event }) => ({ reason: event.reason }) },
+              target: 'spreading',
+              actions: 'drawSpread',
+            },
+          },
+        },
+        spreading: {
+          after: {
+            spreadDelay: { target: '#connection.connecting', actions: 'resetAttempts' },
+          },
         },
       },
     },

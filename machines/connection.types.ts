@@ -27,6 +27,11 @@ export interface ConnectionConfig {
   };
   readonly permanentRetryDelayMs: number;
   readonly stablePeriodMs: number;
+  /**
+   * Once the reachability watcher sees the server back: the retry waits a delay drawn uniformly from
+   * [0, this), instead of the rest of the backoff (0: at once).
+   */
+  readonly reconnectSpreadMs: number;
   readonly healthCheck: {
     readonly intervalMs: number;
     readonly degradedIntervalMs: number;
@@ -55,6 +60,10 @@ export interface ConnectionContext {
   readonly lastProbeLatencyMs: number | undefined;
   /** State of the pseudo-random generator used for jitter (see `machines/backoff.ts`). */
   readonly random: number;
+  /** The spread's own generator (derived from the seed), so that a spread leaves the backoff's draws as they were. */
+  readonly spreadRandom: number;
+  /** The delay drawn in `backoff.spreading` for this backoff's retry; undefined until the server is seen back. */
+  readonly spreadDelayMs: number | undefined;
   readonly children: ChildrenConfig;
   /** Set by the first STOP: a stopped machine ignores START and STOP (its children are gone for good). */
   readonly stopped: boolean;

@@ -22,6 +22,7 @@ export const DEFAULTS = {
     successesToRecover: 2,
   },
   reachabilityIntervalMs: 250,
+  reconnectSpreadMs: 0,
   requests: { deadlineMs: 10_000, maxPending: 1_000, maxInFlight: 64, failFast: false },
   creator: { retryDelayMs: 100 },
   worker: {

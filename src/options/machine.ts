@@ -88,6 +88,7 @@ export function resolveMachineConfig(options: SupervisorOptions): {
       DEFAULTS.permanentRetryDelayMs,
     ),
     stablePeriodMs: duration('stablePeriod', options.stablePeriod, DEFAULTS.stablePeriodMs),
+    reconnectSpreadMs: duration('reconnectSpread', options.reconnectSpread, DEFAULTS.reconnectSpreadMs, 0),
     healthCheck: {
       intervalMs: duration('healthCheck.interval', health.interval, DEFAULTS.healthCheck.intervalMs),
       degradedIntervalMs: duration(

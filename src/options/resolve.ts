@@ -35,6 +35,7 @@ const SUPERVISOR_KEYS = [
   'closeTimeout',
   'healthCheck',
   'reachabilityInterval',
+  'reconnectSpread',
   'requests',
   'logger',
   'coreLogs',

@@ -132,6 +132,14 @@ export interface SupervisorOptions {
    * when it answers, instead of waiting out the backoff. `false` turns this off. @default 250 ms
    */
   reachabilityInterval?: Duration | false;
+  /**
+   * When the reachability dial finds the server back, wait a delay drawn uniformly from `[0, reconnectSpread)`
+   * before the attempt (instead of the rest of the backoff), so that a fleet which lost the server together
+   * does not reconnect in the same instant: the server then sees about `N × 100 / reconnectSpread` attempts in
+   * any 100 ms from `N` replicas (e.g. 50 replicas, `'1.5s'`: ~3). Costs each replica half the spread on
+   * average in recovery. No effect with `reachabilityInterval: false`. @default 0 (at once)
+   */
+  reconnectSpread?: Duration;
   requests?: RequestOptions;
   /** A pino logger or any logger of Temporal's `(message, meta)` shape. @default no logging */
   logger?: LoggerOption;

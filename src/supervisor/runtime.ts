@@ -374,10 +374,11 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
   snapshot(): SupervisorSnapshot {
     const snapshot = this.actor.getSnapshot();
     const { context } = snapshot;
-    const retryAfterMs =
-      this.current === 'backoff'
-        ? Math.max(0, this.since + context.retryDelayMs - this.clock.now())
-        : undefined;
+    const retryAt =
+      this.spreadingSince !== undefined
+        ? this.spreadingSince + (context.spreadDelayMs ?? 0)
+        : this.since + context.retryDelayMs;
+    const retryAfterMs = this.current === 'backoff' ? Math.max(0, retryAt - this.clock.now()) : undefined;
     return {
       state: this.current,
       value: snapshot.value,
@@ -423,9 +424,24 @@ export class SupervisorRuntime implements WiringHost, RequestRunner {
     if (inspect) this.guard('inspect', () => inspect(inspection));
   }
 
+  /** When `backoff.spreading` began (the server seen back, the retry drawn over `reconnectSpread`). */
+  private spreadingSince: number | undefined;
+
+  private noteSpreading(snapshot: ConnectionSnapshot): void {
+    const spreading = snapshot.matches({ backoff: 'spreading' });
+    if (!spreading) this.spreadingSince = undefined;
+    else if (this.spreadingSince === undefined) {
+      this.spreadingSince = this.clock.now();
+      this.log.log('debug', 'Temporal server reachable again; reconnecting after a spread', {
+        delayMs: snapshot.context.spreadDelayMs,
+      });
+    }
+  }
+
   private onSnapshot(snapshot: ConnectionSnapshot, event: AnyEventObject): void {
     const next = connectionStateOf(snapshot);
     const previous = this.current;
+    this.noteSpreading(snapshot);
     if (next === previous) {
       if (next === 'backoff' || next === 'connecting') return;
       if (snapshot.hasTag('serving')) this.gate.flush();

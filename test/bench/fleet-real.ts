@@ -16,6 +16,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { onJsonLines } from '../../src/demo/json-lines.js';
+import type { Duration } from '../../src/index.js';
+import { durationMs } from '../../src/temporal/duration.js';
 import { TemporalCluster } from '../harness/cluster.js';
 import { CountingProxy } from '../harness/counting-proxy.js';
 import { waitUntil } from '../harness/wait.js';
@@ -27,6 +29,8 @@ import { describeSummary, percentile, round, summarize } from './stats.js';
 const REPLICA = fileURLToPath(new URL('./fleet-replica.ts', import.meta.url));
 /** Replicas started at once: 50 processes loading tsx and the SDK together would take minutes on 2 cores. */
 const BATCH = 10;
+/** The `reconnectSpread` of the spread fleet: 50 replicas × 30 ms (docs/connection.md). */
+const FLEET_SPREAD = '1.5s';
 /** The supervisors' default `stablePeriod`. */
 const STABLE_MS = 10_000;
 
@@ -39,12 +43,16 @@ interface Replica {
   stderr: string;
 }
 
-function spawnReplica(address: string, reachabilityInterval: string | undefined): Replica {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', REPLICA, address, ...(reachabilityInterval ? [reachabilityInterval] : [])],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+/** What a fleet's replicas set over the defaults. */
+export interface ReplicaOptions {
+  readonly reachabilityInterval?: string;
+  readonly reconnectSpread?: string;
+}
+
+function spawnReplica(address: string, options: ReplicaOptions): Replica {
+  const child = spawn(process.execPath, ['--import', 'tsx', REPLICA, address, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const replica: Replica = {
     child,
     states: [],
@@ -68,15 +76,11 @@ function connectedAfter(replica: Replica, since: number): number | undefined {
 }
 
 /** Starts `count` replicas, `BATCH` at a time, each batch connected before the next starts. */
-async function startFleet(
-  count: number,
-  address: string,
-  reachabilityInterval: string | undefined,
-): Promise<Replica[]> {
+async function startFleet(count: number, address: string, options: ReplicaOptions): Promise<Replica[]> {
   const fleet: Replica[] = [];
   while (fleet.length < count) {
     const batch = Array.from({ length: Math.min(BATCH, count - fleet.length) }, () =>
-      spawnReplica(address, reachabilityInterval),
+      spawnReplica(address, options),
     );
     fleet.push(...batch);
     await waitUntil(() => batch.every((r) => connectedAfter(r, 0) !== undefined), {
@@ -205,6 +209,7 @@ async function outageRound(
 export interface FleetRun {
   readonly label: string;
   readonly reachabilityIntervalMs: number;
+  readonly spreadMs: number;
   readonly rounds: Round[];
   readonly startS: number;
 }
@@ -215,24 +220,28 @@ export interface FleetOptions {
   /** The replicas' `reachabilityInterval` (undefined: the default) and its value in ms. */
   readonly reachabilityInterval?: string;
   readonly reachabilityIntervalMs: number;
+  /** The replicas' `reconnectSpread` (undefined: the default, none). */
+  readonly reconnectSpread?: string;
   readonly label?: string;
 }
 
 export async function runFleet(
   context: BenchContext,
   target: Target,
-  { replicas, outages, reachabilityInterval, reachabilityIntervalMs, ...rest }: FleetOptions,
+  { replicas, outages, reachabilityInterval, reachabilityIntervalMs, reconnectSpread, ...rest }: FleetOptions,
 ): Promise<FleetRun> {
   const [host = '127.0.0.1', port] = target.address.split(':');
   const proxy = await CountingProxy.start({ host, port: Number(port) });
   context.defer(() => proxy.close());
   const began = performance.now();
-  const fleet = await startFleet(replicas, proxy.address, reachabilityInterval);
+  const fleet = await startFleet(replicas, proxy.address, { reachabilityInterval, reconnectSpread });
   context.defer(() => stopFleet(fleet));
   const startS = round((performance.now() - began) / 1000, 1) as number;
-  const label =
-    rest.label ??
-    (reachabilityInterval === undefined ? 'defaults' : `reachabilityInterval '${reachabilityInterval}'`);
+  const settings = [
+    ...(reachabilityInterval === undefined ? [] : [`reachabilityInterval '${reachabilityInterval}'`]),
+    ...(reconnectSpread === undefined ? [] : [`reconnectSpread '${reconnectSpread}'`]),
+  ];
+  const label = rest.label ?? (settings.length === 0 ? 'defaults' : settings.join(', '));
   context.log(`  ${label}: ${replicas} replicas connected in ${startS} s`);
   const rounds: Round[] = [];
   try {
@@ -247,7 +256,8 @@ export async function runFleet(
     await stopFleet(fleet);
     await proxy.close();
   }
-  return { label, reachabilityIntervalMs, rounds, startS };
+  const spreadMs = reconnectSpread === undefined ? 0 : durationMs(reconnectSpread as Duration);
+  return { label, reachabilityIntervalMs, spreadMs, rounds, startS };
 }
 
 /**
@@ -293,7 +303,7 @@ function describeRound(r: Round): string {
 }
 
 export function describeRun(run: FleetRun, replicas: number): string {
-  return `${run.label} (${replicas} processes started in ${run.startS} s; stated bound ${reconnectBurstBound(replicas, run.reachabilityIntervalMs)} attempts per 100 ms): ${run.rounds.map(describeRound).join(' | ')}`;
+  return `${run.label} (${replicas} processes started in ${run.startS} s; stated bound ${reconnectBurstBound(replicas, run.reachabilityIntervalMs, run.spreadMs)} attempts per 100 ms): ${run.rounds.map(describeRound).join(' | ')}`;
 }
 
 export const fleetReal: Benchmark = {
@@ -306,6 +316,8 @@ export const fleetReal: Benchmark = {
     'fleet_reach_1s_attempts_per_100ms_max',
     'fleet_balancer_recovery_ms_p95',
     'fleet_balancer_attempts_per_100ms_max',
+    'fleet_spread_recovery_ms_p95',
+    'fleet_spread_attempts_per_100ms_max',
   ],
   async run(context) {
     const { quick, server } = context;
@@ -333,6 +345,12 @@ export const fleetReal: Benchmark = {
       reachabilityInterval: '1s',
       reachabilityIntervalMs: 1_000,
     });
+    // A fleet's setting for the burst (docs/connection.md): the retry drawn over 1.5 s after the dial, m = 3.3.
+    const spread = await runFleet(context, dev, {
+      ...fleet,
+      reachabilityIntervalMs: 250,
+      reconnectSpread: FLEET_SPREAD,
+    });
     const balanced = await balancerFleet(context, {
       replicas,
       outages: outages.slice(0, 1),
@@ -347,10 +365,12 @@ export const fleetReal: Benchmark = {
         fleet_reach_1s_attempts_per_100ms_max: worstBurst(slow),
         fleet_balancer_recovery_ms_p95: worstRecovery(balanced),
         fleet_balancer_attempts_per_100ms_max: worstBurst(balanced),
+        fleet_spread_recovery_ms_p95: worstRecovery(spread),
+        fleet_spread_attempts_per_100ms_max: worstBurst(spread),
       },
       notes: [
         `${replicas} supervisors in ${replicas} Node processes (tsx; the defaults, one creator, no worker) through a counting TCP proxy that listens only while the server accepts; per fleet, rounds of: every replica connected for 11 s (past the stable period), server SIGKILLed, held down, started again. Figures: the worse round. Recovery is timed from the server's port accepting again (the proxy listening, within 5 ms of it), not from the harness's readiness probe, which retries on grpc-js's 1 s reconnect backoff and so sees the server ready up to ~1 s late (replicas were connected before it). Refused connects are counted in the replicas (diagnostics_channel 'net.client.socket'): the proxy cannot see them.`,
-        ...[defaults, ...formula, slow, balanced].map((run) => describeRun(run, replicas)),
+        ...[defaults, ...formula, slow, spread, balanced].map((run) => describeRun(run, replicas)),
       ],
     };
   },

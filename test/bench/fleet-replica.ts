@@ -1,6 +1,7 @@
 /**
  * One replica of the `fleet-real` benchmark, in a process of its own: a supervisor with the defaults and one
- * creator (no worker), against the address in argv[2]; argv[3], if given, is its `reachabilityInterval`.
+ * creator (no worker), against the address in argv[2]; argv[3], if given, is a JSON object of options over the
+ * defaults (`reachabilityInterval`, `reconnectSpread`).
  *
  * Prints one JSON line per event on stdout: `{ type: 'state', at, from, to, failure }` for every change of the
  * coarse state (`at`: `performance.timeOrigin + performance.now()`, comparable with the parent's clock on the
@@ -13,13 +14,16 @@ import type { Socket } from 'node:net';
 import { createSupervisor, type SupervisorOptions } from '../../src/index.js';
 
 const address = process.argv[2] ?? '';
-const reachabilityInterval = process.argv[3] as SupervisorOptions['reachabilityInterval'] | undefined;
+const overrides = JSON.parse(process.argv[3] ?? '{}') as Pick<
+  SupervisorOptions,
+  'reachabilityInterval' | 'reconnectSpread'
+>;
 
 const supervisor = createSupervisor({
   address,
   envConfig: false,
   creators: { bench: {} },
-  ...(reachabilityInterval === undefined ? {} : { reachabilityInterval }),
+  ...overrides,
 });
 const print = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 const now = () => performance.timeOrigin + performance.now();

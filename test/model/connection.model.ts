@@ -29,6 +29,8 @@ export const MODEL_CONFIG: ConnectionConfig = {
   backoff: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitter: 0.2 },
   permanentRetryDelayMs: 5_000,
   stablePeriodMs: 300,
+  // Below the shortest backoff (80 ms): a path through `backoff.spreading` is never overtaken by the backoff.
+  reconnectSpreadMs: 50,
   healthCheck: {
     intervalMs: 1_000,
     degradedIntervalMs: 200,
@@ -100,6 +102,7 @@ const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'xstate.after.healthInterval.connection.online.connected.idle' },
   { type: 'xstate.after.degradedInterval.connection.online.degraded.idle' },
   { type: 'xstate.after.retryDelay.connection.backoff' },
+  { type: 'xstate.after.spreadDelay.connection.backoff.spreading' },
   { type: 'xstate.after.connectDeadline.connection.connecting' },
   { type: 'STOP' },
   { type: 'xstate.done.actor.stopChildren', output: undefined },
@@ -151,6 +154,7 @@ function observable(snapshot: AnyMachineSnapshot) {
   const c = snapshot.context as {
     attempt: number;
     retryDelayMs: number;
+    spreadDelayMs: number | undefined;
     probeFailures: number;
     probeSuccesses: number;
     lastFailure?: FailureInfo;
@@ -160,6 +164,7 @@ function observable(snapshot: AnyMachineSnapshot) {
     value: snapshot.value,
     attempt: c.attempt,
     retryDelayMs: c.retryDelayMs,
+    spreadDelayMs: c.spreadDelayMs ?? null,
     probeFailures: c.probeFailures,
     probeSuccesses: c.probeSuccesses,
     lastFailure: c.lastFailure ? `${c.lastFailure.kind}:${c.lastFailure.code}` : null,
@@ -200,6 +205,7 @@ export class ModelDriver {
       },
       permanentRetryDelay: MODEL_CONFIG.permanentRetryDelayMs,
       stablePeriod: MODEL_CONFIG.stablePeriodMs,
+      reconnectSpread: MODEL_CONFIG.reconnectSpreadMs,
       closeTimeout: CLOSE_TIMEOUT_MS,
       creators: { [MODEL_CREATOR]: {} },
       ...(options.worker

@@ -25,7 +25,7 @@ describe('the connection machine without its actors', () => {
     actor.send({ type: 'START' });
     await flush();
     const { value, context } = actor.getSnapshot();
-    expect(value).toBe('backoff');
+    expect(value).toStrictEqual({ backoff: 'waiting' });
     expect(context.lastFailure?.message).toContain(
       "The connection machine's 'connect' actor was not provided",
     );

@@ -92,7 +92,11 @@ describe('machineGraph', () => {
       label: 'RETRY_NOW',
     });
     const retryDelay = graph.transitions.find((t) => t.kind === 'after' && t.source === 'connection.backoff');
-    expect(retryDelay).toMatchObject({ delay: 'retryDelay', label: 'after retryDelay', guard: undefined });
+    expect(retryDelay).toMatchObject({
+      delay: 'retryDelay',
+      label: 'after retryDelay',
+      guard: 'isNotSpreading',
+    });
     const degradedProbe = graph.transitions.filter(
       (t) => t.source === 'connection.online.degraded.probing' && t.kind === 'done',
     );
@@ -145,8 +149,10 @@ describe('summarizeStates', () => {
     expect(of('backoff')?.enteredBy).toContain('CONNECTION_LOST from online');
     expect(of('backoff')?.leftBy).toEqual([
       'RETRY_NOW [mayRetryEarly] → connecting',
-      'after retryDelay → connecting',
+      'after retryDelay [isNotSpreading] → connecting',
     ]);
+    expect(of('backoff.waiting')?.leftBy).toEqual(['RETRY_NOW [spreadsRetry] → backoff.spreading']);
+    expect(of('backoff.spreading')?.leftBy).toEqual(['after spreadDelay → connecting']);
     expect(of('stopping')?.enteredBy).toEqual(['STOP from any state']);
     expect(of('online.connected')?.enteredBy[0]).toBe('initial of online');
     expect(of('online.connected')?.leftBy).toContain('after stablePeriod (stays)');

@@ -78,6 +78,7 @@ describe('resolveOptions: defaults', () => {
       closeTimeoutMs: r.closeTimeoutMs,
       healthCheck: { method: r.healthCheckMethod, ...r.machine.healthCheck },
       reachabilityIntervalMs: r.reachabilityIntervalMs,
+      reconnectSpreadMs: r.machine.reconnectSpreadMs,
       requests: r.requests,
       creator: DEFAULTS.creator,
       worker: DEFAULTS.worker,
@@ -95,7 +96,14 @@ describe('resolveOptions: defaults', () => {
     expect(w.coreLogs).toStrictEqual({ ...DEFAULTS.coreLogs, telemetryOptions: {} });
     expect(r.creators.size).toBe(0);
     expect(Object.keys(r.machine).sort()).toEqual(
-      ['backoff', 'connectTimeoutMs', 'healthCheck', 'permanentRetryDelayMs', 'stablePeriodMs'].sort(),
+      [
+        'backoff',
+        'connectTimeoutMs',
+        'healthCheck',
+        'permanentRetryDelayMs',
+        'reconnectSpreadMs',
+        'stablePeriodMs',
+      ].sort(),
     );
     expect(r.apiKey).toBeUndefined();
     expect(r.tls).toBeUndefined();
@@ -127,6 +135,7 @@ describe('resolveOptions: defaults', () => {
         successesToRecover: 2,
       },
       reachabilityIntervalMs: 250,
+      reconnectSpreadMs: 0,
       requests: { deadlineMs: 10_000, maxPending: 1_000, maxInFlight: 64, failFast: false },
       creator: { retryDelayMs: 100 },
       worker: {
@@ -300,6 +309,12 @@ describe('resolveOptions: every option is honoured', () => {
     expect(resolve({ reachabilityInterval: 10 }).reachabilityIntervalMs).toBe(10);
   });
 
+  it('reconnectSpread: 0 (at once) by default and allowed; a string duration', () => {
+    expect(resolve({}).machine.reconnectSpreadMs).toBe(0);
+    expect(resolve({ reconnectSpread: 0 }).machine.reconnectSpreadMs).toBe(0);
+    expect(resolve({ reconnectSpread: '1.5s' }).machine.reconnectSpreadMs).toBe(1_500);
+  });
+
   it('requests.maxPending, including 0', () => {
     expect(resolve({ requests: { maxPending: 25 } }).requests.maxPending).toBe(25);
     expect(resolve({ requests: { maxPending: 0 } }).requests.maxPending).toBe(0);
@@ -417,6 +432,11 @@ describe('resolveOptions: bad values throw SupervisorOptionsError naming the fie
       'received 5',
       'Pass e.g.',
     );
+  });
+
+  it('reconnectSpread negative or not a duration', () => {
+    expectRejected({ reconnectSpread: -1 }, 'reconnectSpread', 'at least 0 ms', 'received -1');
+    expectRejected({ reconnectSpread: 'soon' as never }, 'reconnectSpread', 'a duration', 'Pass e.g.');
   });
 
   it('non-integer and too small thresholds', () => {

@@ -199,6 +199,7 @@ type Command =
   | { readonly k: 'signal'; readonly type: 'lost' | 'unavailable' | 'check' }
   | { readonly k: 'advance'; readonly ms: number }
   | { readonly k: 'settleAborted' }
+  | { readonly k: 'port'; readonly open: boolean }
   | {
       readonly k: 'creatorStart';
       readonly timeoutMs: number;
@@ -247,6 +248,8 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
       .map((r) => ({ k: 'creatorStart', ...r }) as const),
   },
   { weight: 2, arbitrary: fc.constant({ k: 'settleAborted' } as const) },
+  // The server's port as the reachability dial sees it: closed then open again, the server seen back.
+  { weight: 2, arbitrary: fc.boolean().map((open) => ({ k: 'port', open }) as const) },
   { weight: 1, arbitrary: fc.constant({ k: 'stop' } as const) },
 );
 
@@ -258,7 +261,8 @@ const DOCUMENTED_PATHS = new Set([
   'online.connected.probing',
   'online.degraded.idle',
   'online.degraded.probing',
-  'backoff',
+  'backoff.waiting',
+  'backoff.spreading',
   'stopping.draining',
   'stopping.closing',
 ]);
@@ -279,6 +283,8 @@ class Run {
     creators: { orders: {} },
     requests: { maxPending: 5 },
     healthCheck: { interval: 1_000, degradedInterval: 200, slowThreshold: 300 },
+    reachabilityInterval: 50,
+    reconnectSpread: 2_000,
   });
   readonly requests: Tracked[] = [];
   private readonly answered = new Set<unknown>();
@@ -301,6 +307,9 @@ class Run {
         break;
       case 'retryNow':
         r.supervisor.retryNow();
+        break;
+      case 'port':
+        r.connector.reachable = command.open;
         break;
       case 'connectOk': {
         const attempt = this.openAttempt();

@@ -22,7 +22,7 @@ import { ManualClock } from '../support/manual-clock.js';
 // @temporalio/worker is loaded lazily, on the first worker; load it before the manual clock runs the tests.
 beforeAll(() => loadWorkerPackage());
 
-function connectionFailingWith(failure: FailureInfo) {
+function connectionFailingWith(failure: FailureInfo, reconnectSpreadMs = 0) {
   const clock = new ManualClock();
   const machine = connectionMachine.provide({
     actors: {
@@ -34,9 +34,12 @@ function connectionFailingWith(failure: FailureInfo) {
       stopChildren: fromPromise(async () => {}),
     },
   });
-  const actor = createActor(machine, { input: { config: MODEL_CONFIG, seed: 1 }, clock });
+  const actor = createActor(machine, {
+    input: { config: { ...MODEL_CONFIG, reconnectSpreadMs }, seed: 1 },
+    clock,
+  });
   actor.start();
-  return actor;
+  return Object.assign(actor, { clock });
 }
 
 describe('connection machine: mayRetryEarly', () => {
@@ -44,9 +47,9 @@ describe('connection machine: mayRetryEarly', () => {
     const actor = connectionFailingWith(failures.namespaceNotFound);
     actor.send({ type: 'START' });
     await flush();
-    expect(actor.getSnapshot().value).toBe('backoff');
+    expect(actor.getSnapshot().value).toStrictEqual({ backoff: 'waiting' });
     actor.send({ type: 'RETRY_NOW', reason: 'server_reachable' });
-    expect(actor.getSnapshot().value).toBe('backoff');
+    expect(actor.getSnapshot().value).toStrictEqual({ backoff: 'waiting' });
     actor.send({ type: 'RETRY_NOW', reason: 'operator' });
     expect(actor.getSnapshot().value).toBe('connecting');
     actor.stop();
@@ -56,9 +59,60 @@ describe('connection machine: mayRetryEarly', () => {
     const actor = connectionFailingWith(failures.unavailable);
     actor.send({ type: 'START' });
     await flush();
-    expect(actor.getSnapshot()).toMatchObject({ value: 'backoff', context: { attempt: 1 } });
+    expect(actor.getSnapshot()).toMatchObject({ value: { backoff: 'waiting' }, context: { attempt: 1 } });
     actor.send({ type: 'RETRY_NOW', reason: 'server_reachable' });
     expect(actor.getSnapshot()).toMatchObject({ value: 'connecting', context: { attempt: 0 } });
+    actor.stop();
+  });
+});
+
+describe('connection machine: reconnectSpreadMs (docs/states.md, "backoff")', () => {
+  it("10 s: the watcher's RETRY_NOW draws a delay in [0, 10 s) that replaces the ~100 ms backoff", async () => {
+    const actor = connectionFailingWith(failures.unavailable, 10_000);
+    actor.send({ type: 'START' });
+    await flush();
+    // Attempt 1's backoff: 100 ms ± 20 % (MODEL_CONFIG).
+    const { retryDelayMs } = actor.getSnapshot().context;
+    expect(retryDelayMs).toBeGreaterThanOrEqual(80);
+    expect(retryDelayMs).toBeLessThanOrEqual(120);
+    actor.send({ type: 'RETRY_NOW', reason: 'server_reachable' });
+    const spreading = actor.getSnapshot();
+    expect(spreading.value).toStrictEqual({ backoff: 'spreading' });
+    const delay = spreading.context.spreadDelayMs as number;
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThan(10_000);
+    // The backoff's timer falls due inside the spread and is ignored; the drawn delay starts the attempt.
+    expect(delay).toBeGreaterThan(retryDelayMs);
+    actor.clock.advance(delay - 1);
+    expect(actor.getSnapshot()).toMatchObject({ value: { backoff: 'spreading' }, context: { attempt: 1 } });
+    actor.clock.advance(1);
+    expect(actor.getSnapshot()).toMatchObject({ value: 'connecting', context: { attempt: 0 } });
+    actor.stop();
+  });
+
+  it('0 (the default): RETRY_NOW from the watcher connects at once, as without a spread', async () => {
+    const actor = connectionFailingWith(failures.unavailable, 0);
+    actor.send({ type: 'START' });
+    await flush();
+    actor.send({ type: 'RETRY_NOW', reason: 'server_reachable' });
+    expect(actor.getSnapshot()).toMatchObject({ value: 'connecting', context: { spreadDelayMs: undefined } });
+    actor.stop();
+  });
+
+  it('while spreading, an operator RETRY_NOW connects at once; a new backoff forgets the drawn delay', async () => {
+    const actor = connectionFailingWith(failures.unavailable, 10_000);
+    actor.send({ type: 'START' });
+    await flush();
+    actor.send({ type: 'RETRY_NOW', reason: 'server_reachable' });
+    expect(actor.getSnapshot().value).toStrictEqual({ backoff: 'spreading' });
+    actor.send({ type: 'RETRY_NOW', reason: 'operator' });
+    expect(actor.getSnapshot().value).toBe('connecting');
+    await flush();
+    // The attempt failed again: a fresh backoff, waiting, nothing drawn.
+    expect(actor.getSnapshot()).toMatchObject({
+      value: { backoff: 'waiting' },
+      context: { spreadDelayMs: undefined, attempt: 1 },
+    });
     actor.stop();
   });
 });
