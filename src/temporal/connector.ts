@@ -130,6 +130,9 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
         open(Date.now() + ms, ms, renewSignal, true),
       );
       live.add(made);
+      // Forgotten at its close: a closed connection kept here would keep its Client and channel (~50 KB) alive,
+      // one per reconnect, for the life of the process.
+      made.whenClosed(() => live.delete(made));
       // The TLS pair was reloaded while this one connected (renewAll did not see it): renew it now.
       if (credentials.tls() !== tls) void renew(made).catch(() => {});
       return made;
@@ -137,10 +140,12 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
       if (error instanceof ConnectionFailureError && error.failure.code === 'API_KEY_UNAVAILABLE')
         throw error;
       let failure = classifyFailure(error, redact);
-      // The channel only says it failed. When the port answers, find out whether TLS is the reason.
+      // The channel only says it failed. When the port answers, find out whether TLS (or something that is not
+      // gRPC) is the reason; a refused port needs no more dials (one connect, not three, per failed attempt).
       if (failure.name === CHANNEL_FAILED.name && !signal.aborted) {
         const budgetMs = Math.min(2_000, Math.max(100, deadline - Date.now()));
-        failure = (await diagnoseTls(budgetMs)) ?? (await diagnoseProtocol(budgetMs)) ?? failure;
+        if (await isReachable(budgetMs))
+          failure = (await diagnoseTls(budgetMs)) ?? (await diagnoseProtocol(budgetMs)) ?? failure;
       }
       throw new ConnectionFailureError(failure, { cause: error });
     }
@@ -197,7 +202,6 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
    * means it requires TLS. Both are permanent (`TLS_ERROR`); undefined when TLS is not the problem.
    */
   async function diagnoseTls(timeoutMs: number): Promise<FailureInfo | undefined> {
-    if (!(await isReachable(timeoutMs))) return undefined;
     const tls = credentials.tls();
     const tlsOn = tlsEnabled({ tls, apiKey: options.apiKey });
     const settings = typeof tls === 'object' && tls !== null ? tls : {};

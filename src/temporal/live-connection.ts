@@ -93,6 +93,13 @@ export class LiveTemporalConnection implements LiveConnection {
     return this.closed;
   }
 
+  /** Called once, when `close()` begins: the connector's set of live connections forgets this one then. */
+  #onClosed: (() => void) | undefined;
+
+  whenClosed(fn: () => void): void {
+    this.#onClosed = fn;
+  }
+
   /**
    * Puts a new connection (made with the reloaded TLS pair, already proven to answer) in place of the current
    * one. Requests started from now on use it; the old one is returned to be closed once its calls finished.
@@ -263,6 +270,7 @@ export class LiveTemporalConnection implements LiveConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.#onClosed?.();
     for (const watcher of this.#watchers) watcher.stop();
     const retiring = [...this.#retiring];
     this.#retiring.clear();
