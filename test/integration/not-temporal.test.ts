@@ -3,6 +3,8 @@
  * TLS_ERROR), permanent, and requests fail fast with the cause, instead of "refused, reset or unreachable"
  * retried forever. The real dev server, for contrast, answers the HTTP/2 preface and connects.
  */
+
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -91,5 +93,41 @@ describe('not Temporal on the port', () => {
     const failure = await lastFailureAgainst(server.address, { apiKey: API_KEY });
     expect(failure).toMatchObject({ kind: 'permanent', code: 'TLS_ERROR' });
     expect(leakedSecrets(JSON.stringify(failure))).toStrictEqual([]);
+  });
+
+  it('a refused port: one diagnosis dial per failed attempt, no TLS or protocol probe of a closed port', async () => {
+    // A port nobody listens on: bound, then closed.
+    const probe = createTcpServer();
+    const address = await new Promise<string>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(probe.address() as { port: number }).port}`)),
+    );
+    await new Promise((resolve) => probe.close(resolve));
+    // Every client socket this process opens through `net` (our dials; grpc-js's channel makes its own, not
+    // seen here), as fleet-replica.ts counts them: one that closes without ever connecting was refused (`emit`
+    // is wrapped: the dials remove their listeners before destroying).
+    const refused: number[] = [];
+    const onSocket = (message: unknown) => {
+      const { socket } = message as { socket: import('node:net').Socket };
+      let connected = false;
+      const emit = socket.emit;
+      socket.emit = function (this: typeof socket, event: string | symbol, ...args: unknown[]) {
+        if (event === 'connect') connected = true;
+        else if (event === 'close' && !connected) refused.push(Date.now());
+        return Reflect.apply(emit, this, [event, ...args]) as boolean;
+      } as typeof socket.emit;
+    };
+    subscribe('net.client.socket', onSocket);
+    defer(async () => {
+      unsubscribe('net.client.socket', onSocket);
+    });
+    const supervisor = createSupervisor({ address, envConfig: false, reachabilityInterval: false });
+    defer(() => supervisor.stop());
+    supervisor.start();
+    await supervisor.waitFor('backoff', { timeout: '20s' });
+    const failure = supervisor.snapshot().lastFailure;
+    await supervisor.stop();
+    expect(failure?.code).toBe('UNAVAILABLE');
+    // The diagnosis's reachability dial only (before: that dial, then the protocol probe's, both refused).
+    expect(refused).toHaveLength(1);
   });
 });
