@@ -141,7 +141,7 @@ export function createTemporalConnector(options: ResolvedOptions, credentials: C
         throw error;
       let failure = classifyFailure(error, redact);
       // The channel only says it failed. When the port answers, find out whether TLS (or something that is not
-      // gRPC) is the reason; a refused port needs no more dials (one connect, not three, per failed attempt).
+      // gRPC) is the reason; a refused port is dialled once, not once for each diagnosis.
       if (failure.name === CHANNEL_FAILED.name && !signal.aborted) {
         const budgetMs = Math.min(2_000, Math.max(100, deadline - Date.now()));
         if (await isReachable(budgetMs))

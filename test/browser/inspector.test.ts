@@ -209,9 +209,10 @@ describe('inspector page in headless Chromium', () => {
     await page.waitForSelector('#facts [data-fact="down since"]');
     await page.waitForSelector('#facts [data-fact="next retry in"]', { timeout: 60_000 });
     await untilShown(page, 'creator:orders', 'waiting');
-    // The chart follows: `backoff` or `connecting` is current, and the arrow taken last is marked.
+    // The chart follows: `backoff` (its substate `waiting`) or `connecting` is current, and the arrow taken
+    // last is marked.
     await page.waitForSelector(
-      '#graph-box g.state.current[data-path="backoff"], #graph-box g.state.current[data-path="connecting"]',
+      '#graph-box g.state.current[data-path^="backoff"], #graph-box g.state.current[data-path="connecting"]',
     );
     expect(await page.locator('#graph-box g.edge.taken').count()).toBe(1);
     // Bands: the connection was connected, then down; rejected requests are marked.
