@@ -10,8 +10,9 @@
  * that replica `connected`, and from the harness seeing the server ready; at the proxy, the connection attempts
  * (connections that sent bytes: an HTTP/2 preface) in any 100 ms after the return, and what came during the
  * outage; in the replicas, their refused connects, which no proxy sees. The same fleet again with a longer
- * `reachabilityInterval`, the knob docs/connection.md gives for the burst; then with the defaults through a
- * TemporalCluster's balancer (both frontends SIGKILLed), whose port never closes.
+ * `reachabilityInterval` (the dial rate's knob), and with `reconnectSpread: '1.5s'`, the knob docs/connection.md
+ * gives for the burst; then with the defaults through a TemporalCluster's balancer (both frontends SIGKILLed),
+ * whose port never closes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
