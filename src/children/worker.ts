@@ -9,6 +9,7 @@ import { classifyFailure } from '../runtime/classify.js';
 import type { Clock } from '../runtime/clock.js';
 import type { CredentialSource } from '../runtime/credential-source.js';
 import { type BundleJob, bundleOffThread } from '../temporal/bundle.js';
+import { releaseCallContext } from '../temporal/call-context.js';
 import { describePollers } from '../temporal/task-queue-pollers.js';
 import { loadWorkerPackage } from '../temporal/worker-package.js';
 import { isIdle, replaceable, resumeVerdict, untilParkable } from './parking.js';
@@ -423,12 +424,15 @@ export class SupervisedWorker {
   }
 
   private close(connection: NativeConnection): Promise<void> {
-    return connection.close().catch((error: unknown) => {
-      // A worker that never finished shutting down keeps its hold on the connection (IllegalStateError).
-      this.log.log('error', 'Native connection could not be closed; abandoned', {
-        error: this.describe(error),
-      });
-    });
+    return connection.close().then(
+      () => releaseCallContext(connection),
+      (error: unknown) => {
+        // A worker that never finished shutting down keeps its hold on the connection (IllegalStateError).
+        this.log.log('error', 'Native connection could not be closed; abandoned', {
+          error: this.describe(error),
+        });
+      },
+    );
   }
 
   /**

@@ -2,6 +2,7 @@
  * Supervised workers against the real dev server: created once the connection is up, kept through a
  * SIGKILL and restart of the server, restarted within their intensity, drained by stop().
  */
+import { AsyncLocalStorage, executionAsyncResource } from 'node:async_hooks';
 import { readdirSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
@@ -34,6 +35,52 @@ async function untilWorker(supervisor: Supervisor, state: string, timeoutMs = 30
     intervalMs: 20,
     what: `worker state ${state} (is ${workerState(supervisor)})`,
   });
+}
+
+/**
+ * A dev server behind a proxy and a supervisor whose (idle) worker every outage, however short, replaces
+ * (`refreshAfterOutage: 1`: one full create/shutdown cycle), started with its worker running; `outage()` makes
+ * one such outage and returns once the new worker runs.
+ */
+async function replacedEachOutage(
+  prefix: string,
+): Promise<{ server: DevServer; taskQueue: string; outage: () => Promise<void> }> {
+  const server = await DevServer.start();
+  defer(() => server.dispose());
+  const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: server.port } });
+  defer(() => proxy.close());
+  const taskQueue = `${prefix}-${Date.now()}`;
+  const supervisor = supervise(proxy.address, taskQueue, {
+    workers: { greeter: { taskQueue, workflowsPath, activities, refreshAfterOutage: 1 } },
+  });
+  const outage = outages(supervisor, proxy);
+  supervisor.start();
+  await untilWorker(supervisor, 'running');
+  return { server, taskQueue, outage };
+}
+
+/**
+ * An outage through the proxy, once per call: refused until the supervisor is in backoff, then passed again
+ * until a new worker runs (with `refreshAfterOutage: 1`, every outage replaces the worker). Counts the worker's
+ * starts from now on: call it before `start()`.
+ */
+function outages(supervisor: Supervisor, proxy: FaultProxy): () => Promise<void> {
+  let started = 0;
+  supervisor.onTransition((t) => {
+    if (t.actor === 'worker:greeter' && t.to === 'running') started++;
+  });
+  return async () => {
+    const before = started;
+    await proxy.refuse();
+    proxy.resetAll();
+    await supervisor.waitFor('backoff', { timeout: '10s' });
+    await proxy.pass();
+    await waitUntil(() => (started > before && workerState(supervisor) === 'running' ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      what: 'a new worker running after the outage',
+    });
+  };
 }
 
 async function client(address: string): Promise<Client> {
@@ -281,33 +328,7 @@ describe('supervised worker on a real Temporal server', () => {
   });
 
   it('replaces its worker again and again on one native runtime, without leaking descriptors', async () => {
-    const server = await DevServer.start();
-    defer(() => server.dispose());
-    const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: server.port } });
-    defer(() => proxy.close());
-    const taskQueue = `worker-cycles-${Date.now()}`;
-    // Every outage, however short, replaces the (idle) worker with a new one: one full create/shutdown cycle.
-    const supervisor = supervise(proxy.address, taskQueue, {
-      workers: { greeter: { taskQueue, workflowsPath, activities, refreshAfterOutage: 1 } },
-    });
-    let started = 0;
-    supervisor.onTransition((t) => {
-      if (t.actor === 'worker:greeter' && t.to === 'running') started++;
-    });
-    supervisor.start();
-    await untilWorker(supervisor, 'running');
-    const cycle = async () => {
-      const before = started;
-      await proxy.refuse();
-      proxy.resetAll();
-      await supervisor.waitFor('backoff', { timeout: '10s' });
-      await proxy.pass();
-      await waitUntil(() => (started > before && workerState(supervisor) === 'running' ? true : undefined), {
-        timeoutMs: 30_000,
-        intervalMs: 10,
-        what: 'a new worker running after the outage',
-      });
-    };
+    const { server, taskQueue, outage: cycle } = await replacedEachOutage('worker-cycles');
     const fds = () => readdirSync('/proc/self/fd').length;
     // The SDK's process-wide native runtime (internal, pinned SDK version): it shuts down when its last
     // native connection closes, and a rebuilt one leaks descriptors (4 per rebuild when core logs are
@@ -337,6 +358,49 @@ describe('supervised worker on a real Temporal server', () => {
       args: ['cycled', 1],
     });
     expect(result).toEqual(expectedGreetings('cycled'));
+  });
+
+  it('replaced workers leave no async context behind: the cost of every await in the process stays put', async () => {
+    // Before Node 24's AsyncContextFrame, every enabled AsyncLocalStorage stamps its own symbol on each async
+    // resource made from then on, and its hook runs for each of them: the count of those symbols on a timer
+    // is the count of enabled storages that every await of the process pays for.
+    const storagesOnATimer = () =>
+      new Promise<number>((resolve) =>
+        setTimeout(() => {
+          const symbols = Object.getOwnPropertySymbols(executionAsyncResource());
+          resolve(symbols.filter((symbol) => symbol.description === 'kResourceStore').length);
+        }, 0),
+      );
+    const control = new AsyncLocalStorage<number>();
+    const before = await storagesOnATimer();
+    control.run(1, () => {});
+    const stamps = (await storagesOnATimer()) === before + 1;
+    control.disable();
+    if (!stamps) {
+      // Nothing to count: storages do not stamp resources (AsyncContextFrame), nor do they leak this way.
+      expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
+      return;
+    }
+    const { server, taskQueue, outage } = await replacedEachOutage('worker-context');
+    const c = await client(server.address);
+    // Each worker runs activities (the SDK enables its connection's storage around each), then is replaced.
+    const workThenReplace = async (round: number) => {
+      const result = await c.workflow.execute('greetAfterSleep', {
+        taskQueue,
+        workflowId: `context-${Date.now()}-${round}`,
+        args: [`round ${round}`, 1],
+      });
+      expect(result).toEqual(expectedGreetings(`round ${round}`));
+      await outage();
+    };
+    await workThenReplace(0);
+    const warm = await storagesOnATimer();
+    const rounds = 4;
+    for (let round = 1; round <= rounds; round++) await workThenReplace(round);
+    const after = await storagesOnATimer();
+    console.log(`enabled async storages after ${rounds} worker replacements: ${warm} → ${after}`);
+    // With the SDK's close alone: one more per replaced worker (4).
+    expect(after - warm).toBe(0);
   });
 
   it('stop() drains the worker and closes its native connection: nothing is left running', async () => {
