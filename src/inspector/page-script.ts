@@ -124,6 +124,28 @@ const BEFORE = String.raw`
     return first === undefined ? undefined : { before: first };
   }
 
+  /**
+   * In a replay, when the backoff at the replay position retries, as the live page showed it: the backoff's
+   * delay from its entry; once spreading, the drawn delay, which the recording tells by when spreading ended
+   * (unknown if it ends after the recording). entries: the timeline up to the replay position.
+   */
+  function replayRetryAt(entries, last) {
+    if (!last) return undefined;
+    if (last.toPath === 'backoff.spreading') {
+      for (var i = entries.length; i < model.timeline.length; i++) {
+        var next = model.timeline[i];
+        if (next.kind === 'transition' && next.actor === 'connection') return next.at;
+      }
+      return undefined;
+    }
+    for (var j = entries.length - 1; j >= 0; j--) {
+      var e = entries[j];
+      if (e.kind !== 'transition' || e.actor !== 'connection' || e.from === 'backoff') continue;
+      return e.context ? e.at + e.context.retryDelayMs : undefined;
+    }
+    return undefined;
+  }
+
   // ---- header ---------------------------------------------------------------------------------------------
   function renderHeader(entries, actors) {
     var conn = actors.filter(function (a) { return a.id === 'connection'; })[0];
@@ -139,7 +161,8 @@ const BEFORE = String.raw`
       facts.push(['down since', (typeof down === 'number' ? '' : 'before ') + clock(at) + ' (' + span(now() - at) + ')', 'down']);
     }
     if (state === 'backoff') {
-      var left = replay ? (last ? last.at + (last.context ? last.context.retryDelayMs : 0) - now() : undefined)
+      var retryAt = replay ? replayRetryAt(entries, last) : undefined;
+      var left = replay ? (retryAt === undefined ? undefined : retryAt - now())
         : snap.retryAfterMs !== undefined && snap.retryAfterMs !== null ? snap.retryAfterMs - (Date.now() - snapReceived) : undefined;
       if (left !== undefined) facts.push(['next retry in', span(Math.max(0, left))]);
     }

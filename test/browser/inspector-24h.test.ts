@@ -15,7 +15,7 @@ import type { Hello, TimelineEntry } from '../../src/inspector/model.js';
 import { renderRecording } from '../../src/inspector/page.js';
 import { drawMachines } from '../../src/inspector/server.js';
 import type { SupervisorSnapshot } from '../../src/supervisor/types.js';
-import { launchChromium } from '../harness/chromium.js';
+import { launchChromium, pageProblems } from '../harness/chromium.js';
 import { useCleanups } from '../harness/cleanups.js';
 
 const defer = useCleanups();
@@ -126,9 +126,7 @@ describe('inspector page with a 24-hour outage', () => {
     const browser = await launchChromium();
     defer(() => browser.close());
     const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    const problems = pageProblems(page);
     const opened = performance.now();
     await page.goto(pathToFileURL(file).toString());
     await page.waitForSelector('#tree li[data-actor="connection"][data-state="backoff"]');

@@ -6,7 +6,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** `CHROMIUM_PATH`, else Debian's `/usr/bin/chromium`. */
 export function chromiumPath(): string {
@@ -67,4 +67,12 @@ export async function launchChromium(): Promise<Chromium> {
     await rm(profile, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Collects what goes wrong on `page` from now on: uncaught errors and `console.error` lines. */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  return problems;
 }
