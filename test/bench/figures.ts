@@ -86,6 +86,7 @@ export const FIGURE_KEYS = [
   'fleet_spread_attempts_per_100ms_max',
   'sim_fleet_spread_connects_per_100ms_max',
   'sim_fleet_spread_recovery_ms_p95',
+  'outage_loop_on_cpu_ms_max',
 ] as const;
 
 export type FigureKey = (typeof FIGURE_KEYS)[number];
@@ -344,6 +345,10 @@ export const FIGURE_INFO: Readonly<Record<FigureKey, FigureInfo>> = {
     unit: 'ms',
     what: 'the outage: longest event-loop delay from the kill to the end of the drain (issuing the requests included; the benchmark’s forced GC not)',
     target: { text: '≤ 50', met: (v) => v <= 50 },
+  },
+  outage_loop_on_cpu_ms_max: {
+    unit: 'ms',
+    what: 'the outage: of the event-loop stalls over 20 ms, the longest time the main thread was on a CPU during one (Linux scheduler counters; the rest of a stall it waited for a core); 0 when no stall',
   },
   zombie_worker_detection_ms_p95: {
     unit: 'ms',

@@ -6,10 +6,11 @@
  * (`maybeApplied: false`), absent from the server. One in ten has a deadline that falls inside the outage.
  * The JS heap is sampled throughout: the figure is its peak growth over the level before the outage.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { isTemporalUnavailableError, type StartOutcome } from '../../src/index.js';
 import { waitUntil } from '../harness/wait.js';
 import { type Benchmark, collectGarbage, now, sleep, startSupervisor, withAdminClient } from './context.js';
+import { describeStall, StallTracer } from './stalls.js';
 import { describeSummary, round, summarize } from './stats.js';
 
 const SLACK_MS = 1_000;
@@ -35,6 +36,7 @@ export const outage: Benchmark = {
     'outage_heap_delta_mb',
     'outage_heap_per_request_kb',
     'outage_loop_delay_ms_max',
+    'outage_loop_on_cpu_ms_max',
   ],
   async run(context) {
     const { quick, server, runId, log, defer } = context;
@@ -63,8 +65,14 @@ export const outage: Benchmark = {
     }, 20);
     defer(() => clearInterval(sampler));
 
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
+    // One histogram for the wait and one for the drain: a histogram disabled and enabled again records the
+    // pause between as one delay (Node measures from its last sample), and that pause is the benchmark's GC.
+    const waitDelay = monitorEventLoopDelay({ resolution: 10 });
+    waitDelay.enable();
+    // Beside it, each stall over 20 ms split into the main thread's time on a CPU and waiting for one.
+    const stalls = new StallTracer(20);
+    stalls.start();
+    defer(() => stalls.stop());
     const killAt = now();
     await server.kill();
     const pending: Promise<Outcome>[] = [];
@@ -92,16 +100,21 @@ export const outage: Benchmark = {
     // so far, and what a full GC leaves of it (the requests are all still waiting).
     const peakWhileWaiting = peak;
     // The forced GC blocks the loop for hundreds of ms: the benchmark's doing, not the supervisor's.
-    loopDelay.disable();
+    waitDelay.disable();
     collectGarbage();
+    stalls.resume();
     const retainedWhileWaiting = process.memoryUsage().heapUsed;
-    loopDelay.enable();
+    const drainDelay = monitorEventLoopDelay({ resolution: 10 });
+    drainDelay.enable();
     await server.startAgain();
     const readyAt = now();
     const outcomes = await Promise.all(pending);
     const settledAt = Math.max(...outcomes.map((o) => o.settledAt));
     clearInterval(sampler);
-    loopDelay.disable();
+    drainDelay.disable();
+    const loopDelayMax = Math.max(waitDelay.max, drainDelay.max);
+    stalls.stop();
+    const { longest, busiest } = stalls.summary();
     peak = Math.max(peak, process.memoryUsage().heapUsed);
     log(
       `  all settled ${Math.round(settledAt - readyAt)} ms after the server was ready; counting in visibility`,
@@ -171,18 +184,26 @@ export const outage: Benchmark = {
           (retainedWhileWaiting - baseline - bookkeepingBytes) / requests / 1024,
           2,
         ),
-        outage_loop_delay_ms_max: round(loopDelay.max / 1e6, 0),
+        outage_loop_delay_ms_max: round(loopDelayMax / 1e6, 0),
+        outage_loop_on_cpu_ms_max:
+          busiest === undefined ? (longest === undefined ? 0 : null) : (busiest.onCpuMs ?? null),
       },
       notes: [
         `${requests} concurrent starts through one creator while the server was down ${Math.round(readyAt - killAt)} ms (held ${outageMs} ms, then restarted); 1 in 10 with a ${shortTimeoutMs} ms deadline, the rest ${longTimeoutMs} ms; requests.maxPending and the creator's maxPending raised to ${requests + 100}.`,
         `started ${started.length}, rejected ${outcomes.length - started.length} (${[...reasons].map(([r, c]) => `${r} ${c}`).join(', ') || 'none'}); executions in visibility ${runs.size}, of unknown requests ${strangers}; all settled ${Math.round(settledAt - readyAt)} ms after the server was ready (${Math.round(started.length / Math.max(0.001, (settledAt - readyAt) / 1000))} starts/s).`,
         `rejections after their deadline (ms, negative = early): ${describeSummary(summarize(lateness))}; not accounted: ${[...problems].map(([p, c]) => `${p} ${c}`).join(', ') || 'none'}.`,
         `rejected after (ms from issue), by reason: ${[...settleByReason].map(([r, v]) => `${r} ${describeSummary(summarize(v))}`).join('; ') || 'none'}.`,
-        `heap: ${round(baseline / MB, 1)} MB before (after GC), peak ${round(peakWhileWaiting / MB, 1)} MB while the requests waited (${round(retainedWhileWaiting / MB, 1)} MB after a GC then: ${round((retainedWhileWaiting - baseline) / requests / 1024, 1)} KB retained per waiting request, of which the benchmark's own bookkeeping ${round(bookkeepingBytes / requests / 1024, 2)} KB), ${round(peak / MB, 1)} MB overall (the drain: every request in flight at once; garbage not yet collected counts too); issuing all ${requests} took ${Math.round(issuedMs)} ms, ${ISSUE_PER_TURN} per turn of the event loop (${round((issuedMs * 1000) / requests, 1)} µs each, the kill included); event-loop delay p50 ${round(loopDelay.percentile(50) / 1e6, 0)} ms, p99 ${round(loopDelay.percentile(99) / 1e6, 0)} ms, max ${round(loopDelay.max / 1e6, 0)} ms.`,
+        `heap: ${round(baseline / MB, 1)} MB before (after GC), peak ${round(peakWhileWaiting / MB, 1)} MB while the requests waited (${round(retainedWhileWaiting / MB, 1)} MB after a GC then: ${round((retainedWhileWaiting - baseline) / requests / 1024, 1)} KB retained per waiting request, of which the benchmark's own bookkeeping ${round(bookkeepingBytes / requests / 1024, 2)} KB), ${round(peak / MB, 1)} MB overall (the drain: every request in flight at once; garbage not yet collected counts too); issuing all ${requests} took ${Math.round(issuedMs)} ms, ${ISSUE_PER_TURN} per turn of the event loop (${round((issuedMs * 1000) / requests, 1)} µs each, the kill included); event-loop delay (ms) while waiting ${describeDelay(waitDelay)}; through the restart and the drain ${describeDelay(drainDelay)}.`,
+        `event-loop stalls over 20 ms (a 5 ms timer's gaps; the main thread's scheduler counters): ${stalls.stalls.length}; the longest ${describeStall(longest)}; the one whose main thread ran longest ${describeStall(busiest)}.`,
       ],
     };
   },
 };
+
+function describeDelay(histogram: IntervalHistogram): string {
+  const ms = (ns: number) => round(ns / 1e6, 0);
+  return `p50 ${ms(histogram.percentile(50))}, p99 ${ms(histogram.percentile(99))}, max ${ms(histogram.max)}`;
+}
 
 /** Heap kept by `requests` records shaped as the benchmark's own (id, issue time, a `.then` pair, a slot). */
 function measureBookkeeping(requests: number, runId: string): number {

@@ -57,7 +57,7 @@ describe('figures', () => {
       missing: expect.arrayContaining(['detection_ms_p95', 'cycle_handle_growth']),
       extra: ['surprise'],
     });
-    expect(FIGURE_KEYS).toHaveLength(86);
+    expect(FIGURE_KEYS).toHaveLength(87);
     // Issue 8's 19, then issue 15's 7 (the outbox), then issue 17's 9, then issue 16's, then issue 17's peers,
     // then issue 17 item 6's, then item 4's real fleet.
     expect(FIGURE_KEYS.indexOf('cycle_listener_growth')).toBe(18);
@@ -115,6 +115,7 @@ describe('figures', () => {
       'fleet_spread_attempts_per_100ms_max',
       'sim_fleet_spread_connects_per_100ms_max',
       'sim_fleet_spread_recovery_ms_p95',
+      'outage_loop_on_cpu_ms_max',
     ]);
     expect(FIGURE_KEYS.slice(26, 35)).toEqual([
       'first_worker_loop_delay_ms_max',
