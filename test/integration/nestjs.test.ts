@@ -127,8 +127,9 @@ describe('NestJS module in a CommonJS Nest application', () => {
     expect(stopping, program.stdout()).toBeDefined();
     expect(closed?.time).toBeGreaterThanOrEqual(signaledAt + READINESS_DELAY_MS);
     expect(stopping?.time).toBeGreaterThanOrEqual(closed?.time ?? Number.POSITIVE_INFINITY);
-    expect(lines.filter((line) => line.msg === 'Temporal connection state changed').at(-1)?.to).toBe(
-      'disconnected',
-    );
+    expect(
+      lines.filter((line) => line.msg === 'Temporal connection state changed').at(-1)?.to,
+      program.stdout().slice(-4_000),
+    ).toBe('disconnected');
   });
 });

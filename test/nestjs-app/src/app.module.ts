@@ -13,7 +13,8 @@ import { OrdersController } from './orders.controller';
         supervisor: {
           address: process.env.TEMPORAL_ADDRESS,
           envConfig: false,
-          logger: pino(),
+          // Synchronous: pino's asynchronous default can lose its last lines on process.exit (docs/nestjs.md).
+          logger: pino(pino.destination({ sync: true })),
           creators: { orders: { deadline: '60s' } },
         },
         readinessDelay: Number(process.env.READINESS_DELAY_MS ?? 0),

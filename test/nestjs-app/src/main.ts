@@ -4,7 +4,7 @@ import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
-  // process.exit(0) once closed rather than re-raising the signal: pino flushes its last lines on exit.
+  // process.exit(0) once closed rather than re-raising the signal (pino logs synchronously: app.module.ts).
   app.enableShutdownHooks([], { useProcessExit: true });
   // For the test: when the HTTP server has closed, as a JSON line beside the supervisor's.
   app
