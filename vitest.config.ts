@@ -66,7 +66,8 @@ export default defineConfig({
         test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
-          testTimeout: 240_000,
+          // A scenario's faults, then up to 180 s of drain (ChaosRun.finish) and 30 s for stop().
+          testTimeout: 360_000,
           hookTimeout: 180_000,
           fileParallelism: false,
           maxWorkers: 1,

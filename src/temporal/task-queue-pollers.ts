@@ -61,7 +61,8 @@ export async function describePollers(
   }));
 }
 
-function timestampMs(timestamp: proto.temporal.api.taskqueue.v1.IPollerInfo['lastAccessTime']): number {
+/** A protobuf timestamp in ms since the epoch (0 when absent). */
+export function timestampMs(timestamp: proto.google.protobuf.ITimestamp | null | undefined): number {
   if (!timestamp) return 0;
   const seconds = Number(timestamp.seconds ?? 0);
   return seconds * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6);

@@ -8,7 +8,7 @@ export function expectInvariants(report: ChaosReport): void {
   console.log(
     `[chaos ${report.name}] ${summaryLine(report)} retried=${report.retried} ` +
       `maybeAppliedResolved=${report.resolvedMaybeApplied} rejectedBy=${JSON.stringify(report.rejectedByReason)} ` +
-      `executions=${report.executions} elapsedMs=${report.elapsedMs}`,
+      `executions=${report.executions} elapsedMs=${report.elapsedMs} drainedMs=${report.drainedMs}`,
   );
   for (const [key, sample] of Object.entries(report.rejectedSamples))
     console.log(`  rejected ${key}: ${sample}`);

@@ -25,6 +25,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+// CommonJS: Node's ESM loader sees no named exports in it.
+import proto from '@temporalio/proto';
 import type { WorkflowBundle } from '@temporalio/worker';
 import {
   type ActorTransition,
@@ -36,6 +38,7 @@ import {
   type SupervisorOptions,
   type TemporalUnavailableError,
 } from '../../src/index.js';
+import { describePollers, timestampMs } from '../../src/temporal/task-queue-pollers.js';
 import { activities } from '../fixtures/index.js';
 
 export const WORKER = 'chaos';
@@ -100,6 +103,8 @@ export interface ChaosReport {
   /** One line per violation (capped), for the failure message. */
   readonly violations: readonly string[];
   readonly elapsedMs: number;
+  /** How long, once every request had settled, until every execution was listed and none was running. */
+  readonly drainedMs: number;
 }
 
 const MAX_VIOLATIONS_LISTED = 40;
@@ -294,8 +299,19 @@ export class ChaosRun {
    * Checks every invariant. Call it once the faults are healed: it waits for every request to settle, for
    * visibility to show every started workflow and for all of them to close (up to `drainTimeoutMs`), claims
    * maybeApplied rejections found applied, stops the supervisor, and compares resources with the baseline.
+   *
+   * Why 180 s by default: a server SIGKILLed and restarted under load can leave a workflow task written but
+   * not dispatched for a minute or more, with our worker polling all along. Temporal's history service hands
+   * a new transfer task to matching when the write that made it tells the queue so; a write that timed out
+   * (the dev server's SQLite, starved after a restart: "context deadline exceeded") but committed tells
+   * nobody, and the task waits for the queue's own poll, `history.transferProcessorMaxPollInterval` (1 min,
+   * ±15 %; server v1.29.1 service/history/queues/queue_immediate.go); a task that then fails again is
+   * rescheduled at intervals growing to 3 min (common/util.go, taskRescheduleMaxInterval). Seen in this suite
+   * on a loaded machine: first workflow tasks started 62-64 s after they were scheduled, all in one batch,
+   * the server listing our worker's polls on every partition within the last 2 s; drains of 78-85 s
+   * (docs/reliability.md). A worker that stopped polling still fails it: its workflows never finish.
    */
-  async finish({ drainTimeoutMs = 60_000 }: { drainTimeoutMs?: number } = {}): Promise<ChaosReport> {
+  async finish({ drainTimeoutMs = 180_000 }: { drainTimeoutMs?: number } = {}): Promise<ChaosReport> {
     const violations: string[] = [];
     const violate = (line: string) => {
       if (violations.length < MAX_VIOLATIONS_LISTED) violations.push(line);
@@ -336,9 +352,11 @@ export class ChaosRun {
     const connection = await Connection.connect({ address: this.#options.checkAddress });
     const client = new Client({ connection });
     let executions: Map<string, WorkflowExecutionInfo[]>;
+    let drainedMs = 0;
     try {
       const query = `TaskQueue = "${this.taskQueue}"`;
-      const drainUntil = performance.now() + drainTimeoutMs;
+      const drainFrom = performance.now();
+      const drainUntil = drainFrom + drainTimeoutMs;
       for (;;) {
         const [all, running] = await Promise.all([
           client.workflow.count(query),
@@ -348,6 +366,7 @@ export class ChaosRun {
         if (performance.now() > drainUntil) break;
         await sleep(1_000);
       }
+      drainedMs = Math.round(performance.now() - drainFrom);
       executions = new Map();
       for await (const execution of client.workflow.list({ query })) {
         executions.set(execution.workflowId, [...(executions.get(execution.workflowId) ?? []), execution]);
@@ -439,11 +458,18 @@ export class ChaosRun {
         }
       }
       if (unfinished > 0) {
+        // The diagnosis is listed whatever the number of violations before it.
+        const explain = (line: string) => violations.push(line);
         // Why did they not finish: what the worker was doing.
         const worker = this.transitions.filter((t) => t.actor === `worker:${WORKER}`).slice(-12);
-        violate(`  worker now: ${this.supervisor.snapshot().children[`worker:${WORKER}`]}`);
-        violate(`  last worker transitions: ${worker.map((t) => `${t.toPath} (${t.event})`).join(' → ')}`);
-        for (const line of this.errors.slice(-8)) violate(`  supervisor log: ${line}`);
+        explain(`  worker now: ${this.supervisor.snapshot().children[`worker:${WORKER}`]}`);
+        explain(`  last worker transitions: ${worker.map((t) => `${t.toPath} (${t.event})`).join(' → ')}`);
+        for (const line of this.errors.slice(-8)) explain(`  supervisor log: ${line}`);
+        // And what the server holds: the pollers it has seen, and the histories of the first few.
+        for (const line of await describePollersSeen(client, this.taskQueue)) explain(`  ${line}`);
+        const first = [...executions.values()].flat().filter((run) => run.status.name !== 'COMPLETED');
+        for (const run of first.slice(0, 3))
+          explain(`  history of ${run.workflowId}: ${await describeHistory(client, run)}`);
       }
 
       await connection.close().catch(() => {});
@@ -501,6 +527,7 @@ export class ChaosRun {
         executions: [...executions.values()].reduce((n, runs) => n + runs.length, 0),
         violations,
         elapsedMs: Math.round(performance.now() - this.#startedAt),
+        drainedMs,
       };
     } finally {
       await connection.close().catch(() => {});
@@ -560,6 +587,45 @@ export function summaryLine(
 ): string {
   const { requests, started, rejected, lost, duplicates, zombies, reconnects } = report;
   return `requests=${requests} started=${started} rejected=${rejected} lost=${lost} duplicates=${duplicates} zombies=${zombies} reconnects=${reconnects}`;
+}
+
+const { EventType, TaskQueueKind } = proto.temporal.api.enums.v1;
+
+/** A run's history in one line: each event's offset from the first (ms), its type, a task's queue kind. */
+async function describeHistory(client: Client, run: WorkflowExecutionInfo): Promise<string> {
+  try {
+    const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
+    const start = timestampMs(events[0]?.eventTime);
+    return events
+      .map((e) => {
+        const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+        const kind = e.workflowTaskScheduledEventAttributes?.taskQueue?.kind;
+        const queue = kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY ? '[sticky]' : '';
+        return `+${timestampMs(e.eventTime) - start} ${type}${queue}`;
+      })
+      .join(', ');
+  } catch (error) {
+    return `unreadable (${describeError(error)})`;
+  }
+}
+
+/** The pollers the server saw on each partition of the task queue, with how long ago each last polled. */
+async function describePollersSeen(client: Client, taskQueue: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const kind of ['workflow', 'activity'] as const) {
+    for (let partition = 0; partition < 4; partition++) {
+      const request = { namespace: 'default', taskQueue, kind, partition, timeoutMs: 5_000 };
+      const seen = await describePollers(client, request).then(
+        (pollers) =>
+          pollers
+            .map((p) => `${p.identity} ${Math.round((Date.now() - p.lastAccessMs) / 1000)} s ago`)
+            .join('; ') || 'none',
+        (error: unknown) => `unreadable (${describeError(error)})`,
+      );
+      lines.push(`${kind} pollers on partition ${partition}: ${seen}`);
+    }
+  }
+  return lines;
 }
 
 export function describeError(error: unknown): string {
