@@ -158,7 +158,7 @@ try {
   proxy.setLatency(0);
   if (!server.running) await server.startAgain();
   log('faults over; checking the invariants');
-  const report = await run.finish({ drainTimeoutMs: 120_000 });
+  const report = await run.finish();
 
   const byFault = new Map<string, FaultRecord[]>();
   for (const f of faults) byFault.set(f.fault, [...(byFault.get(f.fault) ?? []), f]);
