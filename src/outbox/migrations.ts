@@ -69,8 +69,31 @@ async function installedVersion(db: Queryable, schema: string): Promise<number |
 /**
  * Applies the migrations the database lacks, in one transaction under an advisory lock (replicas starting
  * together apply them once). Returns the names applied.
+ *
+ * A replica whose transaction began while another one was applying them can still find the schema missing
+ * once it holds the lock, and fail to create what now exists (`42P07`, seen with three replicas on one
+ * pool): PostgreSQL takes other sessions' catalog changes in at a transaction's start or a table lock, not
+ * at an advisory lock, so the backend may answer from a catalog cache older than the other's commit. That
+ * failure is tried once more, in a new transaction, which sees the schema as it is.
  */
 export async function applyMigrations(db: SqlDriver, schema: string): Promise<string[]> {
+  try {
+    return await applyMissing(db, schema);
+  } catch (error) {
+    if (!createdMeanwhile(error)) throw error;
+    return applyMissing(db, schema);
+  }
+}
+
+/** duplicate_table, duplicate_schema, duplicate_object, unique_violation (the version row). */
+const CREATED_MEANWHILE = new Set(['42P07', '42P06', '42710', '23505']);
+
+function createdMeanwhile(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CREATED_MEANWHILE.has(code);
+}
+
+function applyMissing(db: SqlDriver, schema: string): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('${schema}.outbox'))`);
     const found = (await installedVersion(tx, schema)) ?? 0;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { embeddedStore } from '../../src/outbox/embedded-store.js';
 import { OutboxIntentConflictError, OutboxSchemaError } from '../../src/outbox/errors.js';
 import { toStoredIntent } from '../../src/outbox/intent.js';
-import { OUTBOX_MIGRATIONS } from '../../src/outbox/migrations.js';
+import { applyMigrations, OUTBOX_MIGRATIONS } from '../../src/outbox/migrations.js';
 import type { SqlDriver } from '../../src/outbox/sql.js';
 import { SqlOutboxStore } from '../../src/outbox/sql-store.js';
 import { usePglite } from '../support/pglite.js';
@@ -208,5 +208,59 @@ describe('schema check', () => {
       name: 'OutboxSchemaError',
       migration: OUTBOX_MIGRATIONS[0]?.name,
     });
+  });
+});
+
+describe('applyMigrations with replicas starting together', () => {
+  /**
+   * A database on which another replica applied the migrations while this one's first transaction waited for
+   * the lock, and whose first transaction still answers from a catalog older than that commit: the schema
+   * looks missing, and creating it fails with `error` (PostgreSQL's duplicate_table).
+   */
+  function racedDatabase(error: { code: string; message: string }, { repeat = false } = {}) {
+    const transactions: string[][] = [];
+    const db: SqlDriver = {
+      query: async () => ({ rows: [] }),
+      async transaction(fn) {
+        const stale = repeat || transactions.length === 0;
+        const statements: string[] = [];
+        transactions.push(statements);
+        return fn({
+          async query(text: string) {
+            statements.push(text.trim().split(/\s+/).slice(0, 2).join(' '));
+            if (text.includes('to_regclass')) return { rows: [{ t: stale ? null : 'outbox_schema' }] };
+            if (text.includes('max(version)')) return { rows: [{ v: 1 }] };
+            if (stale && text.trim().startsWith('CREATE TABLE'))
+              throw Object.assign(new Error(error.message), error);
+            return { rows: [] };
+          },
+        });
+      },
+      listen: async () => async () => {},
+      close: async () => {},
+    };
+    return { db, transactions };
+  }
+  const duplicateTable = { code: '42P07', message: 'relation "outbox_schema" already exists' };
+
+  it('a migration another replica applied meanwhile is seen in a new transaction: nothing applied twice', async () => {
+    const { db, transactions } = racedDatabase(duplicateTable);
+    expect(await applyMigrations(db, 'raced')).toEqual([]);
+    expect(transactions).toHaveLength(2);
+    // The second transaction takes the lock, reads the version and creates nothing.
+    expect(transactions[1]).toEqual([
+      "SELECT pg_advisory_xact_lock(hashtext('raced.outbox'))",
+      "SELECT to_regclass('raced.outbox_schema')",
+      'SELECT max(version)',
+    ]);
+  });
+
+  it('tries once more only: the same failure twice, or any other failure, is thrown', async () => {
+    const twice = racedDatabase(duplicateTable, { repeat: true });
+    await expect(applyMigrations(twice.db, 'raced')).rejects.toMatchObject({ code: '42P07' });
+    expect(twice.transactions).toHaveLength(2);
+    const other = racedDatabase({ code: '42501', message: 'permission denied for database' });
+    await expect(applyMigrations(other.db, 'raced')).rejects.toMatchObject({ code: '42501' });
+    expect(other.transactions).toHaveLength(1);
   });
 });
