@@ -393,11 +393,24 @@ describe('supervised worker on a real Temporal server', () => {
       expect(result).toEqual(expectedGreetings(`round ${round}`));
       await outage();
     };
+    // A replaced worker's connection closes in the background once its successor runs (the hand-over), and
+    // its storage is released then: each count is taken once it has held still for a second (at most 15 s).
+    const settledStorages = async () => {
+      let last = await storagesOnATimer();
+      let still = 0;
+      for (const until = performance.now() + 15_000; still < 5 && performance.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const now = await storagesOnATimer();
+        still = now === last ? still + 1 : 0;
+        last = now;
+      }
+      return last;
+    };
     await workThenReplace(0);
-    const warm = await storagesOnATimer();
+    const warm = await settledStorages();
     const rounds = 4;
     for (let round = 1; round <= rounds; round++) await workThenReplace(round);
-    const after = await storagesOnATimer();
+    const after = await settledStorages();
     console.log(`enabled async storages after ${rounds} worker replacements: ${warm} → ${after}`);
     // With the SDK's close alone: one more per replaced worker (4).
     expect(after - warm).toBe(0);
