@@ -2,7 +2,8 @@
  * The outbox in this process on a real PostgreSQL (harness) and the real Temporal dev server: the
  * transactional pattern (rollback → nothing started, commit → started once), PostgreSQL restarted mid-drain
  * (the dispatcher backs off and resumes; enqueue during the outage rejects with a typed error), SKIP LOCKED
- * claims, and bad input (payload over the server's limit, the same id twice, a missing schema).
+ * claims, bad input (payload over the server's limit, the same id twice, a missing schema), and replicas
+ * migrating at once (a stale catalog after the advisory lock).
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +11,10 @@ import { createSupervisor, type Supervisor } from '../../src/index.js';
 import {
   createOutbox,
   isOutboxUnavailableError,
+  migrateOutbox,
   type Outbox,
   type OutboxOptions,
+  outboxMigrationSql,
   postgresStore,
 } from '../../src/outbox/index.js';
 import { useCleanups } from '../harness/cleanups.js';
@@ -238,6 +241,34 @@ describe('outbox on a real PostgreSQL', () => {
       'opened',
       'opened',
     ]);
+    const { rows } = await bare.query('SELECT version, name FROM temporal_supervisor.outbox_schema');
+    expect(rows).toEqual([{ version: 1, name: '001_create_outbox' }]);
+  });
+  it('a replica that waited for another one migrating applies nothing and fails nothing, though its catalog was stale', async () => {
+    // The race a fresh-clone CI run hit, step by step: replica B's backend has looked the schema up before
+    // (createOutbox's check), so its catalog cache says "missing"; replica A migrates under the lock; B's
+    // transaction begins meanwhile and waits for the lock; A commits. B's first transaction then still sees no
+    // schema (an advisory lock takes in no catalog changes) and fails creating it with 42P07.
+    const { connectionString, pool: bare } = await env.database({ migrate: false });
+    const replicaB = new pg.Pool({ connectionString, max: 1 }); // one backend, the one that looked
+    defer(() => replicaB.end());
+    const looked = await replicaB.query(`SELECT to_regclass('temporal_supervisor.outbox_schema') AS t`);
+    expect(looked.rows).toEqual([{ t: null }]);
+    const a = await bare.connect();
+    await a.query('BEGIN');
+    await a.query(`SELECT pg_advisory_xact_lock(hashtext('temporal_supervisor.outbox'))`);
+    for (const statement of outboxMigrationSql().split(';\n')) {
+      const sql = statement.replace(/^--.*$/gm, '').trim();
+      if (sql) await a.query(sql);
+    }
+    const b = migrateOutbox(replicaB).then(
+      (applied) => ({ applied }),
+      (error: unknown) => ({ error }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500)); // B's transaction is waiting for the lock
+    await a.query('COMMIT');
+    a.release();
+    expect(await b).toEqual({ applied: [] });
     const { rows } = await bare.query('SELECT version, name FROM temporal_supervisor.outbox_schema');
     expect(rows).toEqual([{ version: 1, name: '001_create_outbox' }]);
   });
