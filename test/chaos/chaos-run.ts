@@ -301,12 +301,12 @@ export class ChaosRun {
    * maybeApplied rejections found applied, stops the supervisor, and compares resources with the baseline.
    *
    * Why 180 s by default: a server SIGKILLed and restarted under load can leave a workflow task written but
-   * not dispatched for a minute or more, with our worker polling all along. Temporal's history service hands
-   * a new transfer task to matching when the write that made it tells the queue so; a write that timed out
-   * (the dev server's SQLite, starved after a restart: "context deadline exceeded") but committed tells
-   * nobody, and the task waits for the queue's own poll, `history.transferProcessorMaxPollInterval` (1 min,
-   * ±15 %; server v1.29.1 service/history/queues/queue_immediate.go); a task that then fails again is
-   * rescheduled at intervals growing to 3 min (common/util.go, taskRescheduleMaxInterval). Seen in this suite
+   * not dispatched for a minute or more, with our worker polling all along. Temporal's history service reads
+   * a new transfer task when the write that made it tells the queue so, else at the queue's own poll,
+   * `history.transferProcessorMaxPollInterval` (1 min, ±15 %; server v1.29.1
+   * service/history/queues/queue_immediate.go): most likely a write that timed out on the dev server's
+   * SQLite, starved after a restart ("context deadline exceeded"), yet committed, told nobody; a task that
+   * then fails again is rescheduled at intervals growing to 3 min (common/util.go, taskRescheduleMaxInterval). Seen in this suite
    * on a loaded machine: first workflow tasks started 62-64 s after they were scheduled, all in one batch,
    * the server listing our worker's polls on every partition within the last 2 s; drains of 78-85 s
    * (docs/reliability.md). A worker that stopped polling still fails it: its workflows never finish.
