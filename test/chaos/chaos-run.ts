@@ -38,6 +38,7 @@ import {
   type SupervisorOptions,
   type TemporalUnavailableError,
 } from '../../src/index.js';
+import { DEFAULTS } from '../../src/options/defaults.js';
 import { describePollers, timestampMs } from '../../src/temporal/task-queue-pollers.js';
 import { activities } from '../fixtures/index.js';
 
@@ -609,12 +610,15 @@ async function describeHistory(client: Client, run: WorkflowExecutionInfo): Prom
   }
 }
 
-/** The pollers the server saw on each partition of the task queue, with how long ago each last polled. */
+/**
+ * The pollers the server saw on each partition of the task queue (the defaults' namespace and partition count),
+ * with how long ago each last polled.
+ */
 async function describePollersSeen(client: Client, taskQueue: string): Promise<string[]> {
   const lines: string[] = [];
   for (const kind of ['workflow', 'activity'] as const) {
-    for (let partition = 0; partition < 4; partition++) {
-      const request = { namespace: 'default', taskQueue, kind, partition, timeoutMs: 5_000 };
+    for (let partition = 0; partition < DEFAULTS.worker.pollerCheck.partitions; partition++) {
+      const request = { namespace: DEFAULTS.namespace, taskQueue, kind, partition, timeoutMs: 5_000 };
       const seen = await describePollers(client, request).then(
         (pollers) =>
           pollers

@@ -8,16 +8,13 @@
  * Prints whether a promise made when the requests are issued carries Node's async-hook symbols.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createSupervisor } from '../../../src/index.js';
 import { DevServer } from '../../../src/testing/dev-server.js';
+import { collectGarbage as gc } from '../context.js';
 
 const mode = process.argv[2] ?? 'now';
 const n = Number(process.argv[3] ?? 10_000);
 if (!['now', 'backoff', 'backoff-als'].includes(mode)) throw new Error(`unknown mode ${mode}`);
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const server = await DevServer.start();
