@@ -412,8 +412,9 @@ describe('supervised worker on a real Temporal server', () => {
     for (let round = 1; round <= rounds; round++) await workThenReplace(round);
     const after = await settledStorages();
     console.log(`enabled async storages after ${rounds} worker replacements: ${warm} → ${after}`);
-    // With the SDK's close alone: one more per replaced worker (4).
-    expect(after - warm).toBe(0);
+    // With the SDK's close alone: one more per replaced worker (4), for good. A storage still in transit at the
+    // first count may be gone by the second (4 → 3 seen in a fresh-clone CI run): none may be added.
+    expect(after - warm).toBeLessThanOrEqual(0);
   });
 
   it('stop() drains the worker and closes its native connection: nothing is left running', async () => {
